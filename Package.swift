@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point one way:
+// data & linear algebra → model → training → model file → scoring → protocol → server / client → CLI.
+let package = Package(
+    name: "Propensity",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "propensity", targets: ["propensity"]),
+        .library(name: "PropensityClient", targets: ["PropensityClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+        .systemLibrary(
+            name: "CLAPACKE",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev"]), .brew(["lapack"])]
+        ),
+        .target(name: "PropensityData"),
+        .target(name: "PropensityLinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
+        .target(name: "PropensityModel", dependencies: ["PropensityData"]),
+        .target(name: "PropensityMetrics"),
+        .target(
+            name: "PropensityTraining",
+            dependencies: ["PropensityData", "PropensityLinearAlgebra", "PropensityModel", "PropensityMetrics"]
+        ),
+        .target(
+            name: "PropensityModelFile",
+            dependencies: ["PropensityModel", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "PropensityScoring", dependencies: ["PropensityModel", "PropensityData"]),
+        .target(
+            name: "PropensityProtocol",
+            dependencies: ["PropensityModel", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "PropensityServer",
+            dependencies: [
+                "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PropensityClient",
+            dependencies: [
+                "PropensityModel", "PropensityProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "propensity",
+            dependencies: [
+                "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining",
+                "PropensityModelFile", "PropensityScoring", "PropensityServer", "PropensityClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
+        .testTarget(
+            name: "PropensityTrainingTests",
+            dependencies: ["PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining", "PropensityLinearAlgebra"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
+        .testTarget(
+            name: "PropensityModelFileTests",
+            dependencies: ["PropensityModel", "PropensityModelFile"]
+        ),
+        .testTarget(
+            name: "PropensityServerTests",
+            dependencies: [
+                "PropensityModel", "PropensityScoring", "PropensityProtocol", "PropensityServer", "PropensityClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

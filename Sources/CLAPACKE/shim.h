@@ -1,0 +1,2 @@
+// LAPACK's C interface (Debian: liblapacke-dev).
+#include <lapacke.h>

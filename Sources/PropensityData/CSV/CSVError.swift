@@ -1,0 +1,24 @@
+/// A problem with an input file, located as precisely as possible (file, physical line, column).
+///
+/// Messages never quote feature values: files hold personal data and errors end up in logs.
+public struct CSVError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var file: String
+    public var line: Int?
+    public var column: String?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, column: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        text += ": "
+        if let column { text += "column '\(column)': " }
+        return text + message
+    }
+}

@@ -1,0 +1,296 @@
+import Foundation
+
+/// How to read a CSV file into a `Table`.
+public struct CSVOptions: Sendable {
+    /// Field delimiter; nil detects `,`, `;` or tab from the header line.
+    public var delimiter: UInt8?
+    /// Columns to skip entirely (e.g. leakage columns). Naming a column that does not exist is an error.
+    public var drop: [String]
+    /// Columns read as categories even when every value is a number (e.g. integer-coded browser ids).
+    public var categorical: [String]
+    /// Columns that must be numeric: a value that is not a number is an error, not a reason to switch kind.
+    public var numeric: [String]
+    /// Columns that must exist in the file.
+    public var required: [String]
+    /// Read only these columns (plus `required`); nil reads every column.
+    public var only: [String]?
+
+    public init(
+        delimiter: UInt8? = nil, drop: [String] = [], categorical: [String] = [], numeric: [String] = [],
+        required: [String] = [], only: [String]? = nil
+    ) {
+        self.delimiter = delimiter
+        self.drop = drop
+        self.categorical = categorical
+        self.numeric = numeric
+        self.required = required
+        self.only = only
+    }
+}
+
+/// Reads CSV files into typed tables.
+///
+/// Kinds are detected in one pass: a column is numeric while every non-missing value parses as a number; the first
+/// value that does not turns it categorical, and such columns are re-read in a second pass. Missing values are the
+/// empty field, `NA`, `NaN`, `?` and `null` (any case).
+public enum CSVReader {
+    public static func read(file path: String, options: CSVOptions = CSVOptions()) throws(CSVError) -> Table {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw CSVError(file: path, message: exists ? "cannot read file" : "no such file")
+        }
+        return try parse([UInt8](data), source: path, options: options)
+    }
+
+    public static func parse(_ text: String, source: String = "<memory>", options: CSVOptions = CSVOptions())
+        throws(CSVError) -> Table
+    {
+        try parse(Array(text.utf8), source: source, options: options)
+    }
+
+    public static func parse(_ bytes: [UInt8], source: String, options: CSVOptions) throws(CSVError) -> Table {
+        do {
+            return try bytes.withUnsafeBufferPointer { buffer throws(CSVError) in
+                var parser = CSVParser(bytes: buffer, source: source, options: options)
+                return try parser.run()
+            }
+        }
+    }
+}
+
+/// The state of one file being parsed; see `CSVReader`.
+private struct CSVParser {
+    enum ColumnState {
+        case skipped
+        case numeric(forced: Bool)
+        case categorical(interner: [String: Int32])
+        case needsReparse
+    }
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    let source: String
+    let options: CSVOptions
+    var scratch: [UInt8] = []
+    /// strtod needs a NUL-terminated copy; one buffer serves every field.
+    let numberBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 64)
+
+    init(bytes: UnsafeBufferPointer<UInt8>, source: String, options: CSVOptions) {
+        self.bytes = bytes
+        self.source = source
+        self.options = options
+    }
+
+    func error(_ line: Int?, _ column: String?, _ message: String) -> CSVError {
+        CSVError(file: source, line: line, column: column, message: message)
+    }
+
+    mutating func run() throws(CSVError) -> Table {
+        defer { numberBuffer.deallocate() }
+        var start = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }  // UTF-8 BOM
+        let delimiter = options.delimiter ?? CSVTokenizer.detectDelimiter(bytes, start: start)
+        var tokenizer = CSVTokenizer(bytes: bytes, delimiter: delimiter, start: start)
+        var fields: [CSVTokenizer.Field] = []
+
+        guard try next(&tokenizer, &fields) != nil else { throw error(nil, nil, "empty file (no header row)") }
+        let header = fields.map { text($0).trimmingCharacters(in: .whitespaces) }
+        try validate(header: header)
+
+        let wanted: Set<String>? = options.only.map { Set($0).union(options.required) }
+        var columns: [Column] = []
+        var states: [ColumnState] = []
+        let forcedCategorical = Set(options.categorical)
+        let forcedNumeric = Set(options.numeric)
+        let dropped = Set(options.drop)
+        for name in header {
+            if dropped.contains(name) || (wanted.map { !$0.contains(name) } ?? false) {
+                states.append(.skipped)
+                columns.append(Column(name: name, kind: .numeric))
+            } else if forcedCategorical.contains(name) {
+                states.append(.categorical(interner: [:]))
+                columns.append(Column(name: name, kind: .categorical))
+            } else {
+                states.append(.numeric(forced: forcedNumeric.contains(name)))
+                columns.append(Column(name: name, kind: .numeric))
+            }
+        }
+
+        let dataStart = tokenizer.position
+        let dataStartLine = tokenizer.line
+        var rowLines: [Int] = []
+        while let line = try next(&tokenizer, &fields) {
+            guard fields.count == header.count else {
+                throw error(line, nil, "expected \(header.count) fields (as in the header), found \(fields.count)")
+            }
+            rowLines.append(line)
+            for c in 0..<fields.count {
+                switch states[c] {
+                case .skipped, .needsReparse:
+                    continue
+                case .numeric(let forced):
+                    let field = fields[c]
+                    if isMissing(field) {
+                        columns[c].numbers.append(.nan)
+                        if columns[c].firstMissingLine == nil { columns[c].firstMissingLine = line }
+                    } else if let value = number(field) {
+                        columns[c].numbers.append(value)
+                    } else if forced {
+                        throw error(line, header[c], "value is not a number (the column is numeric)")
+                    } else {
+                        states[c] = .needsReparse
+                        columns[c].numbers = []
+                    }
+                case .categorical(var interner):
+                    states[c] = .skipped  // release the dictionary's storage so the append below does not copy it
+                    intern(fields[c], line: line, into: &columns[c], interner: &interner)
+                    states[c] = .categorical(interner: interner)
+                }
+            }
+        }
+        if rowLines.isEmpty { throw error(nil, nil, "no data rows after the header") }
+
+        let reparse = states.indices.filter { if case .needsReparse = states[$0] { return true } else { return false } }
+        if !reparse.isEmpty {
+            for c in reparse {
+                columns[c].kind = .categorical
+                columns[c].firstMissingLine = nil
+            }
+            var interners = [[String: Int32]](repeating: [:], count: reparse.count)
+            var second = CSVTokenizer(bytes: bytes, delimiter: delimiter, start: dataStart, line: dataStartLine)
+            while let line = try next(&second, &fields) {
+                for (k, c) in reparse.enumerated() {
+                    intern(fields[c], line: line, into: &columns[c], interner: &interners[k])
+                }
+            }
+        }
+
+        let result = states.indices.compactMap { c -> Column? in
+            if case .skipped = states[c] { return nil }
+            return columns[c]
+        }
+        for name in options.required where !result.contains(where: { $0.name == name }) {
+            throw error(nil, name, "is needed but was dropped")
+        }
+        return Table(source: source, columns: result, rowCount: rowLines.count, rowLines: rowLines)
+    }
+
+    func validate(header: [String]) throws(CSVError) {
+        var seen = Set<String>()
+        for (i, name) in header.enumerated() {
+            if name.isEmpty { throw error(1, nil, "header field \(i + 1) is empty") }
+            if !seen.insert(name).inserted { throw error(1, name, "appears twice in the header") }
+        }
+        let names = Set(header)
+        for name in options.required where !names.contains(name) {
+            throw error(nil, nil, "no column named '\(name)' (columns: \(header.joined(separator: ", ")))")
+        }
+        for (flag, list) in [("--drop", options.drop), ("--categorical", options.categorical),
+                             ("--numeric", options.numeric)] {
+            for name in list where !names.contains(name) {
+                throw error(nil, nil, "\(flag) names '\(name)', which is not a column (columns: \(header.joined(separator: ", ")))")
+            }
+        }
+        for name in options.categorical where options.numeric.contains(name) {
+            throw error(nil, name, "is named both categorical and numeric")
+        }
+    }
+
+    mutating func next(_ tokenizer: inout CSVTokenizer, _ fields: inout [CSVTokenizer.Field]) throws(CSVError) -> Int? {
+        do {
+            return try tokenizer.nextRecord(into: &fields)
+        } catch {
+            switch error {
+            case .unterminatedQuote(let line): throw self.error(line, nil, "quoted field is never closed")
+            case .textAfterClosingQuote(let line): throw self.error(line, nil, "text after a closing quote")
+            }
+        }
+    }
+
+    /// Field bytes with surrounding spaces trimmed and `""` unescaped.
+    mutating func withFieldBytes<R>(_ field: CSVTokenizer.Field, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var s = field.start
+        var e = field.end
+        while s < e, bytes[s] == 0x20 || bytes[s] == 0x09 { s += 1 }
+        while e > s, bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09 { e -= 1 }
+        if !field.hasEscapedQuotes {
+            return body(UnsafeBufferPointer(rebasing: bytes[s..<e]))
+        }
+        scratch.removeAll(keepingCapacity: true)
+        var i = s
+        while i < e {
+            scratch.append(bytes[i])
+            i += (bytes[i] == 0x22 && i + 1 < e && bytes[i + 1] == 0x22) ? 2 : 1
+        }
+        return scratch.withUnsafeBufferPointer(body)
+    }
+
+    mutating func text(_ field: CSVTokenizer.Field) -> String {
+        withFieldBytes(field) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    mutating func isMissing(_ field: CSVTokenizer.Field) -> Bool {
+        withFieldBytes(field) { MissingValue.matches($0) }
+    }
+
+    /// Parses a decimal number (`12`, `-0.5`, `1e-3`); nil for anything else, including `inf` and hex.
+    mutating func number(_ field: CSVTokenizer.Field) -> Double? {
+        let capacity = numberBuffer.count
+        let numberBuffer = self.numberBuffer
+        return withFieldBytes(field) { raw -> Double? in
+            guard let first = raw.first, raw.count < capacity else { return nil }
+            guard (first >= 0x30 && first <= 0x39) || first == 0x2D || first == 0x2B || first == 0x2E else {
+                return nil
+            }
+            for b in raw where !((b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2B || b == 0x2E || b == 0x65 || b == 0x45) {
+                return nil
+            }
+            let buffer = numberBuffer
+            for (i, b) in raw.enumerated() { buffer[i] = CChar(bitPattern: b) }
+            buffer[raw.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            guard let end, end - buffer.baseAddress! == raw.count, value.isFinite else { return nil }
+            return value
+        }
+    }
+
+    mutating func intern(
+        _ field: CSVTokenizer.Field, line: Int, into column: inout Column, interner: inout [String: Int32]
+    ) {
+        if isMissing(field) {
+            column.codes.append(-1)
+            if column.firstMissingLine == nil { column.firstMissingLine = line }
+            return
+        }
+        let value = text(field)
+        if let code = interner[value] {
+            column.codes.append(code)
+        } else {
+            let code = Int32(column.categories.count)
+            interner[value] = code
+            column.categories.append(value)
+            column.categoryFirstLine.append(line)
+            column.codes.append(code)
+        }
+    }
+}
+
+/// The spellings that mean "no value".
+public enum MissingValue {
+    public static let spellings = ["", "NA", "NaN", "?", "null"]
+
+    static func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch bytes.count {
+        case 0: return true
+        case 1: return bytes[0] == 0x3F
+        case 2: return lower(bytes[0]) == 0x6E && lower(bytes[1]) == 0x61  // na
+        case 3: return lower(bytes[0]) == 0x6E && lower(bytes[1]) == 0x61 && lower(bytes[2]) == 0x6E  // nan
+        case 4:
+            return lower(bytes[0]) == 0x6E && lower(bytes[1]) == 0x75 && lower(bytes[2]) == 0x6C
+                && lower(bytes[3]) == 0x6C  // null
+        default: return false
+        }
+    }
+
+    private static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b + 32 : b }
+}

@@ -1,0 +1,43 @@
+/// Extracts model inputs from a table: one float32 per feature per row, row-major, in the order asked for.
+extension Table {
+    /// How one model input is read from a column.
+    public struct InputSpec: Sendable {
+        public var name: String
+        /// nil for a numeric input; for a categorical one, the model's vocabulary: a value becomes its index there,
+        /// a value not in it becomes -1 (unseen), a missing value NaN.
+        public var categories: [String]?
+
+        public init(name: String, categories: [String]?) {
+            self.name = name
+            self.categories = categories
+        }
+    }
+
+    /// Row-major `rowCount × inputs.count` floats, NaN for missing.
+    public func inputRows(_ inputs: [InputSpec]) throws(CSVError) -> [Float] {
+        let width = inputs.count
+        var out = [Float](repeating: .nan, count: rowCount * width)
+        for (j, input) in inputs.enumerated() {
+            guard let column = column(named: input.name) else {
+                throw CSVError(file: source, message: "the model needs a column named '\(input.name)', which the file lacks")
+            }
+            if let vocabulary = input.categories {
+                guard column.kind == .categorical else {
+                    throw CSVError(file: source, column: input.name, message: "must be read as categorical")
+                }
+                let index = Dictionary(vocabulary.enumerated().map { ($1, Float($0)) }, uniquingKeysWith: { a, _ in a })
+                let mapped = column.categories.map { index[$0] ?? -1 }
+                for i in 0..<rowCount {
+                    let code = column.codes[i]
+                    out[i * width + j] = code < 0 ? .nan : mapped[Int(code)]
+                }
+            } else {
+                guard column.kind == .numeric else {
+                    throw CSVError(file: source, column: input.name, message: "must be numeric, but holds text")
+                }
+                for i in 0..<rowCount { out[i * width + j] = Float(column.numbers[i]) }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,122 @@
+import Crypto
+import Foundation
+import PropensityModel
+
+/// The binary model file: header, tagged sections, SHA-256 trailer. Specified byte by byte in docs/model-format.md.
+public enum ModelFile {
+    public static let magic: [UInt8] = [0x89, 0x50, 0x52, 0x4F, 0x50, 0x0D, 0x0A, 0x1A]  // \x89PROP\r\n\x1a
+    public static let formatVersion: UInt16 = 1
+    public static let headerSize = 24
+    public static let checksumSize = 32
+    /// The conventional file extension; the scorer serves `NAME.model` as model `NAME`.
+    public static let fileExtension = "model"
+
+    /// Section tags, four ASCII bytes read as a little-endian u32.
+    enum Tag: UInt32, CaseIterable {
+        case metadata = 0x4154_454D  // "META"
+        case schema = 0x4D48_4353  // "SCHM"
+        case logistic = 0x5247_4F4C  // "LOGR"
+
+        var name: String { String(decoding: withUnsafeBytes(of: rawValue.littleEndian) { Array($0) }, as: UTF8.self) }
+    }
+
+    static let requiredFlag: UInt32 = 1
+
+    // MARK: Writing
+
+    public static func encode(_ model: Model) -> [UInt8] {
+        var sections: [(Tag, [UInt8])] = [
+            (.metadata, encodeMetadata(model.metadata)),
+            (.schema, encodeSchema(model.schema)),
+        ]
+        switch model.body {
+        case .logisticRegression(let lr): sections.append((.logistic, encodeLogistic(lr)))
+        }
+        var w = ByteWriter()
+        w.raw(magic)
+        w.u16(formatVersion)
+        w.u16(model.kind.rawValue)
+        w.u32(UInt32(sections.count))
+        w.u64(0)  // file length, patched below
+        for (tag, payload) in sections {
+            w.u32(tag.rawValue)
+            w.u32(tag == .metadata ? 0 : requiredFlag)
+            w.u64(UInt64(payload.count))
+            w.raw(payload)
+            w.pad(to: 8)
+        }
+        var bytes = w.bytes
+        let length = UInt64(bytes.count + checksumSize)
+        withUnsafeBytes(of: length.littleEndian) { bytes.replaceSubrange(16..<24, with: $0) }
+        bytes.append(contentsOf: SHA256.hash(data: bytes))
+        return bytes
+    }
+
+    /// Writes atomically (temporary file, then rename) so a scorer never sees half a file.
+    public static func save(_ model: Model, to path: String) throws {
+        try Data(encode(model)).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    static func encodeSchema(_ schema: FeatureSchema) -> [UInt8] {
+        var w = ByteWriter()
+        w.u32(UInt32(schema.features.count))
+        for feature in schema.features {
+            w.string(feature.name)
+            switch feature.kind {
+            case .numeric:
+                w.u8(0)
+            case .categorical(let categories):
+                w.u8(1)
+                w.u32(UInt32(categories.count))
+                for c in categories { w.string(c) }
+            }
+        }
+        return w.bytes
+    }
+
+    static func encodeMetadata(_ metadata: ModelMetadata) -> [UInt8] {
+        var w = ByteWriter()
+        w.u32(UInt32(metadata.properties.count))
+        for (k, v) in metadata.properties {
+            w.string(k)
+            w.string(v)
+        }
+        w.u32(UInt32(metadata.metrics.count))
+        for (k, v) in metadata.metrics {
+            w.string(k)
+            w.f64(v)
+        }
+        return w.bytes
+    }
+
+    static func encodeLogistic(_ model: LogisticRegressionModel) -> [UInt8] {
+        var w = ByteWriter()
+        w.f64(model.intercept)
+        for term in model.terms {
+            switch term {
+            case .numeric(let t):
+                w.u8(0)
+                w.u8(t.missingWeight == nil ? 0 : 1)
+                w.f64(t.center)
+                w.f64(t.scale)
+                w.f64(t.imputedValue)
+                w.f64(t.weight)
+                w.f64(t.missingWeight ?? 0)
+            case .categorical(let weights):
+                w.u8(1)
+                w.u32(UInt32(weights.count))
+                for x in weights { w.f64(x) }
+            }
+        }
+        return w.bytes
+    }
+
+    /// A 64-bit identity of a schema: the first 8 bytes (little-endian) of the SHA-256 of its SCHM section payload.
+    /// Clients send it with every score request so a request built for another schema is refused.
+    public static func fingerprint(of schema: FeatureSchema) -> UInt64 {
+        let digest = Array(SHA256.hash(data: encodeSchema(schema)))
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(digest[k]) << (8 * UInt64(k)) }
+        return v
+    }
+}

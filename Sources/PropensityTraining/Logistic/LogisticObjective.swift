@@ -1,0 +1,157 @@
+import Dispatch
+import Foundation
+import PropensityLinearAlgebra
+
+/// The penalized logistic loss over a dense design matrix, evaluated in cache-sized blocks of rows:
+///
+///     f(w) = Σᵢ sᵢ · [log(1 + exp(zᵢ)) − yᵢ zᵢ] + (λ/2) · Σ_{j≥1} w_j²,   z = X w
+///
+/// with sample weights `s` and an unpenalized intercept `w₀`. Each pass streams X once: `gemv` for the margins,
+/// `gemv` (transposed) for the gradient and `syrk` on the √h-scaled block for the Hessian Xᵀ diag(h) X.
+///
+/// Rows are cut into a fixed number of chunks reduced in chunk order, so results do not depend on the thread count.
+final class LogisticObjective: @unchecked Sendable {
+    let x: [Double]
+    let y: [UInt8]
+    let sampleWeights: [Double]?
+    let rows: Int
+    let width: Int
+    let l2: Double
+    let threads: Int
+
+    static let blockRows = 1024
+    static let chunkCount = 16
+
+    init(x: [Double], y: [UInt8], sampleWeights: [Double]?, width: Int, l2: Double, threads: Int) {
+        self.x = x
+        self.y = y
+        self.sampleWeights = sampleWeights
+        self.rows = y.count
+        self.width = width
+        self.l2 = l2
+        self.threads = max(1, threads)
+    }
+
+    var totalWeight: Double { sampleWeights?.reduce(0, +) ?? Double(rows) }
+
+    struct Evaluation {
+        var value: Double
+        var gradient: [Double]
+        /// Upper triangle, row-major `width × width`; empty when not asked for.
+        var hessian: [Double]
+    }
+
+    /// The loss alone (line searches).
+    func value(_ w: [Double]) -> Double {
+        evaluate(w, gradient: false, hessian: false).value
+    }
+
+    func evaluate(_ w: [Double], gradient wantGradient: Bool, hessian wantHessian: Bool) -> Evaluation {
+        let d = width
+        let chunkCount = min(Self.chunkCount, max(1, rows))
+        let partials = ChunkResults<Evaluation>(count: chunkCount)
+        let work: @Sendable (Int) -> Void = { chunk in
+            let lower = chunk * self.rows / chunkCount
+            let upper = (chunk + 1) * self.rows / chunkCount
+            partials.set(chunk, self.evaluateRows(lower..<upper, w, wantGradient, wantHessian))
+        }
+        if threads == 1 {
+            for chunk in 0..<chunkCount { work(chunk) }
+        } else {
+            // Each worker takes chunks round-robin; the reduction below is in chunk order either way.
+            let workers = min(threads, chunkCount)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for chunk in stride(from: worker, to: chunkCount, by: workers) { work(chunk) }
+            }
+        }
+        var total = Evaluation(
+            value: 0, gradient: wantGradient ? [Double](repeating: 0, count: d) : [],
+            hessian: wantHessian ? [Double](repeating: 0, count: d * d) : [])
+        for p in partials.values() {
+            total.value += p.value
+            for j in 0..<total.gradient.count { total.gradient[j] += p.gradient[j] }
+            for j in 0..<total.hessian.count { total.hessian[j] += p.hessian[j] }
+        }
+        // The penalty, leaving the intercept out.
+        for j in 1..<d {
+            total.value += 0.5 * l2 * w[j] * w[j]
+            if wantGradient { total.gradient[j] += l2 * w[j] }
+            if wantHessian { total.hessian[j * d + j] += l2 }
+        }
+        return total
+    }
+
+    private func evaluateRows(_ range: Range<Int>, _ w: [Double], _ wantGradient: Bool, _ wantHessian: Bool)
+        -> Evaluation
+    {
+        let d = width
+        var value = 0.0
+        var gradient = [Double](repeating: 0, count: wantGradient ? d : 0)
+        var hessian = [Double](repeating: 0, count: wantHessian ? d * d : 0)
+        var margins = [Double](repeating: 0, count: Self.blockRows)
+        var residuals = [Double](repeating: 0, count: Self.blockRows)
+        var scaled = [Double](repeating: 0, count: wantHessian ? Self.blockRows * d : 0)
+        x.withUnsafeBufferPointer { xp in
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let n = min(Self.blockRows, range.upperBound - start)
+                let block = xp.baseAddress! + start * d
+                margins.withUnsafeMutableBufferPointer { z in
+                    BLAS.gemv(
+                        transposed: false, rows: n, columns: d, alpha: 1, a: block, lda: d, x: w, beta: 0,
+                        y: z.baseAddress!)
+                }
+                for k in 0..<n {
+                    let i = start + k
+                    let z = margins[k]
+                    let s = sampleWeights?[i] ?? 1
+                    // log(1 + e^z) computed without overflow.
+                    let softplus = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
+                    let label = Double(y[i])
+                    value += s * (softplus - label * z)
+                    let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+                    residuals[k] = s * (p - label)
+                    margins[k] = s * p * (1 - p)  // reused as the Hessian weight h
+                }
+                if wantGradient {
+                    BLAS.gemv(
+                        transposed: true, rows: n, columns: d, alpha: 1, a: block, lda: d, x: residuals, beta: 1,
+                        y: &gradient)
+                }
+                if wantHessian {
+                    scaled.withUnsafeMutableBufferPointer { sp in
+                        for k in 0..<n {
+                            let root = margins[k].squareRoot()
+                            let source = block + k * d
+                            let target = sp.baseAddress! + k * d
+                            for j in 0..<d { target[j] = root * source[j] }
+                        }
+                        BLAS.syrkGram(rows: n, columns: d, alpha: 1, a: sp.baseAddress!, lda: d, beta: 1, c: &hessian)
+                    }
+                }
+                start += n
+            }
+        }
+        return Evaluation(value: value, gradient: gradient, hessian: hessian)
+    }
+}
+
+/// One result slot per chunk, filled from worker threads.
+final class ChunkResults<T>: @unchecked Sendable {
+    private var items: [T?]
+    private let lock = NSLock()
+
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: T) {
+        lock.lock()
+        items[index] = value
+        lock.unlock()
+    }
+
+    func values() -> [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items.map { $0! }
+    }
+}

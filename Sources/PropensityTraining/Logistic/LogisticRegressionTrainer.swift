@@ -1,0 +1,102 @@
+import PropensityData
+import PropensityLinearAlgebra
+import PropensityModel
+
+/// How to weight the classes in the loss.
+public enum ClassWeight: Sendable, Equatable {
+    case none
+    /// n / (2 · n_class) per row, as scikit-learn's `class_weight="balanced"`.
+    case balanced
+    /// The positive rows count this many times; negatives count once.
+    case positive(Double)
+}
+
+public struct LogisticRegressionOptions: Sendable {
+    /// λ in `Σ loss + (λ/2)‖w‖²` on the standardized scale (scikit-learn: `C = 1/λ`).
+    public var l2: Double = 1
+    public var classWeight: ClassWeight = .none
+    /// Converged when max |gradient| / total sample weight falls to this.
+    public var tolerance: Double = 1e-9
+    public var maxIterations: Int = 100
+    public var solver: Solver = .auto
+    /// `auto` switches from Newton to L-BFGS above this many design-matrix columns (the Hessian is width²).
+    public var maxNewtonWidth: Int = 2048
+    public var threads: Int = 2
+
+    public enum Solver: String, Sendable, CaseIterable {
+        case auto, newton, lbfgs
+    }
+
+    public init() {}
+}
+
+public struct LogisticRegressionFit: Sendable {
+    public var model: LogisticRegressionModel
+    public var report: SolverReport
+    public var encodedNames: [String]
+}
+
+public enum LogisticRegressionTrainer {
+    /// Fits on `rows` of `table`; every column but `labelColumn` is an input.
+    public static func fit(
+        table: Table, labels: [UInt8], rows: [Int], labelColumn: String, options: LogisticRegressionOptions
+    ) throws(TrainingError) -> LogisticRegressionFit {
+        guard options.l2 >= 0, options.l2.isFinite else { throw TrainingError("--l2 must be a finite number ≥ 0") }
+        guard options.tolerance > 0 else { throw TrainingError("the tolerance must be positive") }
+        guard options.maxIterations > 0 else { throw TrainingError("the iteration limit must be positive") }
+        guard !rows.isEmpty else { throw TrainingError("no training rows") }
+        let y = rows.map { labels[$0] }
+        let positives = y.reduce(0) { $0 + Int($1) }
+        guard positives > 0, positives < y.count else {
+            throw TrainingError("the training rows hold only one class (\(positives) positives in \(y.count) rows)")
+        }
+        let encoder = FeatureEncoder(table: table, rows: rows, excluding: [labelColumn])
+        guard !encoder.schema.features.isEmpty else { throw TrainingError("no input columns besides the label") }
+        let x = encoder.designMatrix(table: table, rows: rows)
+        let weights = sampleWeights(y, options.classWeight)
+        BLAS.setThreads(1)  // parallelism comes from the objective's row chunks
+        let objective = LogisticObjective(
+            x: x, y: y, sampleWeights: weights, width: encoder.width, l2: options.l2, threads: options.threads)
+
+        // Start from the intercept-only optimum so the first step is already small.
+        var start = [Double](repeating: 0, count: encoder.width)
+        let weightedPositives = zip(y, weights ?? []).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+        let rate = weights == nil ? Double(positives) / Double(y.count) : weightedPositives / objective.totalWeight
+        start[0] = log(rate / (1 - rate))
+
+        let useNewton = switch options.solver {
+        case .newton: true
+        case .lbfgs: false
+        case .auto: encoder.width <= options.maxNewtonWidth
+        }
+        let (w, report) = useNewton
+            ? NewtonSolver.minimize(objective, from: start, tolerance: options.tolerance, maxIterations: options.maxIterations)
+            : LBFGSSolver.minimize(
+                objective, from: start, tolerance: options.tolerance, maxIterations: max(options.maxIterations, 1000))
+        guard w.allSatisfy(\.isFinite) else {
+            throw TrainingError("the solver diverged (non-finite weights); the classes may be separable: add --l2")
+        }
+        return LogisticRegressionFit(model: encoder.model(weights: w), report: report, encodedNames: encoder.encodedNames)
+    }
+
+    static func sampleWeights(_ y: [UInt8], _ classWeight: ClassWeight) -> [Double]? {
+        switch classWeight {
+        case .none:
+            return nil
+        case .positive(let w):
+            return y.map { $0 == 1 ? w : 1 }
+        case .balanced:
+            let positives = Double(y.reduce(0) { $0 + Int($1) })
+            let n = Double(y.count)
+            let wp = n / (2 * positives)
+            let wn = n / (2 * (n - positives))
+            return y.map { $0 == 1 ? wp : wn }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
