@@ -50,6 +50,7 @@ let package = Package(
                 "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

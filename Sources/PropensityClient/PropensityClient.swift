@@ -1,0 +1,151 @@
+import NIOCore
+import NIOPosix
+import PropensityModel
+import PropensityProtocol
+
+/// A connection to a Propensity scorer. Requests may be issued concurrently: they are pipelined on the one
+/// connection and matched to their responses by request id.
+public final class PropensityClient: Sendable {
+    private let channel: Channel
+
+    private init(channel: Channel) {
+        self.channel = channel
+    }
+
+    public static func connect(
+        host: String, port: Int, maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> PropensityClient {
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
+                    try channel.pipeline.syncOperations.addHandler(ResponseRouter())
+                }
+            }
+            .connect(host: host, port: port).get()
+        return PropensityClient(channel: channel)
+    }
+
+    /// Sends one request; returns its response, or throws `ClientError.server` for an ERROR frame.
+    public func send(_ request: Request) async throws -> Response {
+        let promise = channel.eventLoop.makePromise(of: Response.self)
+        channel.writeAndFlush(PendingRequest(request: request, promise: promise), promise: nil)
+        let response = try await promise.futureResult.get()
+        if case .error(let code, let message) = response { throw ClientError.server(code, message) }
+        return response
+    }
+
+    public func ping() async throws {
+        _ = try await send(.ping)
+    }
+
+    public func listModels() async throws -> [ModelSummary] {
+        guard case .modelList(let models) = try await send(.listModels) else { throw ClientError.unexpectedResponse }
+        return models
+    }
+
+    public func modelInfo(_ model: String) async throws -> ModelInfo {
+        guard case .modelInfo(let info) = try await send(.modelInfo(model: model)) else {
+            throw ClientError.unexpectedResponse
+        }
+        return info
+    }
+
+    /// Scores row-major features (`featureCount` float32 per row, schema order) and returns one probability per row.
+    public func score(model: String, fingerprint: UInt64, featureCount: Int, features: [Float]) async throws -> [Float] {
+        precondition(featureCount > 0 && features.count % featureCount == 0, "features must be whole rows")
+        let request = ScoreRequest(
+            model: model, fingerprint: fingerprint, rowCount: features.count / featureCount,
+            featureCount: featureCount, features: features)
+        guard case .scores(let scores) = try await send(.score(request)) else { throw ClientError.unexpectedResponse }
+        guard scores.count == request.rowCount else { throw ClientError.unexpectedResponse }
+        return scores
+    }
+
+    public func close() async throws {
+        try await channel.close()
+    }
+}
+
+public enum ClientError: Error, CustomStringConvertible, Sendable {
+    /// The server answered with an ERROR frame.
+    case server(ErrorCode, String)
+    case unexpectedResponse
+    case connectionClosed
+
+    public var description: String {
+        switch self {
+        case .server(let code, let message): "server error \(code.rawValue) (\(code)): \(message)"
+        case .unexpectedResponse: "the server sent a response of the wrong type"
+        case .connectionClosed: "the connection closed before the response arrived"
+        }
+    }
+}
+
+struct PendingRequest {
+    var request: Request
+    var promise: EventLoopPromise<Response>
+}
+
+/// Assigns request ids on the way out and completes the matching promise on the way in.
+final class ResponseRouter: ChannelDuplexHandler {
+    typealias InboundIn = Frame
+    typealias OutboundIn = PendingRequest
+    typealias OutboundOut = ByteBuffer
+
+    private var nextID: UInt32 = 1
+    private var waiting: [UInt32: EventLoopPromise<Response>] = [:]
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let pending = unwrapOutboundIn(data)
+        let id = nextID
+        nextID = nextID == UInt32.max ? 1 : nextID + 1  // 0 is reserved for connection-level errors
+        waiting[id] = pending.promise
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        RequestCodec.encode(pending.request, requestID: id, into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        do {
+            let response = try ResponseCodec.decode(frame)
+            if frame.requestID == 0 {
+                // A connection-level error: every request in flight fails with it.
+                failAll(response.asError ?? ClientError.unexpectedResponse)
+            } else if let promise = waiting.removeValue(forKey: frame.requestID) {
+                promise.succeed(response)
+            }
+        } catch {
+            failAll(error)
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(ClientError.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: Error) {
+        let all = waiting
+        waiting.removeAll()
+        for (_, promise) in all { promise.fail(error) }
+    }
+}
+
+extension Response {
+    var asError: ClientError? {
+        if case .error(let code, let message) = self { return .server(code, message) }
+        return nil
+    }
+}

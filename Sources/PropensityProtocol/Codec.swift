@@ -1,0 +1,202 @@
+import NIOCore
+import PropensityModel
+
+/// A request as the server reads it: score features stay in the receive buffer (no copy, no allocation).
+public enum IncomingRequest: Sendable {
+    case ping
+    case listModels
+    case modelInfo(model: String)
+    case score(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: ByteBuffer)
+}
+
+public enum RequestCodec {
+    public static func encode(_ request: Request, requestID: UInt32, into buffer: inout ByteBuffer) {
+        switch request {
+        case .ping:
+            buffer.writeFrame(opcode: .ping, requestID: requestID) { _ in }
+        case .listModels:
+            buffer.writeFrame(opcode: .listModels, requestID: requestID) { _ in }
+        case .modelInfo(let model):
+            buffer.writeFrame(opcode: .modelInfo, requestID: requestID) { $0.writeShortString(model) }
+        case .score(let s):
+            buffer.writeFrame(opcode: .score, requestID: requestID) { b in
+                b.writeShortString(s.model)
+                b.writeMultipleIntegers(s.fingerprint, UInt32(s.rowCount), UInt32(s.featureCount), endianness: .little)
+                b.reserveCapacity(minimumWritableBytes: s.features.count * 4)
+                for x in s.features { b.writeInteger(x.bitPattern, endianness: .little) }
+            }
+        }
+    }
+
+    /// Decodes a request frame; the error says what is wrong so the server can answer it and keep the connection.
+    public static func decode(_ frame: Frame) throws(ProtocolError) -> IncomingRequest {
+        guard frame.version == WireProtocol.version else {
+            throw ProtocolError(
+                .unsupportedVersion, "protocol version \(frame.version) is not supported (this server speaks \(WireProtocol.version))")
+        }
+        var payload = frame.payload
+        let request: IncomingRequest
+        switch Opcode(rawValue: frame.opcode) {
+        case .ping:
+            request = .ping
+        case .listModels:
+            request = .listModels
+        case .modelInfo:
+            request = .modelInfo(model: try payload.readShortString("model name"))
+        case .score:
+            let model = try payload.readShortString("model name")
+            let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
+            let rows = Int(try payload.readLE(UInt32.self, "row count"))
+            let features = Int(try payload.readLE(UInt32.self, "feature count"))
+            let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
+            guard !overflow, bytes == payload.readableBytes else {
+                throw ProtocolError(
+                    .malformedFrame,
+                    "\(rows) rows × \(features) features need \(rows * features * 4) bytes of floats, the frame carries \(payload.readableBytes)")
+            }
+            request = .score(
+                model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features,
+                features: payload.readSlice(length: bytes)!)
+            return request
+        default:
+            throw ProtocolError(.unknownOpcode, "opcode 0x\(String(frame.opcode, radix: 16)) is not a request")
+        }
+        guard payload.readableBytes == 0 else {
+            throw ProtocolError(.malformedFrame, "\(payload.readableBytes) unexpected bytes after the request")
+        }
+        return request
+    }
+}
+
+public enum ResponseCodec {
+    public static func encode(_ response: Response, requestID: UInt32, into buffer: inout ByteBuffer) {
+        switch response {
+        case .pong:
+            buffer.writeFrame(opcode: .pong, requestID: requestID) { _ in }
+        case .modelList(let models):
+            buffer.writeFrame(opcode: .modelList, requestID: requestID) { b in
+                b.writeInteger(UInt32(models.count), endianness: .little)
+                for m in models {
+                    b.writeShortString(m.name)
+                    b.writeMultipleIntegers(m.kind, m.fingerprint, UInt32(m.featureCount), endianness: .little)
+                }
+            }
+        case .modelInfo(let info):
+            buffer.writeFrame(opcode: .modelInfoResult, requestID: requestID) { b in
+                b.writeShortString(info.name)
+                b.writeMultipleIntegers(info.kind, info.fingerprint, endianness: .little)
+                b.writeShortString(info.version)
+                b.writeInteger(UInt32(info.schema.count), endianness: .little)
+                for f in info.schema.features {
+                    b.writeShortString(f.name)
+                    switch f.kind {
+                    case .numeric:
+                        b.writeInteger(UInt8(0))
+                    case .categorical(let categories):
+                        b.writeInteger(UInt8(1))
+                        b.writeInteger(UInt32(categories.count), endianness: .little)
+                        for c in categories { b.writeShortString(c) }
+                    }
+                }
+            }
+        case .scores(let scores):
+            encodeScores(requestID: requestID, count: scores.count, into: &buffer) { out in
+                for (i, s) in scores.enumerated() {
+                    out.storeBytes(of: s.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
+                }
+            }
+        case .error(let code, let message):
+            buffer.writeFrame(opcode: .error, requestID: requestID) { b in
+                b.writeInteger(code.rawValue, endianness: .little)
+                b.writeShortString(message)
+            }
+        }
+    }
+
+    /// Writes a SCORES frame whose `count` floats are filled in place by `fill` (the server scores straight into
+    /// the send buffer).
+    public static func encodeScores(
+        requestID: UInt32, count: Int, into buffer: inout ByteBuffer, _ fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        buffer.writeFrame(opcode: .scores, requestID: requestID) { b in
+            b.writeInteger(UInt32(count), endianness: .little)
+            b.writeWithUnsafeMutableBytes(minimumWritableBytes: count * 4) { out in
+                fill(UnsafeMutableRawBufferPointer(rebasing: out[0..<(count * 4)]))
+                return count * 4
+            }
+        }
+    }
+
+    public static func decode(_ frame: Frame) throws(ProtocolError) -> Response {
+        guard frame.version == WireProtocol.version else {
+            throw ProtocolError(.unsupportedVersion, "response has protocol version \(frame.version)")
+        }
+        var p = frame.payload
+        let response: Response
+        switch Opcode(rawValue: frame.opcode) {
+        case .pong:
+            response = .pong
+        case .modelList:
+            let n = Int(try p.readLE(UInt32.self, "model count"))
+            var models: [ModelSummary] = []
+            for _ in 0..<min(n, p.readableBytes) {
+                let name = try p.readShortString("model name")
+                let kind = try p.readLE(UInt16.self, "model kind")
+                let fingerprint = try p.readLE(UInt64.self, "fingerprint")
+                let count = Int(try p.readLE(UInt32.self, "feature count"))
+                models.append(ModelSummary(name: name, kind: kind, fingerprint: fingerprint, featureCount: count))
+            }
+            guard models.count == n else { throw ProtocolError(.malformedFrame, "model list is truncated") }
+            response = .modelList(models)
+        case .modelInfoResult:
+            let name = try p.readShortString("model name")
+            let kind = try p.readLE(UInt16.self, "model kind")
+            let fingerprint = try p.readLE(UInt64.self, "fingerprint")
+            let version = try p.readShortString("model version")
+            let n = Int(try p.readLE(UInt32.self, "feature count"))
+            var features: [Feature] = []
+            for _ in 0..<min(n, p.readableBytes) {
+                let featureName = try p.readShortString("feature name")
+                switch try p.readLE(UInt8.self, "feature kind") {
+                case 0:
+                    features.append(.numeric(featureName))
+                case 1:
+                    let count = Int(try p.readLE(UInt32.self, "category count"))
+                    var categories: [String] = []
+                    for _ in 0..<min(count, p.readableBytes) { categories.append(try p.readShortString("category")) }
+                    guard categories.count == count else { throw ProtocolError(.malformedFrame, "categories truncated") }
+                    features.append(.categorical(featureName, categories))
+                case let k:
+                    throw ProtocolError(.malformedFrame, "unknown feature kind \(k)")
+                }
+            }
+            guard features.count == n else { throw ProtocolError(.malformedFrame, "schema is truncated") }
+            response = .modelInfo(ModelInfo(
+                name: name, kind: kind, fingerprint: fingerprint, version: version,
+                schema: FeatureSchema(features: features)))
+        case .scores:
+            let n = Int(try p.readLE(UInt32.self, "score count"))
+            guard p.readableBytes == n * 4 else {
+                throw ProtocolError(.malformedFrame, "\(n) scores need \(n * 4) bytes, the frame carries \(p.readableBytes)")
+            }
+            var scores = [Float](repeating: 0, count: n)
+            p.withUnsafeReadableBytes { raw in
+                for i in 0..<n {
+                    scores[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                }
+            }
+            p.moveReaderIndex(forwardBy: n * 4)
+            response = .scores(scores)
+        case .error:
+            let raw = try p.readLE(UInt16.self, "error code")
+            let message = try p.readShortString("error message")
+            response = .error(ErrorCode(rawValue: raw) ?? .internalError, message)
+        default:
+            throw ProtocolError(.unknownOpcode, "opcode 0x\(String(frame.opcode, radix: 16)) is not a response")
+        }
+        guard p.readableBytes == 0 else {
+            throw ProtocolError(.malformedFrame, "\(p.readableBytes) unexpected bytes after the response")
+        }
+        return response
+    }
+}

@@ -1,0 +1,94 @@
+import NIOCore
+
+/// One frame off the wire: its header fields and its payload.
+public struct Frame: Sendable {
+    public var version: UInt8
+    public var opcode: UInt8
+    public var flags: UInt16
+    public var requestID: UInt32
+    public var payload: ByteBuffer
+
+    public init(version: UInt8 = WireProtocol.version, opcode: UInt8, flags: UInt16 = 0, requestID: UInt32, payload: ByteBuffer) {
+        self.version = version
+        self.opcode = opcode
+        self.flags = flags
+        self.requestID = requestID
+        self.payload = payload
+    }
+}
+
+/// Splits the byte stream into frames: `u32 length` (of what follows), then header and payload.
+///
+/// A length below the header size, or above `maxFrameBytes`, cannot be resynchronized past: the decoder throws a
+/// `ProtocolError`, and the connection's handler answers with an ERROR frame and closes.
+public struct FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = Frame
+    public let maxFrameBytes: Int
+
+    public init(maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes) {
+        self.maxFrameBytes = maxFrameBytes
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self) else {
+            return .needMoreData
+        }
+        guard Int(length) >= WireProtocol.headerSize else {
+            throw ProtocolError(.malformedFrame, "frame length \(length) is shorter than the 8-byte header")
+        }
+        guard Int(length) <= maxFrameBytes else {
+            throw ProtocolError(.frameTooLarge, "frame of \(length) bytes exceeds the limit of \(maxFrameBytes)")
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 4)
+        let (version, opcode, flags, id) = buffer.readMultipleIntegers(
+            endianness: .little, as: (UInt8, UInt8, UInt16, UInt32).self)!
+        let payload = buffer.readSlice(length: Int(length) - WireProtocol.headerSize)!
+        context.fireChannelRead(wrapInboundOut(
+            Frame(version: version, opcode: opcode, flags: flags, requestID: id, payload: payload)))
+        return .continue
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+        -> DecodingState
+    {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+extension ByteBuffer {
+    /// Writes a frame's length prefix and header, runs `payload`, then patches the length.
+    public mutating func writeFrame(opcode: Opcode, requestID: UInt32, _ payload: (inout ByteBuffer) -> Void) {
+        let start = writerIndex
+        writeMultipleIntegers(
+            UInt32(0), WireProtocol.version, opcode.rawValue, UInt16(0), requestID, endianness: .little)
+        payload(&self)
+        setInteger(UInt32(writerIndex - start - 4), at: start, endianness: .little)
+    }
+
+    /// `u16 length` + UTF-8.
+    public mutating func writeShortString(_ s: String) {
+        let utf8 = s.utf8
+        let count = min(utf8.count, Int(UInt16.max))
+        writeInteger(UInt16(count), endianness: .little)
+        writeBytes(utf8.prefix(count))
+    }
+
+    public mutating func readShortString(_ what: String) throws(ProtocolError) -> String {
+        guard let n = readInteger(endianness: .little, as: UInt16.self), let bytes = readBytes(length: Int(n)) else {
+            throw ProtocolError(.malformedFrame, "\(what) runs past the end of the frame")
+        }
+        guard let s = String(validating: bytes, as: UTF8.self) else {
+            throw ProtocolError(.malformedFrame, "\(what) is not valid UTF-8")
+        }
+        return s
+    }
+
+    mutating func readLE<T: FixedWidthInteger>(_ type: T.Type, _ what: String) throws(ProtocolError) -> T {
+        guard let v = readInteger(endianness: .little, as: T.self) else {
+            throw ProtocolError(.malformedFrame, "\(what) runs past the end of the frame")
+        }
+        return v
+    }
+}

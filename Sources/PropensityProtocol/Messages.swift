@@ -1,0 +1,130 @@
+import PropensityModel
+
+/// Protocol version 1. Every byte is specified in docs/protocol.md.
+public enum WireProtocol {
+    public static let version: UInt8 = 1
+    /// Bytes after the length field: version, opcode, flags, request id.
+    public static let headerSize = 8
+    public static let defaultMaxFrameBytes = 16 << 20
+}
+
+public enum Opcode: UInt8, Sendable {
+    case ping = 0x01
+    case listModels = 0x02
+    case modelInfo = 0x03
+    case score = 0x04
+
+    case pong = 0x81
+    case modelList = 0x82
+    case modelInfoResult = 0x83
+    case scores = 0x84
+    case error = 0xFF
+}
+
+/// Stable error codes carried by ERROR frames.
+public enum ErrorCode: UInt16, Sendable, CaseIterable {
+    case malformedFrame = 1
+    case unsupportedVersion = 2
+    case frameTooLarge = 3
+    case unknownOpcode = 4
+    case unknownModel = 10
+    case schemaMismatch = 11
+    case wrongFeatureCount = 12
+    case tooManyRows = 13
+    case overloaded = 20
+    case unauthorized = 30
+    case internalError = 99
+}
+
+public enum Request: Sendable, Equatable {
+    case ping
+    case listModels
+    case modelInfo(model: String)
+    case score(ScoreRequest)
+}
+
+public struct ScoreRequest: Sendable, Equatable {
+    public var model: String
+    public var fingerprint: UInt64
+    public var rowCount: Int
+    public var featureCount: Int
+    /// Row-major, `rowCount × featureCount`.
+    public var features: [Float]
+
+    public init(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: [Float]) {
+        self.model = model
+        self.fingerprint = fingerprint
+        self.rowCount = rowCount
+        self.featureCount = featureCount
+        self.features = features
+    }
+
+    public static func == (a: ScoreRequest, b: ScoreRequest) -> Bool {
+        a.model == b.model && a.fingerprint == b.fingerprint && a.rowCount == b.rowCount
+            && a.featureCount == b.featureCount
+            && a.features.map(\.bitPattern) == b.features.map(\.bitPattern)
+    }
+}
+
+public struct ModelSummary: Sendable, Equatable {
+    public var name: String
+    public var kind: UInt16
+    public var fingerprint: UInt64
+    public var featureCount: Int
+
+    public init(name: String, kind: UInt16, fingerprint: UInt64, featureCount: Int) {
+        self.name = name
+        self.kind = kind
+        self.fingerprint = fingerprint
+        self.featureCount = featureCount
+    }
+}
+
+public struct ModelInfo: Sendable, Equatable {
+    public var name: String
+    public var kind: UInt16
+    public var fingerprint: UInt64
+    /// Free text identifying the loaded file (its creation time), so a client can tell a new version.
+    public var version: String
+    public var schema: FeatureSchema
+
+    public init(name: String, kind: UInt16, fingerprint: UInt64, version: String, schema: FeatureSchema) {
+        self.name = name
+        self.kind = kind
+        self.fingerprint = fingerprint
+        self.version = version
+        self.schema = schema
+    }
+}
+
+public enum Response: Sendable, Equatable {
+    case pong
+    case modelList([ModelSummary])
+    case modelInfo(ModelInfo)
+    case scores([Float])
+    case error(ErrorCode, String)
+
+    public static func == (a: Response, b: Response) -> Bool {
+        switch (a, b) {
+        case (.pong, .pong): true
+        case (.modelList(let x), .modelList(let y)): x == y
+        case (.modelInfo(let x), .modelInfo(let y)): x == y
+        case (.scores(let x), .scores(let y)): x.map(\.bitPattern) == y.map(\.bitPattern)
+        case (.error(let c1, let m1), .error(let c2, let m2)): c1 == c2 && m1 == m2
+        default: false
+        }
+    }
+}
+
+/// A frame that could not be understood; the code goes back to the peer in an ERROR frame.
+public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code) (\(code.rawValue)): \(message)" }
+}

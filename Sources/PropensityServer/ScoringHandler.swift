@@ -1,0 +1,105 @@
+import Logging
+import NIOCore
+import PropensityModel
+import PropensityProtocol
+
+/// Answers request frames in order on one connection. Scoring runs inline on the event loop: a request is
+/// microseconds of arithmetic, less than a thread hop would cost.
+final class ScoringHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = ByteBuffer
+
+    private let registry: ModelRegistry
+    private let limits: ServerLimits
+    private let logger: Logger
+    private var pendingWrite = false
+
+    init(registry: ModelRegistry, limits: ServerLimits, logger: Logger) {
+        self.registry = registry
+        self.limits = limits
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        var out = context.channel.allocator.buffer(capacity: 64)
+        do {
+            let request = try RequestCodec.decode(frame)
+            try answer(request, id: frame.requestID, into: &out)
+        } catch {
+            ResponseCodec.encode(.error(error.code, error.message), requestID: frame.requestID, into: &out)
+        }
+        context.write(wrapOutboundOut(out), promise: nil)
+        pendingWrite = true
+    }
+
+    /// Pipelined requests that arrived together leave in one flush.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pendingWrite {
+            pendingWrite = false
+            context.flush()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Framing errors cannot be resynchronized past: answer (request id 0) and close this connection only.
+        if let error = error as? ProtocolError {
+            var out = context.channel.allocator.buffer(capacity: 64)
+            ResponseCodec.encode(.error(error.code, error.message), requestID: 0, into: &out)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            logger.debug("connection error", metadata: ["error": "\(type(of: error))"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func answer(_ request: IncomingRequest, id: UInt32, into out: inout ByteBuffer) throws(ProtocolError) {
+        switch request {
+        case .ping:
+            ResponseCodec.encode(.pong, requestID: id, into: &out)
+        case .listModels:
+            let list = registry.all.map {
+                ModelSummary(name: $0.name, kind: $0.model.kind.rawValue, fingerprint: $0.fingerprint, featureCount: $0.model.schema.count)
+            }
+            ResponseCodec.encode(.modelList(list), requestID: id, into: &out)
+        case .modelInfo(let name):
+            let served = try lookup(name)
+            ResponseCodec.encode(.modelInfo(ModelInfo(
+                name: served.name, kind: served.model.kind.rawValue, fingerprint: served.fingerprint,
+                version: served.version, schema: served.model.schema)), requestID: id, into: &out)
+        case .score(let name, let fingerprint, let rowCount, let featureCount, let features):
+            let served = try lookup(name)
+            guard fingerprint == served.fingerprint else {
+                throw ProtocolError(
+                    .schemaMismatch,
+                    "schema fingerprint \(hex(fingerprint)) does not match model '\(name)' (\(hex(served.fingerprint))); fetch MODEL_INFO again")
+            }
+            guard featureCount == served.scorer.featureCount else {
+                throw ProtocolError(
+                    .wrongFeatureCount, "model '\(name)' takes \(served.scorer.featureCount) features per row, the request has \(featureCount)")
+            }
+            guard rowCount <= limits.maxRowsPerRequest else {
+                throw ProtocolError(.tooManyRows, "\(rowCount) rows exceed the limit of \(limits.maxRowsPerRequest) per request")
+            }
+            out.reserveCapacity(minimumWritableBytes: 16 + rowCount * 4)
+            features.withUnsafeReadableBytes { input in
+                ResponseCodec.encodeScores(requestID: id, count: rowCount, into: &out) { output in
+                    served.scorer.score(rows: input, rowCount: rowCount, into: output)
+                }
+            }
+        }
+    }
+
+    private func lookup(_ name: String) throws(ProtocolError) -> ServedModel {
+        guard let served = registry.model(named: name) else {
+            throw ProtocolError(.unknownModel, "no model named '\(name)' is loaded")
+        }
+        return served
+    }
+}
+
+func hex(_ v: UInt64) -> String {
+    let digits = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+}

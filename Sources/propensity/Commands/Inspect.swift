@@ -1,0 +1,57 @@
+import ArgumentParser
+import PropensityModel
+import PropensityModelFile
+
+struct Inspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a model's kind, schema, metadata and parameters.")
+
+    @Argument(help: "Model file.") var model: String
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let loaded = try ModelFile.load(from: model)
+            let fingerprint = ModelFile.fingerprint(of: loaded.schema)
+            let features: [[String: Any]] = loaded.schema.features.map { f in
+                var entry: [String: Any] = ["name": f.name, "kind": f.kind == .numeric ? "numeric" : "categorical"]
+                if let c = f.kind.categories { entry["categories"] = c }
+                return entry
+            }
+            var object: [String: Any] = [
+                "file": model, "kind": loaded.kind.name,
+                "schema_fingerprint": String(fingerprint, radix: 16), "features": features,
+                "metadata": Dictionary(loaded.metadata.properties.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                "metrics": Dictionary(loaded.metadata.metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+            ]
+            var coefficientLines: [String] = []
+            if case .logisticRegression(let lr) = loaded.body {
+                let (intercept, coefficients) = lr.originalScaleCoefficients()
+                object["intercept"] = intercept
+                object["coefficients"] = Dictionary(coefficients.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+                coefficientLines.append("  intercept  \(intercept)")
+                for c in coefficients { coefficientLines.append("  \(c.name)  \(c.value)") }
+            }
+            if json {
+                try printJSON(object)
+                return
+            }
+            print("\(model): \(loaded.kind.name), schema fingerprint \(String(fingerprint, radix: 16))")
+            print("features (\(loaded.schema.count)):")
+            for f in loaded.schema.features {
+                switch f.kind {
+                case .numeric: print("  \(f.name)  numeric")
+                case .categorical(let c):
+                    let shown = c.prefix(8).joined(separator: ", ") + (c.count > 8 ? ", …" : "")
+                    print("  \(f.name)  categorical, \(c.count) categories: \(shown)")
+                }
+            }
+            print("metadata:")
+            for p in loaded.metadata.properties { print("  \(p.key): \(p.value)") }
+            for m in loaded.metadata.metrics { print("  \(m.key): \(fixed(m.value))") }
+            if !coefficientLines.isEmpty {
+                print("coefficients (original scale; a missing value adds its ':missing' term instead of coefficient × x):")
+                coefficientLines.forEach { print($0) }
+            }
+        }
+    }
+}

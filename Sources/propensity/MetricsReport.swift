@@ -1,0 +1,46 @@
+import PropensityMetrics
+
+extension BinaryMetrics {
+    /// The human-readable report printed by `train` and `evaluate`.
+    func report(title: String) -> String {
+        var lines = [
+            title,
+            "  rows \(rows), positives \(positives) (\(fixed(100 * positiveRate, 2)) %)",
+            "  AUC \(fixed(auc)), log-loss \(fixed(logLoss)), Brier \(fixed(brier))",
+            "  top     rows  lift  capture",
+        ]
+        for point in lift {
+            lines.append(
+                "  " + pad(fixed(100 * point.fraction, 0) + " %", 4) + pad(String(point.rows), 8)
+                    + pad(fixed(point.lift, 2), 6) + pad(fixed(100 * point.captureRate, 1) + " %", 9))
+        }
+        lines.append("  calibration (deciles of predicted probability)")
+        lines.append("  bin   rows  predicted  observed")
+        for (i, bin) in calibration.enumerated() {
+            lines.append(
+                "  " + pad(String(i + 1), 3) + pad(String(bin.rows), 7) + pad(fixed(bin.meanPredicted), 11)
+                    + pad(fixed(bin.observedRate), 10))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    var json: [String: Any] {
+        [
+            "rows": rows, "positives": positives, "positive_rate": positiveRate,
+            "auc": auc, "logloss": logLoss, "brier": brier,
+            "lift": lift.map {
+                ["fraction": $0.fraction, "rows": $0.rows, "lift": $0.lift, "capture_rate": $0.captureRate] as [String: Any]
+            },
+            "calibration": calibration.map {
+                [
+                    "rows": $0.rows, "mean_predicted": $0.meanPredicted, "observed_rate": $0.observedRate,
+                    "min_score": $0.minScore, "max_score": $0.maxScore,
+                ] as [String: Any]
+            },
+        ]
+    }
+}
+
+private func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
+}
