@@ -1,0 +1,120 @@
+import Testing
+
+@testable import PropensityData
+
+@Suite struct CSVReaderTests {
+    @Test func detectsCommaAndReadsKinds() throws {
+        let t = try CSVReader.parse("a,b,c\n1,x,2.5\n2,y,\n3,x,-1e2\n")
+        #expect(t.rowCount == 3)
+        #expect(t.columns.map(\.name) == ["a", "b", "c"])
+        #expect(t.columns[0].kind == .numeric)
+        #expect(t.columns[1].kind == .categorical)
+        #expect(t.columns[1].categories == ["x", "y"])
+        #expect(t.columns[1].codes == [0, 1, 0])
+        #expect(t.columns[2].numbers[0] == 2.5)
+        #expect(t.columns[2].numbers[1].isNaN)
+        #expect(t.columns[2].numbers[2] == -100)
+    }
+
+    @Test func detectsSemicolonAndUnquotes() throws {
+        let t = try CSVReader.parse("\"age\";\"job\";\"y\"\r\n56;\"house;maid\";\"no\"\r\n57;\"say \"\"hi\"\"\";\"yes\"\r\n")
+        #expect(t.columns.map(\.name) == ["age", "job", "y"])
+        #expect(t.columns[0].numbers == [56, 57])
+        #expect(t.columns[1].categories == ["house;maid", "say \"hi\""])
+        #expect(t.columns[2].categories == ["no", "yes"])
+    }
+
+    @Test func quotedFieldMaySpanLinesAndLinesAreCounted() throws {
+        let t = try CSVReader.parse("a,b\n1,\"two\nlines\"\n3,x\n")
+        #expect(t.rowCount == 2)
+        #expect(t.columns[1].categories == ["two\nlines", "x"])
+        #expect(t.rowLines == [2, 4])
+        let error = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,\"two\nlines\"\n3,x,9\n") }
+        #expect(error?.line == 4)
+    }
+
+    @Test func missingSpellingsAreMissing() throws {
+        let t = try CSVReader.parse("v,c\n1,a\nNA,NA\nNaN,null\n?,?\n,\nnull,b\n 4 ,b\n")
+        let v = t.columns[0]
+        #expect(v.kind == .numeric)
+        #expect(v.numbers.filter(\.isNaN).count == 5)
+        #expect(v.numbers.last == 4)
+        #expect(t.columns[1].codes == [0, -1, -1, -1, -1, 1, 1])
+        #expect(v.firstMissingLine == 3)
+    }
+
+    @Test func columnSwitchesToCategoricalLateAndKeepsEarlyValues() throws {
+        let t = try CSVReader.parse("id,v\n1,10\n2,20\n3,abc\n4,10\n")
+        let v = t.columns[1]
+        #expect(v.kind == .categorical)
+        #expect(v.categories == ["10", "20", "abc"])
+        #expect(v.codes == [0, 1, 2, 0])
+        #expect(v.categoryFirstLine == [2, 3, 4])
+    }
+
+    @Test func overridesDropsAndDelimiter() throws {
+        let text = "a|b|leak\n1|2|9\n3|4|9\n"
+        let t = try CSVReader.parse(
+            text, options: CSVOptions(delimiter: UInt8(ascii: "|"), drop: ["leak"], categorical: ["b"]))
+        #expect(t.columns.map(\.name) == ["a", "b"])
+        #expect(t.columns[1].kind == .categorical)
+        #expect(t.columns[1].categories == ["2", "4"])
+    }
+
+    @Test func byteOrderMarkAndNoTrailingNewline() throws {
+        let t = try CSVReader.parse([0xEF, 0xBB, 0xBF] + Array("x,y\n1,2".utf8), source: "bom.csv", options: CSVOptions())
+        #expect(t.columns.map(\.name) == ["x", "y"])
+        #expect(t.columns[1].numbers == [2])
+    }
+
+    @Test func rejectsInfinityAndHexAsNumbers() throws {
+        let t = try CSVReader.parse("a\ninf\n0x10\n")
+        #expect(t.columns[0].kind == .categorical)
+    }
+
+    // MARK: Errors name the file, line and column.
+
+    @Test func wrongFieldCount() {
+        let e = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,2\n3\n", source: "f.csv") }
+        #expect(e?.description == "f.csv:3: expected 2 fields (as in the header), found 1")
+    }
+
+    @Test func unparseableNumberInNumericColumn() {
+        let e = #expect(throws: CSVError.self) {
+            try CSVReader.parse("a,b\n1,2\n3,x\n", source: "f.csv", options: CSVOptions(numeric: ["b"]))
+        }
+        #expect(e?.line == 3)
+        #expect(e?.column == "b")
+        #expect(e?.description.contains("not a number") == true)
+    }
+
+    @Test func emptyFileAndHeaderOnly() {
+        #expect(throws: CSVError(file: "e.csv", message: "empty file (no header row)")) {
+            try CSVReader.parse("", source: "e.csv")
+        }
+        #expect(throws: CSVError(file: "e.csv", message: "no data rows after the header")) {
+            try CSVReader.parse("a,b\n\n", source: "e.csv")
+        }
+    }
+
+    @Test func unterminatedQuoteAndTextAfterQuote() {
+        let a = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,\"open\n2,3\n") }
+        #expect(a?.line == 2)
+        let b = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,\"x\"y\n") }
+        #expect(b?.description.contains("after a closing quote") == true)
+    }
+
+    @Test func badHeaderAndUnknownColumns() {
+        #expect(throws: CSVError.self) { try CSVReader.parse("a,a\n1,2\n") }
+        #expect(throws: CSVError.self) { try CSVReader.parse("a,\n1,2\n") }
+        let e = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,2\n", options: CSVOptions(drop: ["c"])) }
+        #expect(e?.description.contains("--drop names 'c'") == true)
+        let r = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,2\n", options: CSVOptions(required: ["y"])) }
+        #expect(r?.description.contains("no column named 'y'") == true)
+    }
+
+    @Test func missingFile() {
+        let e = #expect(throws: CSVError.self) { try CSVReader.read(file: "/nonexistent/x.csv") }
+        #expect(e?.description == "/nonexistent/x.csv: no such file")
+    }
+}
