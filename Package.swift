@@ -80,12 +80,13 @@ let package = Package(
         .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
         .testTarget(
             name: "PropensityModelFileTests",
-            dependencies: ["PropensityModel", "PropensityModelFile"]
+            dependencies: ["PropensityModel", "PropensityModelFile", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "PropensityServerTests",
             dependencies: [
-                "PropensityModel", "PropensityScoring", "PropensityProtocol", "PropensityServer", "PropensityClient",
+                "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol", "PropensityServer",
+                "PropensityClient",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

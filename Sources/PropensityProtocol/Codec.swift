@@ -48,11 +48,12 @@ public enum RequestCodec {
             let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
             let rows = Int(try payload.readLE(UInt32.self, "row count"))
             let features = Int(try payload.readLE(UInt32.self, "feature count"))
+            // Both counts come from the peer: the product must not overflow.
             let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
             guard !overflow, bytes == payload.readableBytes else {
                 throw ProtocolError(
                     .malformedFrame,
-                    "\(rows) rows × \(features) features need \(rows * features * 4) bytes of floats, the frame carries \(payload.readableBytes)")
+                    "\(rows) rows × \(features) features do not match the \(payload.readableBytes) bytes of floats in the frame")
             }
             request = .score(
                 model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features,

@@ -1,0 +1,101 @@
+import NIOCore
+import PropensityModel
+import Testing
+
+@testable import PropensityProtocol
+
+@Suite struct ProtocolTests {
+    func frames(_ buffer: ByteBuffer, maxFrameBytes: Int = 1 << 20) throws -> [Frame] {
+        var b = buffer
+        var out: [Frame] = []
+        while let length = b.getInteger(at: b.readerIndex, endianness: .little, as: UInt32.self),
+            b.readableBytes >= 4 + Int(length)
+        {
+            b.moveReaderIndex(forwardBy: 4)
+            let (v, op, flags, id) = b.readMultipleIntegers(endianness: .little, as: (UInt8, UInt8, UInt16, UInt32).self)!
+            out.append(Frame(version: v, opcode: op, flags: flags, requestID: id, payload: b.readSlice(length: Int(length) - 8)!))
+        }
+        #expect(b.readableBytes == 0)
+        return out
+    }
+
+    @Test func scoreRequestBytesAreAsDocumented() throws {
+        var b = ByteBuffer()
+        let request = ScoreRequest(model: "m", fingerprint: 0x0102_0304_0506_0708, rowCount: 1, featureCount: 2, features: [1, .nan])
+        RequestCodec.encode(.score(request), requestID: 7, into: &b)
+        let expected: [UInt8] = [
+            35, 0, 0, 0,  // length of what follows (8 header + 3 name + 8 fingerprint + 8 counts + 8 floats)
+            1, 0x04, 0, 0, 7, 0, 0, 0,  // version, SCORE, flags, request id
+            1, 0, UInt8(ascii: "m"),  // model name
+            8, 7, 6, 5, 4, 3, 2, 1,  // fingerprint
+            1, 0, 0, 0, 2, 0, 0, 0,  // rows, features
+            0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0xC0, 0x7F,  // 1.0f, NaN
+        ]
+        #expect(Array(b.readableBytesView) == expected)
+    }
+
+    @Test func requestsRoundTrip() throws {
+        let requests: [Request] = [
+            .ping, .listModels, .modelInfo(model: "conversion"),
+            .score(ScoreRequest(model: "café", fingerprint: 42, rowCount: 2, featureCount: 3, features: [1, 2, 3, 4, .nan, -1])),
+        ]
+        var b = ByteBuffer()
+        for (i, r) in requests.enumerated() { RequestCodec.encode(r, requestID: UInt32(i + 1), into: &b) }
+        let decoded = try frames(b)
+        #expect(decoded.map(\.requestID) == [1, 2, 3, 4])
+        for (frame, request) in zip(decoded, requests) {
+            let incoming = try RequestCodec.decode(frame)
+            switch (incoming, request) {
+            case (.ping, .ping), (.listModels, .listModels): break
+            case (.modelInfo(let a), .modelInfo(let b)): #expect(a == b)
+            case (.score(let model, let fp, let rows, let width, var features), .score(let s)):
+                #expect(model == s.model && fp == s.fingerprint && rows == s.rowCount && width == s.featureCount)
+                let floats = (0..<(rows * width)).map { _ in
+                    Float(bitPattern: features.readInteger(endianness: .little, as: UInt32.self)!)
+                }
+                #expect(floats.map(\.bitPattern) == s.features.map(\.bitPattern))
+            default: Issue.record("decoded \(incoming) for \(request)")
+            }
+        }
+    }
+
+    @Test func responsesRoundTrip() throws {
+        let responses: [Response] = [
+            .pong,
+            .modelList([ModelSummary(name: "a", kind: 1, fingerprint: 9, featureCount: 3)]),
+            .modelInfo(ModelInfo(
+                name: "a", kind: 1, fingerprint: 9, version: "2026-11-29",
+                schema: FeatureSchema(features: [.numeric("x"), .categorical("c", ["p", "q"])]))),
+            .scores([0.25, 0.5, 0.125]),
+            .scores([]),
+            .error(.schemaMismatch, "fingerprint differs"),
+        ]
+        var b = ByteBuffer()
+        for (i, r) in responses.enumerated() { ResponseCodec.encode(r, requestID: UInt32(i), into: &b) }
+        let decoded = try frames(b).map { try ResponseCodec.decode($0) }
+        #expect(decoded == responses)
+    }
+
+    func frame(opcode: UInt8, version: UInt8 = 1, payload: [UInt8]) -> Frame {
+        Frame(version: version, opcode: opcode, requestID: 1, payload: ByteBuffer(bytes: payload))
+    }
+
+    @Test func malformedRequestsAreNamed() {
+        #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 0x03, payload: [5, 0, 65])) }
+        let version = #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 1, version: 9, payload: [])) }
+        #expect(version?.code == .unsupportedVersion)
+        let opcode = #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 0x55, payload: [])) }
+        #expect(opcode?.code == .unknownOpcode)
+        let extra = #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 1, payload: [0])) }
+        #expect(extra?.code == .malformedFrame)
+        // 2 rows × 2 features announced, 1 float sent.
+        let short: [UInt8] = [1, 0, 109] + [UInt8](repeating: 0, count: 8) + [2, 0, 0, 0, 2, 0, 0, 0] + [0, 0, 0, 0]
+        let count = #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 4, payload: short)) }
+        #expect(count?.code == .malformedFrame)
+        // Row × feature counts that overflow must not crash.
+        let huge: [UInt8] = [1, 0, 109] + [UInt8](repeating: 0, count: 8) + [255, 255, 255, 255, 255, 255, 255, 255]
+        #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 4, payload: huge)) }
+        let utf8: [UInt8] = [2, 0, 0xC3, 0x28]
+        #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 3, payload: utf8)) }
+    }
+}

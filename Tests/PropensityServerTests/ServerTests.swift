@@ -1,0 +1,205 @@
+import Foundation
+import NIOCore
+import PropensityClient
+import PropensityModel
+import PropensityProtocol
+import PropensityScoring
+import PropensityServer
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct ServerTests {
+    static let model: Model = {
+        let schema = FeatureSchema(features: [.numeric("age"), .categorical("device", ["mobile", "desktop"]), .numeric("visits")])
+        let lr = LogisticRegressionModel(
+            schema: schema, intercept: -2,
+            terms: [
+                .numeric(.init(center: 40, scale: 10, imputedValue: 40, weight: 0.5, missingWeight: 0.3)),
+                .categorical(categoryWeights: [0.2, -0.4]),
+                .numeric(.init(center: 2, scale: 1, imputedValue: 2, weight: 0.8, missingWeight: nil)),
+            ])
+        return Model(body: .logisticRegression(lr), metadata: ModelMetadata(properties: [("created", "test")]))
+    }()
+
+    func withServer(
+        limits: ServerLimits = ServerLimits(), _ body: (ScoringServer, PropensityClient) async throws -> Void
+    ) async throws {
+        let registry = ModelRegistry()
+        registry.add(Self.model, name: "conv")
+        let server = try await ScoringServer.start(host: "127.0.0.1", port: 0, registry: registry, limits: limits)
+        let client = try await PropensityClient.connect(host: "127.0.0.1", port: server.port)
+        do {
+            try await body(server, client)
+        } catch {
+            try? await client.close()
+            try? await server.close()
+            throw error
+        }
+        try await client.close()
+        try await server.close()
+    }
+
+    @Test func pingListInfoAndScore() async throws {
+        try await withServer { server, client in
+            try await client.ping()
+            let list = try await client.listModels()
+            #expect(list.map(\.name) == ["conv"])
+            let info = try await client.modelInfo("conv")
+            #expect(info.schema == Self.model.schema)
+            #expect(info.version == "test")
+            let rows: [Float] = [35, 0, 3, .nan, 1, 1, 50, 7, .nan, 20, .nan, 2]
+            let scores = try await client.score(model: "conv", fingerprint: info.fingerprint, featureCount: 3, features: rows)
+            #expect(scores == Scorer(model: Self.model).score(rows))
+            // Double-precision reference, to float rounding.
+            for r in 0..<4 {
+                let expected = LogisticRegressionModel.probabilityOf(Self.model, (0..<3).map { Double(rows[r * 3 + $0]) })
+                #expect(abs(Double(scores[r]) - expected) < 1e-6)
+            }
+        }
+    }
+
+    @Test func badRequestsFailAloneAndTheConnectionKeepsServing() async throws {
+        try await withServer { _, client in
+            let info = try await client.modelInfo("conv")
+            await expectServerError(.unknownModel) { _ = try await client.modelInfo("nope") }
+            await expectServerError(.schemaMismatch) {
+                _ = try await client.score(model: "conv", fingerprint: info.fingerprint ^ 1, featureCount: 3, features: [1, 2, 3])
+            }
+            await expectServerError(.wrongFeatureCount) {
+                _ = try await client.score(model: "conv", fingerprint: info.fingerprint, featureCount: 2, features: [1, 2])
+            }
+            let ok = try await client.score(model: "conv", fingerprint: info.fingerprint, featureCount: 3, features: [1, 0, 2])
+            #expect(ok.count == 1)
+        }
+    }
+
+    @Test func rowLimit() async throws {
+        var limits = ServerLimits()
+        limits.maxRowsPerRequest = 2
+        try await withServer(limits: limits) { _, client in
+            let info = try await client.modelInfo("conv")
+            await expectServerError(.tooManyRows) {
+                _ = try await client.score(model: "conv", fingerprint: info.fingerprint, featureCount: 3, features: [Float](repeating: 1, count: 9))
+            }
+        }
+    }
+
+    @Test func pipelinedRequestsAreMatchedById() async throws {
+        try await withServer { _, client in
+            let info = try await client.modelInfo("conv")
+            let scorer = Scorer(model: Self.model)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        let rows: [Float] = [Float(i), Float(i % 2), Float(i % 5)]
+                        let got = try await client.score(model: "conv", fingerprint: info.fingerprint, featureCount: 3, features: rows)
+                        #expect(got == scorer.score(rows))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func oversizedAndGarbageFramesCloseOnlyThatConnection() async throws {
+        var limits = ServerLimits()
+        limits.maxFrameBytes = 1024
+        try await withServer(limits: limits) { server, client in
+            // A frame announcing 1 MiB: ERROR frame (code 3, request id 0), then close.
+            let reply = try rawExchange(port: server.port, send: [0, 0, 16, 0] + [UInt8](repeating: 0, count: 16))
+            #expect(reply.count >= 14)
+            #expect(Array(reply[4..<6]) == [1, Opcode.error.rawValue])
+            #expect(Array(reply[6..<12]) == [0, 0, 0, 0, 0, 0])
+            #expect(reply[12] == UInt8(ErrorCode.frameTooLarge.rawValue))
+            // A length shorter than the header.
+            let short = try rawExchange(port: server.port, send: [3, 0, 0, 0, 1, 1, 0])
+            #expect(short.count > 12 && short[12] == UInt8(ErrorCode.malformedFrame.rawValue))
+            // The well-behaved client is unaffected.
+            try await client.ping()
+        }
+    }
+
+    @Test func unknownOpcodeGetsAnErrorFrameAndTheConnectionStaysOpen() async throws {
+        try await withServer { server, _ in
+            // Unknown opcode 0x42 (id 5), then a PING (id 6) on the same connection.
+            let bytes: [UInt8] = [8, 0, 0, 0, 1, 0x42, 0, 0, 5, 0, 0, 0] + [8, 0, 0, 0, 1, 0x01, 0, 0, 6, 0, 0, 0]
+            let reply = try rawExchange(port: server.port, send: bytes, expect: 2)
+            #expect(reply[5] == Opcode.error.rawValue && reply[8] == 5)
+            let second = Array(reply[(4 + Int(reply[0]))...])
+            #expect(second[5] == Opcode.pong.rawValue && second[8] == 6)
+        }
+    }
+
+    @Test func failedReloadKeepsThePreviousModel() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("propensity-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let registry = ModelRegistry()
+        try PropensityModelFileBridge.save(Self.model, to: dir + "/conv.model")
+        #expect(try registry.loadDirectory(dir).isEmpty)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/conv.model"))
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: dir + "/other.model"))
+        let failures = try registry.loadDirectory(dir)
+        #expect(failures.count == 2)
+        #expect(registry.model(named: "conv")?.model == Self.model)
+        #expect(registry.model(named: "other") == nil)
+    }
+}
+
+func expectServerError(_ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected server error \(code)", sourceLocation: sourceLocation)
+    } catch ClientError.server(let got, _) {
+        #expect(got == code, sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Sends raw bytes on a fresh blocking socket and reads `expect` frames (or until the server closes).
+func rawExchange(port: Int, send bytes: [UInt8], expect frames: Int = 1) throws -> [UInt8] {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while countFrames(received) < frames {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        received += buffer[0..<n]
+    }
+    return received
+}
+
+func countFrames(_ bytes: [UInt8]) -> Int {
+    var i = 0
+    var count = 0
+    while i + 4 <= bytes.count {
+        let length = Int(bytes[i]) | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 24
+        guard i + 4 + length <= bytes.count else { break }
+        i += 4 + length
+        count += 1
+    }
+    return count
+}
+
+extension LogisticRegressionModel {
+    static func probabilityOf(_ model: Model, _ row: [Double]) -> Double {
+        guard case .logisticRegression(let lr) = model.body else { return .nan }
+        return lr.probability(row)
+    }
+}
