@@ -1,3 +1,5 @@
+import Foundation
+
 /// A fitted logistic-regression model with its preprocessing.
 ///
 /// The linear predictor is `intercept + Σ terms`, where each input feature contributes:
@@ -86,24 +88,24 @@ public struct LogisticRegressionModel: Sendable, Equatable {
 /// How a float feature value selects a category.
 public enum CategoryCode {
     /// The category index `x` names, or nil when it is missing (NaN) or not an index below `count`.
-    @inline(__always)
-    public static func index<F: BinaryFloatingPoint>(_ x: F, count: Int) -> Int? {
-        guard x >= 0, x < F(count), x == x.rounded(.towardZero) else { return nil }
+    /// Inlinable so the scorer's per-feature loop gets a specialized, branch-only version.
+    @inlinable @inline(__always)
+    public static func index(_ x: Float, count: Int) -> Int? {
+        guard x >= 0, x < Float(count), x == x.rounded(.towardZero) else { return nil }
+        return Int(x)
+    }
+
+    @inlinable @inline(__always)
+    public static func index(_ x: Double, count: Int) -> Int? {
+        guard x >= 0, x < Double(count), x == x.rounded(.towardZero) else { return nil }
         return Int(x)
     }
 }
 
 public enum Sigmoid {
-    @inline(__always)
+    /// 1 / (1 + e^−z), written so neither branch overflows.
+    @inlinable @inline(__always)
     public static func of(_ z: Double) -> Double {
-        z >= 0 ? 1 / (1 + _exp(-z)) : _exp(z) / (1 + _exp(z))
+        z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) private func _exp(_ x: Double) -> Double { Glibc.exp(x) }
-#else
-import Darwin
-@inline(__always) private func _exp(_ x: Double) -> Double { Darwin.exp(x) }
-#endif

@@ -7,18 +7,18 @@ extension BinaryMetrics {
             title,
             "  rows \(rows), positives \(positives) (\(fixed(100 * positiveRate, 2)) %)",
             "  AUC \(fixed(auc)), log-loss \(fixed(logLoss)), Brier \(fixed(brier))",
-            "  top     rows  lift  capture",
+            "    top     rows   lift  capture",
         ]
         for point in lift {
             lines.append(
-                "  " + pad(fixed(100 * point.fraction, 0) + " %", 4) + pad(String(point.rows), 8)
-                    + pad(fixed(point.lift, 2), 6) + pad(fixed(100 * point.captureRate, 1) + " %", 9))
+                "  " + pad(fixed(100 * point.fraction, 0) + " %", 6) + pad(String(point.rows), 9)
+                    + pad(fixed(point.lift, 2), 7) + pad(fixed(100 * point.captureRate, 1) + " %", 9))
         }
         lines.append("  calibration (deciles of predicted probability)")
-        lines.append("  bin   rows  predicted  observed")
+        lines.append("  bin     rows  predicted  observed")
         for (i, bin) in calibration.enumerated() {
             lines.append(
-                "  " + pad(String(i + 1), 3) + pad(String(bin.rows), 7) + pad(fixed(bin.meanPredicted), 11)
+                "  " + pad(String(i + 1), 3) + pad(String(bin.rows), 9) + pad(fixed(bin.meanPredicted), 11)
                     + pad(fixed(bin.observedRate), 10))
         }
         return lines.joined(separator: "\n")

@@ -32,6 +32,10 @@ import Testing
             0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0xC0, 0x7F,  // 1.0f, NaN
         ]
         #expect(Array(b.readableBytesView) == expected)
+        // The answer from docs/protocol.md.
+        var answer = ByteBuffer()
+        ResponseCodec.encode(.scores([0.25]), requestID: 7, into: &answer)
+        #expect(Array(answer.readableBytesView) == [16, 0, 0, 0, 1, 0x84, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0x80, 0x3E])
     }
 
     @Test func requestsRoundTrip() throws {

@@ -15,7 +15,13 @@ struct Score: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard batch > 0 else { throw CLIError("--batch must be positive") }
-            let client = try await PropensityClient.connect(host: host, port: port)
+            let client: PropensityClient
+            do {
+                client = try await PropensityClient.connect(host: host, port: port)
+            } catch {
+                let reason = "\(error)".contains("refused") ? "connection refused" : "\(error)"
+                throw CLIError("cannot connect to the scorer at \(host):\(port): \(reason)")
+            }
             let info = try await client.modelInfo(model)
             let (table, features) = try readInputs(file: data, schema: info.schema, delimiter: try parseDelimiter(delimiter))
             let width = info.schema.count

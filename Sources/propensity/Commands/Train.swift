@@ -28,6 +28,8 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Random seed for the validation split.") var seed: UInt64 = 42
     @Option(help: "Worker threads.") var threads: Int = 2
     @Option(help: "Output model file.") var out: String
+    @Option(help: "Also write timings, solver facts and metrics as JSON to this file (for benchmarks).")
+    var reportJSON: String?
 
     func run() async throws {
         try await reportingErrors { try train() }
@@ -67,7 +69,9 @@ struct Train: AsyncParsableCommand {
         let csv = CSVOptions(
             delimiter: try parseDelimiter(delimiter), drop: parseList(drop),
             categorical: parseList(categorical) + [label], numeric: parseList(numeric), required: [label])
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         let table = try timed("loaded \(data)") { try CSVReader.read(file: data, options: csv) }
+        let fitStart = DispatchTime.now().uptimeNanoseconds
         let labels = try LabelReader.read(table, column: label, positive: positive)
         progress("\(table.rowCount) rows, \(table.columns.count - 1) input columns, label '\(label)' positive '\(labels.positive)'")
 
@@ -77,6 +81,7 @@ struct Train: AsyncParsableCommand {
             try LogisticRegressionTrainer.fit(
                 table: table, labels: labels.values, rows: trainRows, labelColumn: label, options: options)
         }
+        let fitEnd = DispatchTime.now().uptimeNanoseconds
         let r = fit.report
         progress("\(r.solver): \(r.iterations) iterations, gradient \(String(format: "%.2e", r.gradientNorm)), "
             + (r.converged ? "converged" : "NOT converged: \(r.stopReason ?? "")"))
@@ -123,6 +128,18 @@ struct Train: AsyncParsableCommand {
             ],
             metrics: metrics)
         try ModelFile.save(model, to: out)
+        if let reportJSON {
+            let object: [String: Any] = [
+                "load_seconds": Double(fitStart - loadStart) / 1e9,
+                "fit_seconds": Double(fitEnd - fitStart) / 1e9,
+                "training_rows": trainRows.count, "threads": threads,
+                "solver": r.solver, "iterations": r.iterations, "converged": r.converged,
+                "gradient_norm": r.gradientNorm,
+                "metrics": Dictionary(metrics.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a }),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: jsonSafe(object), options: [.sortedKeys])
+            try data.write(to: URL(fileURLWithPath: reportJSON))
+        }
 
         print("model: \(out) (logistic regression, \(fit.encodedNames.count) encoded features, \(r.iterations) \(r.solver) iterations)")
         print(trainMetrics.report(title: "training rows"))
