@@ -25,6 +25,17 @@ public enum BLAS {
             blasint(columns))
     }
 
+    /// `C ← alpha · Aᵀ · A + beta · C` in single precision, all of the `columns × columns` matrix `C`.
+    /// For thin blocks (tens of columns) OpenBLAS's `sgemm` outruns `ssyrk` although it computes both triangles.
+    @inline(__always)
+    public static func gramFloat(
+        rows: Int, columns: Int, a: UnsafePointer<Float>, lda: Int, beta: Float, c: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, CblasTrans, CblasNoTrans, blasint(columns), blasint(columns), blasint(rows), 1, a,
+            blasint(lda), a, blasint(lda), beta, c, blasint(columns))
+    }
+
     public static func dot(_ x: [Double], _ y: [Double]) -> Double {
         precondition(x.count == y.count)
         return cblas_ddot(blasint(x.count), x, 1, y, 1)

@@ -70,6 +70,23 @@ import Testing
         expectMatch(result, c, relative: 1e-4)
     }
 
+    @Test(arguments: 0..<4)
+    func warmStartReachesTheSameOptimum(index: Int) throws {
+        let c = Self.reference.cases[index]
+        let table = try CSVReader.read(
+            file: TestData.fixture(c.file), options: CSVOptions(categorical: [c.label], required: [c.label]))
+        let labels = try LabelReader.read(table, column: c.label, positive: nil)
+        var options = LogisticRegressionOptions()
+        options.l2 = c.l2
+        options.classWeight = c.class_weight == "balanced" ? .balanced : .none
+        options.tolerance = 1e-11
+        options.warmStartRows = 100
+        let warm = try LogisticRegressionTrainer.fit(
+            table: table, labels: labels.values, rows: Array(0..<table.rowCount), labelColumn: c.label, options: options)
+        #expect(warm.report.converged)
+        expectMatch(warm, c, relative: 1e-4)
+    }
+
     @Test func resultDoesNotDependOnThreadCount() throws {
         let c = Self.reference.cases[2]
         let one = try fit(c, threads: 1)

@@ -55,15 +55,8 @@ final class LogisticObjective: @unchecked Sendable {
             let upper = (chunk + 1) * self.rows / chunkCount
             partials.set(chunk, self.evaluateRows(lower..<upper, w, wantGradient, wantHessian))
         }
-        if threads == 1 {
-            for chunk in 0..<chunkCount { work(chunk) }
-        } else {
-            // Each worker takes chunks round-robin; the reduction below is in chunk order either way.
-            let workers = min(threads, chunkCount)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for chunk in stride(from: worker, to: chunkCount, by: workers) { work(chunk) }
-            }
-        }
+        // The reduction below is in chunk order whichever worker evaluated a chunk.
+        ParallelFor.run(count: chunkCount, threads: threads, work)
         var total = Evaluation(
             value: 0, gradient: wantGradient ? [Double](repeating: 0, count: d) : [],
             hessian: wantHessian ? [Double](repeating: 0, count: d * d) : [])
@@ -87,10 +80,12 @@ final class LogisticObjective: @unchecked Sendable {
         let d = width
         var value = 0.0
         var gradient = [Double](repeating: 0, count: wantGradient ? d : 0)
-        var hessian = [Double](repeating: 0, count: wantHessian ? d * d : 0)
+        // The Hessian only steers the step: the gradient (double) decides convergence, so single precision is
+        // enough here, and it halves the cost of the Gram product that dominates each pass.
+        var hessian32 = [Float](repeating: 0, count: wantHessian ? d * d : 0)
         var margins = [Double](repeating: 0, count: Self.blockRows)
         var residuals = [Double](repeating: 0, count: Self.blockRows)
-        var scaled = [Double](repeating: 0, count: wantHessian ? Self.blockRows * d : 0)
+        var scaled = [Float](repeating: 0, count: wantHessian ? Self.blockRows * d : 0)
         x.withUnsafeBufferPointer { xp in
             var start = range.lowerBound
             while start < range.upperBound {
@@ -105,11 +100,11 @@ final class LogisticObjective: @unchecked Sendable {
                     let i = start + k
                     let z = margins[k]
                     let s = sampleWeights?[i] ?? 1
-                    // log(1 + e^z) computed without overflow.
-                    let softplus = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
                     let label = Double(y[i])
-                    value += s * (softplus - label * z)
-                    let p = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+                    // One exp and one log1p: e = exp(−|z|) gives both log(1 + e^z) and the sigmoid without overflow.
+                    let e = exp(-abs(z))
+                    value += s * (max(z, 0) + log1p(e) - label * z)
+                    let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
                     residuals[k] = s * (p - label)
                     margins[k] = s * p * (1 - p)  // reused as the Hessian weight h
                 }
@@ -124,15 +119,15 @@ final class LogisticObjective: @unchecked Sendable {
                             let root = margins[k].squareRoot()
                             let source = block + k * d
                             let target = sp.baseAddress! + k * d
-                            for j in 0..<d { target[j] = root * source[j] }
+                            for j in 0..<d { target[j] = Float(root * source[j]) }
                         }
-                        BLAS.syrkGram(rows: n, columns: d, alpha: 1, a: sp.baseAddress!, lda: d, beta: 1, c: &hessian)
+                        BLAS.gramFloat(rows: n, columns: d, a: sp.baseAddress!, lda: d, beta: 1, c: &hessian32)
                     }
                 }
                 start += n
             }
         }
-        return Evaluation(value: value, gradient: gradient, hessian: hessian)
+        return Evaluation(value: value, gradient: gradient, hessian: hessian32.map(Double.init))
     }
 }
 
@@ -154,4 +149,24 @@ final class ChunkResults<T>: @unchecked Sendable {
         defer { lock.unlock() }
         return items.map { $0! }
     }
+}
+
+/// Runs `body(0..<count)` on up to `threads` workers, each taking indices round-robin.
+enum ParallelFor {
+    static func run(count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = min(max(1, threads), count)
+        if workers <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: count, by: workers) { body(i) }
+        }
+    }
+}
+
+/// A raw pointer that workers write disjoint parts of.
+struct UnsafeMutableSendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

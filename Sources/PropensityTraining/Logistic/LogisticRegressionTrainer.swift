@@ -22,6 +22,9 @@ public struct LogisticRegressionOptions: Sendable {
     /// `auto` switches from Newton to L-BFGS above this many design-matrix columns (the Hessian is width²).
     public var maxNewtonWidth: Int = 2048
     public var threads: Int = 2
+    /// Size of the subsample solved first to find a starting point (used when there are at least 4× as many
+    /// rows); nil always starts from the intercept-only model.
+    public var warmStartRows: Int? = 65_536
 
     public enum Solver: String, Sendable, CaseIterable {
         case auto, newton, lbfgs
@@ -50,9 +53,9 @@ public enum LogisticRegressionTrainer {
         guard positives > 0, positives < y.count else {
             throw TrainingError("the training rows hold only one class (\(positives) positives in \(y.count) rows)")
         }
-        let encoder = FeatureEncoder(table: table, rows: rows, excluding: [labelColumn])
+        let encoder = FeatureEncoder(table: table, rows: rows, excluding: [labelColumn], threads: options.threads)
         guard !encoder.schema.features.isEmpty else { throw TrainingError("no input columns besides the label") }
-        let x = encoder.designMatrix(table: table, rows: rows)
+        let x = encoder.designMatrix(table: table, rows: rows, threads: options.threads)
         let weights = sampleWeights(y, options.classWeight)
         BLAS.setThreads(1)  // parallelism comes from the objective's row chunks
         let objective = LogisticObjective(
@@ -63,6 +66,11 @@ public enum LogisticRegressionTrainer {
         let weightedPositives = zip(y, weights ?? []).reduce(0.0) { $0 + Double($1.0) * $1.1 }
         let rate = weights == nil ? Double(positives) / Double(y.count) : weightedPositives / objective.totalWeight
         start[0] = log(rate / (1 - rate))
+
+        if let sampleRows = options.warmStartRows, sampleRows > 0, y.count >= 4 * sampleRows {
+            start = warmStart(
+                x: x, y: y, weights: weights, width: encoder.width, sampleRows: sampleRows, from: start, options: options)
+        }
 
         let useNewton = switch options.solver {
         case .newton: true
@@ -84,6 +92,28 @@ public enum LogisticRegressionTrainer {
             throw TrainingError("the solver diverged (non-finite weights); the classes may be separable: add --l2")
         }
         return LogisticRegressionFit(model: encoder.model(weights: w), report: report, encodedNames: encoder.encodedNames)
+    }
+
+    /// Solves the same problem on an evenly strided subsample first (penalty scaled to the sample's share), so the
+    /// full-data solver starts near the optimum: two or three passes over all rows instead of six or seven.
+    /// Only the starting point changes; convergence is still judged on the full data.
+    static func warmStart(
+        x: [Double], y: [UInt8], weights: [Double]?, width: Int, sampleRows: Int, from start: [Double],
+        options: LogisticRegressionOptions
+    ) -> [Double] {
+        let step = y.count / sampleRows
+        let picked = Array(stride(from: 0, to: y.count, by: step).prefix(sampleRows))
+        var subX: [Double] = []
+        subX.reserveCapacity(picked.count * width)
+        for i in picked { subX += x[(i * width)..<((i + 1) * width)] }
+        let sub = LogisticObjective(
+            x: subX, y: picked.map { y[$0] }, sampleWeights: weights.map { w in picked.map { w[$0] } }, width: width,
+            l2: options.l2 * Double(picked.count) / Double(y.count), threads: options.threads)
+        let (w, report) = width <= options.maxNewtonWidth
+            ? NewtonSolver.minimize(sub, from: start, tolerance: 1e-6, maxIterations: 20)
+            : LBFGSSolver.minimize(sub, from: start, tolerance: 1e-6, maxIterations: 200)
+        // A separable or degenerate sample gives no useful start.
+        return report.converged && w.allSatisfy(\.isFinite) ? w : start
     }
 
     static func sampleWeights(_ y: [UInt8], _ classWeight: ClassWeight) -> [Double]? {
