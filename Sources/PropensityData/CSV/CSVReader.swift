@@ -35,11 +35,16 @@ public struct CSVOptions: Sendable {
 /// empty field, `NA`, `NaN`, `?` and `null` (any case).
 public enum CSVReader {
     public static func read(file path: String, options: CSVOptions = CSVOptions()) throws(CSVError) -> Table {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw CSVError(file: path, message: exists ? "cannot read file" : "no such file")
+        guard FileManager.default.fileExists(atPath: path) else { throw CSVError(file: path, message: "no such file") }
+        // Mapped, not copied: the parser reads each byte once, and a copy would double the memory touched.
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+            throw CSVError(file: path, message: "cannot read file")
         }
-        return try parse([UInt8](data), source: path, options: options)
+        let result = data.withUnsafeBytes { raw -> Result<Table, CSVError> in
+            var parser = CSVParser(bytes: raw.bindMemory(to: UInt8.self), source: path, options: options)
+            do throws(CSVError) { return .success(try parser.run()) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     public static func parse(_ text: String, source: String = "<memory>", options: CSVOptions = CSVOptions())
@@ -72,7 +77,7 @@ private struct CSVParser {
     let options: CSVOptions
     var scratch: [UInt8] = []
     /// strtod needs a NUL-terminated copy; one buffer serves every field.
-    let numberBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 64)
+    let numberBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 128)
 
     init(bytes: UnsafeBufferPointer<UInt8>, source: String, options: CSVOptions) {
         self.bytes = bytes
@@ -117,6 +122,17 @@ private struct CSVParser {
 
         let dataStart = tokenizer.position
         let dataStartLine = tokenizer.line
+        // Reserve from the first data line's length so columns do not regrow (each regrowth copies and faults in
+        // fresh pages).
+        let firstLineLength = max(1, (bytes[dataStart...].firstIndex(of: 0x0A) ?? bytes.count) - dataStart + 1)
+        let estimatedRows = (bytes.count - dataStart) / firstLineLength + 16
+        for c in columns.indices {
+            switch states[c] {
+            case .numeric: columns[c].numbers.reserveCapacity(estimatedRows)
+            case .categorical: columns[c].codes.reserveCapacity(estimatedRows)
+            default: break
+            }
+        }
         var rowLines: [Int] = []
         while let line = try next(&tokenizer, &fields) {
             guard fields.count == header.count else {
@@ -234,24 +250,8 @@ private struct CSVParser {
 
     /// Parses a decimal number (`12`, `-0.5`, `1e-3`); nil for anything else, including `inf` and hex.
     mutating func number(_ field: CSVTokenizer.Field) -> Double? {
-        let capacity = numberBuffer.count
         let numberBuffer = self.numberBuffer
-        return withFieldBytes(field) { raw -> Double? in
-            guard let first = raw.first, raw.count < capacity else { return nil }
-            guard (first >= 0x30 && first <= 0x39) || first == 0x2D || first == 0x2B || first == 0x2E else {
-                return nil
-            }
-            for b in raw where !((b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2B || b == 0x2E || b == 0x65 || b == 0x45) {
-                return nil
-            }
-            let buffer = numberBuffer
-            for (i, b) in raw.enumerated() { buffer[i] = CChar(bitPattern: b) }
-            buffer[raw.count] = 0
-            var end: UnsafeMutablePointer<CChar>?
-            let value = strtod(buffer.baseAddress!, &end)
-            guard let end, end - buffer.baseAddress! == raw.count, value.isFinite else { return nil }
-            return value
-        }
+        return withFieldBytes(field) { DecimalParser.parse($0, scratch: numberBuffer) }
     }
 
     mutating func intern(
