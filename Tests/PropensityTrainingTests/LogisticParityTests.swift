@@ -25,9 +25,10 @@ import Testing
         return try! JSONDecoder().decode(Reference.self, from: data)
     }()
 
-    func fit(_ c: Reference.Case, solver: LogisticRegressionOptions.Solver = .auto, threads: Int = 1) throws
-        -> LogisticRegressionFit
-    {
+    func fit(
+        _ c: Reference.Case, solver: LogisticRegressionOptions.Solver = .auto, threads: Int = 1,
+        warmStartRows: Int? = nil
+    ) throws -> LogisticRegressionFit {
         let table = try CSVReader.read(
             file: TestData.fixture(c.file), options: CSVOptions(categorical: [c.label], required: [c.label]))
         let labels = try LabelReader.read(table, column: c.label, positive: nil)
@@ -37,6 +38,7 @@ import Testing
         options.solver = solver
         options.threads = threads
         options.tolerance = 1e-11
+        options.warmStartRows = warmStartRows
         return try LogisticRegressionTrainer.fit(
             table: table, labels: labels.values, rows: Array(0..<table.rowCount), labelColumn: c.label, options: options)
     }
@@ -73,16 +75,7 @@ import Testing
     @Test(arguments: 0..<4)
     func warmStartReachesTheSameOptimum(index: Int) throws {
         let c = Self.reference.cases[index]
-        let table = try CSVReader.read(
-            file: TestData.fixture(c.file), options: CSVOptions(categorical: [c.label], required: [c.label]))
-        let labels = try LabelReader.read(table, column: c.label, positive: nil)
-        var options = LogisticRegressionOptions()
-        options.l2 = c.l2
-        options.classWeight = c.class_weight == "balanced" ? .balanced : .none
-        options.tolerance = 1e-11
-        options.warmStartRows = 100
-        let warm = try LogisticRegressionTrainer.fit(
-            table: table, labels: labels.values, rows: Array(0..<table.rowCount), labelColumn: c.label, options: options)
+        let warm = try fit(c, warmStartRows: 100)
         #expect(warm.report.converged)
         expectMatch(warm, c, relative: 1e-4)
     }
