@@ -10,17 +10,29 @@ public struct Model: Sendable, Equatable {
 
     public enum Body: Sendable, Equatable {
         case logisticRegression(LogisticRegressionModel)
+        case treeEnsemble(TreeEnsembleModel)
     }
 
     public var kind: ModelKind {
         switch body {
         case .logisticRegression: .logisticRegression
+        case .treeEnsemble: .treeEnsemble
         }
     }
 
     public var schema: FeatureSchema {
         switch body {
         case .logisticRegression(let m): m.schema
+        case .treeEnsemble(let m): m.schema
+        }
+    }
+
+    /// The probability for one row of raw features (schema order), computed directly from the parameters in double
+    /// precision — the reference for the compiled `Scorer`.
+    public func probability(_ row: [Float]) -> Double {
+        switch body {
+        case .logisticRegression(let m): m.probability(row.map(Double.init))
+        case .treeEnsemble(let m): m.probability(row)
         }
     }
 }

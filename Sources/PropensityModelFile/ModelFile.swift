@@ -16,6 +16,8 @@ public enum ModelFile {
         case metadata = 0x4154_454D  // "META"
         case schema = 0x4D48_4353  // "SCHM"
         case logistic = 0x5247_4F4C  // "LOGR"
+        case ensemble = 0x4D53_4E45  // "ENSM"
+        case importance = 0x5450_4D49  // "IMPT"
 
         var name: String { String(decoding: withUnsafeBytes(of: rawValue.littleEndian) { Array($0) }, as: UTF8.self) }
     }
@@ -30,7 +32,11 @@ public enum ModelFile {
             (.schema, encodeSchema(model.schema)),
         ]
         switch model.body {
-        case .logisticRegression(let lr): sections.append((.logistic, encodeLogistic(lr)))
+        case .logisticRegression(let lr):
+            sections.append((.logistic, encodeLogistic(lr)))
+        case .treeEnsemble(let ensemble):
+            sections.append((.ensemble, encodeEnsemble(ensemble)))
+            sections.append((.importance, encodeImportance(ensemble.importance)))
         }
         var w = ByteWriter()
         w.raw(magic)
@@ -40,7 +46,7 @@ public enum ModelFile {
         w.u64(0)  // file length, patched below
         for (tag, payload) in sections {
             w.u32(tag.rawValue)
-            w.u32(tag == .metadata ? 0 : requiredFlag)
+            w.u32(tag == .metadata || tag == .importance ? 0 : requiredFlag)
             w.u64(UInt64(payload.count))
             w.raw(payload)
             w.pad(to: 8)
@@ -107,6 +113,41 @@ public enum ModelFile {
                 w.u32(UInt32(weights.count))
                 for x in weights { w.f64(x) }
             }
+        }
+        return w.bytes
+    }
+
+    static func encodeEnsemble(_ model: TreeEnsembleModel) -> [UInt8] {
+        var w = ByteWriter()
+        w.f64(model.baseScore)
+        w.u32(UInt32(model.trees.count))
+        for tree in model.trees {
+            w.u32(UInt32(tree.nodes.count))
+            w.u32(UInt32(tree.leafValues.count))
+            w.u32(UInt32(tree.categoryWords.count))
+            for node in tree.nodes {
+                w.u32(UInt32(bitPattern: node.feature))
+                w.u8(node.kind.rawValue)
+                w.u8(node.defaultLeft ? 1 : 0)
+                w.u16(0)
+                w.u32(node.threshold.bitPattern)
+                w.u32(UInt32(bitPattern: node.left))
+                w.u32(UInt32(bitPattern: node.right))
+                w.u32(node.categoryOffset)
+                w.u32(node.categoryCount)
+            }
+            for v in tree.leafValues { w.f64(v) }
+            for word in tree.categoryWords { w.u32(word) }
+        }
+        return w.bytes
+    }
+
+    static func encodeImportance(_ importance: [FeatureImportance]) -> [UInt8] {
+        var w = ByteWriter()
+        w.u32(UInt32(importance.count))
+        for i in importance {
+            w.f64(i.gain)
+            w.u64(UInt64(i.splits))
         }
         return w.bytes
     }

@@ -110,7 +110,11 @@ extension ModelFile {
             let model = try within(.logistic) { r in try decodeLogistic(&r, schema: schema, fail) }
             return Model(body: .logisticRegression(model), metadata: metadata)
         case .treeEnsemble:
-            throw fail("model kind \(kind.name) is not supported by this build")
+            var model = try within(.ensemble) { r in try decodeEnsemble(&r, schema: schema, fail) }
+            if payloads[.importance] != nil {
+                model.importance = try within(.importance) { r in try decodeImportance(&r, features: schema.count, fail) }
+            }
+            return Model(body: .treeEnsemble(model), metadata: metadata)
         }
     }
 
@@ -212,5 +216,116 @@ extension ModelFile {
             }
         }
         return LogisticRegressionModel(schema: schema, intercept: intercept, terms: terms)
+    }
+
+    static func decodeEnsemble(_ r: inout ByteReader, schema: FeatureSchema, _ fail: (String) -> ModelFileError) throws
+        -> TreeEnsembleModel
+    {
+        let base = try r.f64("base score")
+        guard base.isFinite else { throw fail("section ENSM: the base score is not a finite number") }
+        let treeCount = try r.count("tree count", minimumItemSize: 20)
+        var trees: [DecisionTree] = []
+        trees.reserveCapacity(treeCount)
+        for t in 0..<treeCount {
+            func bad(_ message: String) -> ModelFileError { fail("section ENSM: tree \(t): \(message)") }
+            let nodeCount = Int(try r.u32("node count"))
+            let leafCount = Int(try r.u32("leaf count"))
+            let wordCount = Int(try r.u32("category word count"))
+            guard nodeCount * 28 + leafCount * 8 + wordCount * 4 <= r.remaining else {
+                throw fail("section ENSM: tree \(t) runs past the end of the section (inconsistent sizes)")
+            }
+            guard leafCount == nodeCount + 1 else { throw bad("\(nodeCount) internal nodes need \(nodeCount + 1) leaves, found \(leafCount)") }
+            var nodes: [DecisionTree.Node] = []
+            nodes.reserveCapacity(nodeCount)
+            for _ in 0..<nodeCount {
+                let feature = Int32(bitPattern: try r.u32("feature"))
+                let kindCode = try r.u8("split kind")
+                let flags = try r.u8("flags")
+                _ = try r.u16("reserved")
+                let threshold = Float(bitPattern: try r.u32("threshold"))
+                let left = Int32(bitPattern: try r.u32("left child"))
+                let right = Int32(bitPattern: try r.u32("right child"))
+                let offset = try r.u32("category offset")
+                let count = try r.u32("category count")
+                guard let kind = DecisionTree.SplitKind(rawValue: kindCode), flags <= 1 else {
+                    throw bad("node \(nodes.count) has an unknown split kind or flags")
+                }
+                nodes.append(DecisionTree.Node(
+                    feature: feature, kind: kind, defaultLeft: flags == 1, threshold: threshold, left: left, right: right,
+                    categoryOffset: offset, categoryCount: count))
+            }
+            var leaves: [Double] = []
+            leaves.reserveCapacity(leafCount)
+            for _ in 0..<leafCount {
+                let v = try r.f64("leaf value")
+                guard v.isFinite else { throw bad("a leaf value is not a finite number") }
+                leaves.append(v)
+            }
+            var words: [UInt32] = []
+            words.reserveCapacity(wordCount)
+            for _ in 0..<wordCount { words.append(try r.u32("category word")) }
+            let tree = DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: words)
+            try validateTree(tree, schema: schema, bad)
+            trees.append(tree)
+        }
+        return TreeEnsembleModel(
+            schema: schema, baseScore: base, trees: trees,
+            importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: schema.count))
+    }
+
+    /// A tree must be a tree: children point forward (no cycles), every node but the root and every leaf is
+    /// reached exactly once, splits name existing features of the matching kind.
+    static func validateTree(_ tree: DecisionTree, schema: FeatureSchema, _ bad: (String) -> ModelFileError) throws {
+        var leafSeen = [Bool](repeating: false, count: tree.leafValues.count)
+        var nodeSeen = [Bool](repeating: false, count: tree.nodes.count)
+        for (i, node) in tree.nodes.enumerated() {
+            guard node.feature >= 0, Int(node.feature) < schema.count else {
+                throw bad("node \(i) splits on feature \(node.feature), the schema has \(schema.count)")
+            }
+            let feature = schema.features[Int(node.feature)]
+            switch node.kind {
+            case .numeric:
+                guard feature.kind == .numeric else { throw bad("node \(i) is a numeric split on categorical '\(feature.name)'") }
+                guard !node.threshold.isNaN else { throw bad("node \(i) has a NaN threshold") }
+            case .categorical:
+                guard let categories = feature.kind.categories else {
+                    throw bad("node \(i) is a categorical split on numeric '\(feature.name)'")
+                }
+                let end = Int(node.categoryOffset) + Int(node.categoryCount)
+                guard end <= tree.categoryWords.count, Int(node.categoryCount) <= (categories.count + 31) / 32 + 1 else {
+                    throw bad("node \(i) has a category set outside the tree's words")
+                }
+            }
+            for child in [node.left, node.right] {
+                if child >= 0 {
+                    guard Int(child) > i, Int(child) < tree.nodes.count, !nodeSeen[Int(child)] else {
+                        throw bad("node \(i) has an invalid child \(child)")
+                    }
+                    nodeSeen[Int(child)] = true
+                } else {
+                    let leaf = Int(~child)
+                    guard leaf < tree.leafValues.count, !leafSeen[leaf] else { throw bad("node \(i) has an invalid leaf \(leaf)") }
+                    leafSeen[leaf] = true
+                }
+            }
+        }
+        guard tree.nodes.isEmpty || (nodeSeen.dropFirst().allSatisfy { $0 } && !nodeSeen[0] && leafSeen.allSatisfy { $0 }) else {
+            throw bad("some nodes or leaves are unreachable")
+        }
+    }
+
+    static func decodeImportance(_ r: inout ByteReader, features: Int, _ fail: (String) -> ModelFileError) throws
+        -> [FeatureImportance]
+    {
+        let n = Int(try r.u32("feature count"))
+        guard n == features else { throw fail("section IMPT: \(n) entries for \(features) features") }
+        var result: [FeatureImportance] = []
+        for _ in 0..<n {
+            let gain = try r.f64("gain")
+            let splits = try r.u64("splits")
+            guard splits <= UInt64(Int.max) else { throw fail("section IMPT: split count out of range") }
+            result.append(FeatureImportance(gain: gain, splits: Int(splits)))
+        }
+        return result
     }
 }

@@ -6,66 +6,27 @@ import Glibc
 import Darwin
 #endif
 
-/// A model turned into an evaluation plan: preprocessing folded into flat per-feature arrays, so scoring a row is
-/// one pass over its features with no allocation and no dynamic dispatch.
+/// A model turned into an evaluation plan: preprocessing folded into flat arrays, trees flattened into contiguous
+/// node arrays, so scoring a row is one pass with no allocation and no dynamic dispatch per feature or node.
 ///
 /// Inputs are float32 in schema order (see `FeatureSchema`); the probability is computed in double and returned as
 /// float32. `propensity predict` and the server both score through this type, so their outputs are identical.
 public final class Scorer: Sendable {
     public let schema: FeatureSchema
     public let featureCount: Int
+    private let plan: Plan
 
-    /// Per feature: 0 numeric, 1 categorical.
-    private let kinds: [UInt8]
-    /// Numeric: weight / scale, so the term is `slope · x`.
-    private let slopes: [Double]
-    /// Numeric: the whole contribution of a missing value (imputed term + indicator weight), relative to the
-    /// folded intercept.
-    private let missingTerms: [Double]
-    /// Categorical: where its weights start in `categoryWeights`, and how many there are.
-    private let tableOffsets: [Int]
-    private let tableCounts: [Int]
-    private let categoryWeights: [Double]
-    private let bias: Double
+    private enum Plan: Sendable {
+        case logistic(LogisticPlan)
+        case trees(TreePlan)
+    }
 
     public init(model: Model) {
+        schema = model.schema
+        featureCount = model.schema.count
         switch model.body {
-        case .logisticRegression(let lr):
-            schema = lr.schema
-            featureCount = lr.schema.count
-            var kinds: [UInt8] = []
-            var slopes: [Double] = []
-            var missingTerms: [Double] = []
-            var offsets: [Int] = []
-            var counts: [Int] = []
-            var table: [Double] = []
-            var bias = lr.intercept
-            for term in lr.terms {
-                switch term {
-                case .numeric(let t):
-                    let slope = t.weight / t.scale
-                    bias -= slope * t.center
-                    kinds.append(0)
-                    slopes.append(slope)
-                    missingTerms.append(slope * t.imputedValue + (t.missingWeight ?? 0))
-                    offsets.append(0)
-                    counts.append(0)
-                case .categorical(let weights):
-                    kinds.append(1)
-                    slopes.append(0)
-                    missingTerms.append(0)
-                    offsets.append(table.count)
-                    counts.append(weights.count)
-                    table += weights
-                }
-            }
-            self.kinds = kinds
-            self.slopes = slopes
-            self.missingTerms = missingTerms
-            self.tableOffsets = offsets
-            self.tableCounts = counts
-            self.categoryWeights = table
-            self.bias = bias
+        case .logisticRegression(let lr): plan = .logistic(LogisticPlan(lr))
+        case .treeEnsemble(let ensemble): plan = .trees(TreePlan(ensemble))
         }
     }
 
@@ -73,29 +34,10 @@ public final class Scorer: Sendable {
     /// required) into `output` (`rowCount` little-endian float32, no alignment required).
     public func score(rows input: UnsafeRawBufferPointer, rowCount: Int, into output: UnsafeMutableRawBufferPointer) {
         precondition(input.count >= rowCount * featureCount * 4 && output.count >= rowCount * 4)
-        let width = featureCount
-        kinds.withUnsafeBufferPointer { kinds in
-        slopes.withUnsafeBufferPointer { slopes in
-        missingTerms.withUnsafeBufferPointer { missing in
-        tableOffsets.withUnsafeBufferPointer { offsets in
-        tableCounts.withUnsafeBufferPointer { counts in
-        categoryWeights.withUnsafeBufferPointer { table in
-            for r in 0..<rowCount {
-                var z = bias
-                let base = r * width * 4
-                for j in 0..<width {
-                    let bits = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: base + j * 4, as: UInt32.self))
-                    let x = Float(bitPattern: bits)
-                    if kinds[j] == 0 {
-                        z += x.isNaN ? missing[j] : slopes[j] * Double(x)
-                    } else if let code = CategoryCode.index(x, count: counts[j]) {
-                        z += table[offsets[j] + code]
-                    }
-                }
-                let p = Float(Sigmoid.of(z))
-                output.storeBytes(of: p.bitPattern.littleEndian, toByteOffset: r * 4, as: UInt32.self)
-            }
-        }}}}}}
+        switch plan {
+        case .logistic(let p): p.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
+        case .trees(let p): p.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
+        }
     }
 
     /// Convenience for callers holding a float array (row-major, `featureCount` per row).
@@ -107,5 +49,182 @@ public final class Scorer: Sendable {
             out.withUnsafeMutableBytes { output in score(rows: input, rowCount: rowCount, into: output) }
         }
         return out
+    }
+}
+
+@inline(__always)
+func loadFeature(_ input: UnsafeRawBufferPointer, _ offset: Int) -> Float {
+    Float(bitPattern: UInt32(littleEndian: input.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+}
+
+@inline(__always)
+func storeScore(_ output: UnsafeMutableRawBufferPointer, _ row: Int, _ margin: Double) {
+    output.storeBytes(of: Float(Sigmoid.of(margin)).bitPattern.littleEndian, toByteOffset: row * 4, as: UInt32.self)
+}
+
+/// Logistic regression with scaling folded into the weights.
+struct LogisticPlan: Sendable {
+    /// Per feature: 0 numeric, 1 categorical.
+    let kinds: [UInt8]
+    /// Numeric: weight / scale, so the term is `slope · x`.
+    let slopes: [Double]
+    /// Numeric: the whole contribution of a missing value (imputed term + indicator weight), relative to the
+    /// folded intercept.
+    let missingTerms: [Double]
+    /// Categorical: where its weights start in `categoryWeights`, and how many there are.
+    let tableOffsets: [Int]
+    let tableCounts: [Int]
+    let categoryWeights: [Double]
+    let bias: Double
+
+    init(_ lr: LogisticRegressionModel) {
+        var kinds: [UInt8] = []
+        var slopes: [Double] = []
+        var missingTerms: [Double] = []
+        var offsets: [Int] = []
+        var counts: [Int] = []
+        var table: [Double] = []
+        var bias = lr.intercept
+        for term in lr.terms {
+            switch term {
+            case .numeric(let t):
+                let slope = t.weight / t.scale
+                bias -= slope * t.center
+                kinds.append(0)
+                slopes.append(slope)
+                missingTerms.append(slope * t.imputedValue + (t.missingWeight ?? 0))
+                offsets.append(0)
+                counts.append(0)
+            case .categorical(let weights):
+                kinds.append(1)
+                slopes.append(0)
+                missingTerms.append(0)
+                offsets.append(table.count)
+                counts.append(weights.count)
+                table += weights
+            }
+        }
+        self.kinds = kinds
+        self.slopes = slopes
+        self.missingTerms = missingTerms
+        self.tableOffsets = offsets
+        self.tableCounts = counts
+        self.categoryWeights = table
+        self.bias = bias
+    }
+
+    func score(rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer) {
+        kinds.withUnsafeBufferPointer { kinds in
+        slopes.withUnsafeBufferPointer { slopes in
+        missingTerms.withUnsafeBufferPointer { missing in
+        tableOffsets.withUnsafeBufferPointer { offsets in
+        tableCounts.withUnsafeBufferPointer { counts in
+        categoryWeights.withUnsafeBufferPointer { table in
+            for r in 0..<rowCount {
+                var z = bias
+                let base = r * width * 4
+                for j in 0..<width {
+                    let x = loadFeature(input, base + j * 4)
+                    if kinds[j] == 0 {
+                        z += x.isNaN ? missing[j] : slopes[j] * Double(x)
+                    } else if let code = CategoryCode.index(x, count: counts[j]) {
+                        z += table[offsets[j] + code]
+                    }
+                }
+                storeScore(output, r, z)
+            }
+        }}}}}}
+    }
+}
+
+/// All trees of an ensemble in one set of flat node arrays. A child ≥ 0 is a node; a negative child is the leaf
+/// `~child` in the global leaf array.
+struct TreePlan: Sendable {
+    let roots: [Int32]
+    let features: [Int32]
+    let thresholds: [Float]
+    /// Bit 0: categorical split; bit 1: missing goes left.
+    let flags: [UInt8]
+    let lefts: [Int32]
+    let rights: [Int32]
+    let categoryOffsets: [Int32]
+    let categoryLimits: [Int32]
+    let categoryWords: [UInt32]
+    let leafValues: [Double]
+    let baseScore: Double
+
+    init(_ ensemble: TreeEnsembleModel) {
+        var roots: [Int32] = []
+        var features: [Int32] = []
+        var thresholds: [Float] = []
+        var flags: [UInt8] = []
+        var lefts: [Int32] = []
+        var rights: [Int32] = []
+        var categoryOffsets: [Int32] = []
+        var categoryLimits: [Int32] = []
+        var words: [UInt32] = []
+        var leaves: [Double] = []
+        for tree in ensemble.trees {
+            let nodeBase = Int32(features.count)
+            let leafBase = Int32(leaves.count)
+            let wordBase = Int32(words.count)
+            func relocate(_ child: Int32) -> Int32 { child >= 0 ? child + nodeBase : ~(~child + leafBase) }
+            roots.append(tree.nodes.isEmpty ? ~leafBase : nodeBase)
+            for node in tree.nodes {
+                features.append(node.feature)
+                thresholds.append(node.threshold)
+                flags.append((node.kind == .categorical ? 1 : 0) | (node.defaultLeft ? 2 : 0))
+                lefts.append(relocate(node.left))
+                rights.append(relocate(node.right))
+                categoryOffsets.append(wordBase + Int32(node.categoryOffset))
+                categoryLimits.append(Int32(node.categoryCount) * 32)
+            }
+            leaves += tree.leafValues
+            words += tree.categoryWords
+        }
+        self.roots = roots
+        self.features = features
+        self.thresholds = thresholds
+        self.flags = flags
+        self.lefts = lefts
+        self.rights = rights
+        self.categoryOffsets = categoryOffsets
+        self.categoryLimits = categoryLimits
+        self.categoryWords = words
+        self.leafValues = leaves
+        self.baseScore = ensemble.baseScore
+    }
+
+    func score(rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, width)) { row in
+            for r in 0..<rowCount {
+                for j in 0..<width { row[j] = loadFeature(input, (r * width + j) * 4) }
+                storeScore(output, r, margin(UnsafeBufferPointer(row)))
+            }
+        }
+    }
+
+    @inline(__always)
+    func margin(_ row: UnsafeBufferPointer<Float>) -> Double {
+        var z = baseScore
+        for root in roots {
+            var node = root
+            while node >= 0 {
+                let i = Int(node)
+                let x = row[Int(features[i])]
+                let goLeft: Bool
+                if flags[i] & 1 == 0 {
+                    goLeft = x.isNaN ? flags[i] & 2 != 0 : x <= thresholds[i]
+                } else if x >= 0, x < Float(categoryLimits[i]), x == x.rounded(.towardZero) {
+                    let code = Int(x)
+                    goLeft = categoryWords[Int(categoryOffsets[i]) + code >> 5] & (1 << UInt32(code & 31)) != 0
+                } else {
+                    goLeft = false
+                }
+                node = goLeft ? lefts[i] : rights[i]
+            }
+            z += leafValues[Int(~node)]
+        }
+        return z
     }
 }

@@ -31,6 +31,23 @@ struct Inspect: AsyncParsableCommand {
                 coefficientLines.append("  intercept  \(intercept)")
                 for c in coefficients { coefficientLines.append("  \(c.name)  \(c.value)") }
             }
+            var importanceLines: [String] = []
+            if case .treeEnsemble(let ensemble) = loaded.body {
+                let nodes = ensemble.trees.reduce(0) { $0 + $1.nodes.count }
+                object["trees"] = ensemble.trees.count
+                object["base_score"] = ensemble.baseScore
+                object["leaves"] = ensemble.trees.reduce(0) { $0 + $1.leafValues.count }
+                let ranked = zip(loaded.schema.features, ensemble.importance).sorted { $0.1.gain > $1.1.gain }
+                object["importance"] = Dictionary(
+                    ranked.map { ($0.0.name, ["gain": $0.1.gain, "splits": $0.1.splits] as [String: Any]) },
+                    uniquingKeysWith: { a, _ in a })
+                let totalGain = max(ensemble.importance.reduce(0) { $0 + $1.gain }, .leastNonzeroMagnitude)
+                importanceLines.append("  \(ensemble.trees.count) trees, \(nodes) splits, base score \(ensemble.baseScore)")
+                importanceLines.append("  feature importance (share of total gain, split count):")
+                for (feature, imp) in ranked {
+                    importanceLines.append("    \(feature.name)  \(fixed(100 * imp.gain / totalGain, 1)) %  \(imp.splits)")
+                }
+            }
             if json {
                 try printJSON(object)
                 return
@@ -48,6 +65,10 @@ struct Inspect: AsyncParsableCommand {
             print("metadata:")
             for p in loaded.metadata.properties { print("  \(p.key): \(p.value)") }
             for m in loaded.metadata.metrics { print("  \(m.key): \(fixed(m.value))") }
+            if !importanceLines.isEmpty {
+                print("trees:")
+                importanceLines.forEach { print($0) }
+            }
             if !coefficientLines.isEmpty {
                 print("coefficients (original scale; a missing value adds its ':missing' term instead of coefficient × x):")
                 coefficientLines.forEach { print($0) }

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Binary log-loss on margins: gradient `w·(p − y)` and hessian `w·p(1 − p)` with `p = sigmoid(margin)`, where
+/// positives weigh `positiveWeight` (LightGBM's and XGBoost's `scale_pos_weight`).
+struct BinaryLogLoss: Sendable {
+    let labels: [UInt8]
+    let positiveWeight: Double
+
+    /// The margin every row starts from: the log-odds of the (weighted) positive rate.
+    func baseScore() -> Double {
+        let positives = Double(labels.reduce(0) { $0 + Int($1) })
+        let negatives = Double(labels.count) - positives
+        let weighted = positives * positiveWeight
+        return log(weighted / negatives)
+    }
+
+    /// (gradient, hessian) per row, interleaved: the histogram loop reads both with one load.
+    func gradients(margins: [Double], gh: inout [SIMD2<Float>], threads: Int) {
+        let n = labels.count
+        let chunks = min(64, max(1, n / 16_384))
+        let labels = self.labels
+        let w = positiveWeight
+        gh.withUnsafeMutableBufferPointer { out in
+            let target = UnsafeMutableSendablePointer(out.baseAddress!)
+            margins.withUnsafeBufferPointer { mb in
+                let m = UnsafeSendableBuffer(mb)
+                ParallelFor.run(count: chunks, threads: threads) { c in
+                    for i in (c * n / chunks)..<((c + 1) * n / chunks) {
+                        let z = m.buffer[i]
+                        let e = exp(-abs(z))
+                        let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
+                        let weight = labels[i] == 1 ? w : 1
+                        target.pointer[i] = SIMD2(
+                            Float(weight * (p - Double(labels[i]))), Float(max(weight * p * (1 - p), 1e-16)))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+/// Gradient statistics of one bin: sums of gradients and hessians (one SIMD pair, so a row's update is one vector
+/// add), and the row count.
+struct HistogramBin: Sendable {
+    var gh = SIMD2<Double>(0, 0)
+    var n: Int = 0
+
+    var g: Double { gh.x }
+    var h: Double { gh.y }
+}
+
+/// Builds per-feature histograms for a set of rows. Each feature's histogram is written by one worker, so the
+/// result is identical whatever the thread count.
+enum HistogramBuilder {
+    /// Histogram of the rows `rows` (indices into the binned data; nil = all rows in order), whose (gradient,
+    /// hessian) pairs were gathered into `gh` in the same order, for `features`, into `histogram` (zeroed here).
+    static func build<Bin: FixedWidthInteger & UnsignedInteger>(
+        _: Bin.Type, data: BinnedData, rows: UnsafePointer<Int32>?, count: Int, gh: UnsafePointer<SIMD2<Float>>,
+        features: [Int], histogram: UnsafeMutablePointer<HistogramBin>, threads: Int
+    ) {
+        let shared = SharedPointers(bins: data.bins(Bin.self), rows: rows, gh: gh, histogram: histogram)
+        let stride = data.rows
+        let offsets = data.histogramOffsets
+        let totals = data.mappers.map(\.totalBins)
+        // Features are processed in groups of up to 4 sharing one pass over the rows, so each row index and gradient
+        // pair is loaded and widened once per group (the loop is bandwidth-bound). The group count is a multiple of
+        // the worker count and sizes differ by at most one, so workers get equal shares.
+        let minimumGroups = (features.count + 3) / 4
+        let groupCount = min(features.count, (minimumGroups + threads - 1) / threads * threads)
+        let work: @Sendable (Int) -> Void = { group in
+            // Group g covers features [g·F/G, (g+1)·F/G): sizes ⌊F/G⌋ or ⌈F/G⌉ ≤ 4.
+            let lower = group * features.count / groupCount
+            let upper = (group + 1) * features.count / groupCount
+            var columns = [UnsafePointer<Bin>](repeating: shared.bins, count: 4)
+            var hists = [UnsafeMutablePointer<HistogramBin>](repeating: shared.histogram, count: 4)
+            for (j, f) in features[lower..<upper].enumerated() {
+                hists[j] = shared.histogram + offsets[f]
+                hists[j].initialize(repeating: HistogramBin(), count: totals[f])
+                columns[j] = shared.bins + f * stride
+            }
+            switch upper - lower {
+            case 4: accumulate4(columns[0], columns[1], columns[2], columns[3], hists[0], hists[1], hists[2], hists[3], shared.rows, count, shared.gh)
+            case 3: accumulate3(columns[0], columns[1], columns[2], hists[0], hists[1], hists[2], shared.rows, count, shared.gh)
+            case 2: accumulate2(columns[0], columns[1], hists[0], hists[1], shared.rows, count, shared.gh)
+            case 1: accumulate1(columns[0], hists[0], shared.rows, count, shared.gh)
+            default: break
+            }
+        }
+        // Small nodes are not worth a thread hop.
+        ParallelFor.run(count: groupCount, threads: count * features.count >= 1 << 16 ? threads : 1, work)
+    }
+
+    // The hot loops, one per group width (unrolled by hand: a loop over the group's columns costs more than it
+    // saves). For each row: one gradient pair added to the bin of each feature in the group.
+
+    @inline(never)
+    private static func accumulate4<Bin: FixedWidthInteger & UnsignedInteger>(
+        _ c0: UnsafePointer<Bin>, _ c1: UnsafePointer<Bin>, _ c2: UnsafePointer<Bin>, _ c3: UnsafePointer<Bin>,
+        _ h0: UnsafeMutablePointer<HistogramBin>, _ h1: UnsafeMutablePointer<HistogramBin>,
+        _ h2: UnsafeMutablePointer<HistogramBin>, _ h3: UnsafeMutablePointer<HistogramBin>,
+        _ rows: UnsafePointer<Int32>?, _ count: Int, _ gh: UnsafePointer<SIMD2<Float>>
+    ) {
+        for k in 0..<count {
+            let r = rows.map { Int($0[k]) } ?? k
+            let v = SIMD2<Double>(gh[k])
+            let b0 = Int(c0[r]), b1 = Int(c1[r]), b2 = Int(c2[r]), b3 = Int(c3[r])
+            h0[b0].gh += v
+            h0[b0].n &+= 1
+            h1[b1].gh += v
+            h1[b1].n &+= 1
+            h2[b2].gh += v
+            h2[b2].n &+= 1
+            h3[b3].gh += v
+            h3[b3].n &+= 1
+        }
+    }
+
+    @inline(never)
+    private static func accumulate3<Bin: FixedWidthInteger & UnsignedInteger>(
+        _ c0: UnsafePointer<Bin>, _ c1: UnsafePointer<Bin>, _ c2: UnsafePointer<Bin>,
+        _ h0: UnsafeMutablePointer<HistogramBin>, _ h1: UnsafeMutablePointer<HistogramBin>,
+        _ h2: UnsafeMutablePointer<HistogramBin>, _ rows: UnsafePointer<Int32>?, _ count: Int,
+        _ gh: UnsafePointer<SIMD2<Float>>
+    ) {
+        for k in 0..<count {
+            let r = rows.map { Int($0[k]) } ?? k
+            let v = SIMD2<Double>(gh[k])
+            let b0 = Int(c0[r]), b1 = Int(c1[r]), b2 = Int(c2[r])
+            h0[b0].gh += v
+            h0[b0].n &+= 1
+            h1[b1].gh += v
+            h1[b1].n &+= 1
+            h2[b2].gh += v
+            h2[b2].n &+= 1
+        }
+    }
+
+    @inline(never)
+    private static func accumulate2<Bin: FixedWidthInteger & UnsignedInteger>(
+        _ c0: UnsafePointer<Bin>, _ c1: UnsafePointer<Bin>, _ h0: UnsafeMutablePointer<HistogramBin>,
+        _ h1: UnsafeMutablePointer<HistogramBin>, _ rows: UnsafePointer<Int32>?, _ count: Int,
+        _ gh: UnsafePointer<SIMD2<Float>>
+    ) {
+        for k in 0..<count {
+            let r = rows.map { Int($0[k]) } ?? k
+            let v = SIMD2<Double>(gh[k])
+            let b0 = Int(c0[r]), b1 = Int(c1[r])
+            h0[b0].gh += v
+            h0[b0].n &+= 1
+            h1[b1].gh += v
+            h1[b1].n &+= 1
+        }
+    }
+
+    @inline(never)
+    private static func accumulate1<Bin: FixedWidthInteger & UnsignedInteger>(
+        _ c0: UnsafePointer<Bin>, _ h0: UnsafeMutablePointer<HistogramBin>, _ rows: UnsafePointer<Int32>?,
+        _ count: Int, _ gh: UnsafePointer<SIMD2<Float>>
+    ) {
+        for k in 0..<count {
+            let r = rows.map { Int($0[k]) } ?? k
+            let b0 = Int(c0[r])
+            h0[b0].gh += SIMD2<Double>(gh[k])
+            h0[b0].n &+= 1
+        }
+    }
+
+    /// `parent ← parent − smaller` (the histogram-subtraction trick: the larger child without a pass over its rows).
+    static func subtract(
+        parent: UnsafeMutablePointer<HistogramBin>, smaller: UnsafePointer<HistogramBin>, data: BinnedData,
+        features: [Int]
+    ) {
+        for f in features {
+            let start = data.histogramOffsets[f]
+            for b in start..<(start + data.mappers[f].totalBins) {
+                parent[b].gh -= smaller[b].gh
+                parent[b].n -= smaller[b].n
+            }
+        }
+    }
+}
+
+/// Pointers the histogram workers share; each worker writes a disjoint feature range of `histogram`.
+private struct SharedPointers<Bin>: @unchecked Sendable {
+    let bins: UnsafePointer<Bin>
+    let rows: UnsafePointer<Int32>?
+    let gh: UnsafePointer<SIMD2<Float>>
+    let histogram: UnsafeMutablePointer<HistogramBin>
+}
+
+/// A read-only buffer that workers share.
+struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<T>
+    init(_ buffer: UnsafeBufferPointer<T>) { self.buffer = buffer }
+}

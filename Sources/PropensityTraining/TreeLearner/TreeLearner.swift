@@ -1,0 +1,273 @@
+import PropensityModel
+
+/// A tree as the trainer sees it: splits on bins, in flat arrays. Converted to raw-value thresholds for the model.
+struct BinTree: Sendable {
+    var features: [Int] = []
+    var thresholdBins: [Int] = []
+    var defaultLefts: [Bool] = []
+    var isCategorical: [Bool] = []
+    /// Categorical splits: bins going left, as a bitset `leftWords[categoryOffsets[i] ...]` of `categoryWordCounts[i]` words.
+    var categoryOffsets: [Int] = []
+    var categoryWordCounts: [Int] = []
+    var leftWords: [UInt64] = []
+    var lefts: [Int32] = []
+    var rights: [Int32] = []
+    var gains: [Double] = []
+    var leafValues: [Double] = [0]
+
+    var nodeCount: Int { features.count }
+
+    /// Whether `bin` of node `i`'s feature goes left; `missingBin` is that feature's missing bin.
+    @inline(__always)
+    func goesLeft(_ i: Int, bin: Int, missingBin: Int) -> Bool {
+        if isCategorical[i] {
+            let word = bin >> 6
+            return word < categoryWordCounts[i] && leftWords[categoryOffsets[i] + word] & (1 << UInt64(bin & 63)) != 0
+        }
+        return bin == missingBin ? defaultLefts[i] : bin <= thresholdBins[i]
+    }
+
+    /// Adds each row's leaf value to `margins[row]` for all rows of `data` (rows spread over `threads` workers).
+    func addLeafValues<Bin: FixedWidthInteger & UnsignedInteger>(
+        _: Bin.Type, data: BinnedData, margins: UnsafeMutablePointer<Double>, threads: Int
+    ) {
+        if nodeCount == 0 {
+            for r in 0..<data.rows { margins[r] += leafValues[0] }
+            return
+        }
+        let bins = UnsafeSendableBuffer(UnsafeBufferPointer(start: data.bins(Bin.self), count: data.rows * data.features))
+        let out = UnsafeMutableSendablePointer(margins)
+        let n = data.rows
+        let chunks = min(32, max(1, n / 8192))
+        let missing = data.missingBins
+        let tree = self
+        ParallelFor.run(count: chunks, threads: threads) { c in
+            for r in (c * n / chunks)..<((c + 1) * n / chunks) {
+                var node: Int32 = 0
+                while node >= 0 {
+                    let i = Int(node)
+                    let f = tree.features[i]
+                    let bin = Int(bins.buffer[f * n + r])
+                    node = tree.goesLeft(i, bin: bin, missingBin: missing[f]) ? tree.lefts[i] : tree.rights[i]
+                }
+                out.pointer[r] += tree.leafValues[Int(~node)]
+            }
+        }
+    }
+}
+
+/// Grows one tree on gradient statistics: best-first (leaf-wise) up to `maxLeaves` leaves and `maxDepth` levels,
+/// which is depth-wise growth when `maxLeaves = 2^maxDepth`. Rows of each leaf are a contiguous range of a
+/// permutation (`indices`); splitting a leaf partitions its range stably, so rows inside a leaf stay in ascending
+/// order (bin reads stay sequential) and results are reproducible.
+final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
+    let data: BinnedData
+    let rules: SplitRules
+    let maxLeaves: Int
+    let maxDepth: Int
+    let threads: Int
+
+    // Manually managed so hot loops index raw memory: no copy-on-write or exclusivity checks per access.
+    private let indices: UnsafeMutablePointer<Int32>
+    private let scratch: UnsafeMutablePointer<Int32>
+    private let orderedGH: UnsafeMutablePointer<SIMD2<Float>>
+    /// Histogram buffers, each `data.histogramSize` bins, reused across leaves and trees.
+    private var histograms: [UnsafeMutablePointer<HistogramBin>] = []
+
+    private struct Leaf {
+        var begin: Int
+        var end: Int
+        var stats: NodeStats
+        var depth: Int
+        var histogram: Int
+        var split: Split
+        var parent: Int32
+        var isLeftChild: Bool
+        var output: Double
+    }
+
+    init(data: BinnedData, rules: SplitRules, maxLeaves: Int, maxDepth: Int, threads: Int) {
+        self.data = data
+        self.rules = rules
+        self.maxLeaves = maxLeaves
+        self.maxDepth = maxDepth
+        self.threads = threads
+        let n = max(1, data.rows)
+        indices = .allocate(capacity: n)
+        scratch = .allocate(capacity: n)
+        orderedGH = .allocate(capacity: n)
+    }
+
+    deinit {
+        indices.deallocate()
+        scratch.deallocate()
+        orderedGH.deallocate()
+        for h in histograms { h.deallocate() }
+    }
+
+    /// Grows a tree on (gradient, hessian) pairs `gh` for the rows in `bag` (all rows when nil) using `features`. Leaf values are not yet
+    /// scaled by the learning rate. When `bag` is nil, `leafRows` gives each leaf's rows.
+    func grow(gh: UnsafePointer<SIMD2<Float>>, bag: [Int32]?, features: [Int])
+        -> (tree: BinTree, leafRows: [UnsafeBufferPointer<Int32>])
+    {
+        let rowCount = bag?.count ?? data.rows
+        if let bag {
+            bag.withUnsafeBufferPointer { indices.update(from: $0.baseAddress!, count: bag.count) }
+        } else {
+            for i in 0..<data.rows { indices[i] = Int32(i) }
+        }
+        var freeHistograms = Array(histograms.indices.reversed())
+        func takeHistogram() -> Int {
+            if let i = freeHistograms.popLast() { return i }
+            let buffer = UnsafeMutablePointer<HistogramBin>.allocate(capacity: max(1, data.histogramSize))
+            buffer.initialize(repeating: HistogramBin(), count: max(1, data.histogramSize))
+            histograms.append(buffer)
+            return histograms.count - 1
+        }
+
+        let root = takeHistogram()
+        let rootStats: NodeStats
+        if bag == nil {
+            var sum = SIMD2<Double>(0, 0)
+            for i in 0..<rowCount { sum += SIMD2<Double>(gh[i]) }
+            rootStats = NodeStats(g: sum.x, h: sum.y, n: rowCount)
+            HistogramBuilder.build(
+                Bin.self, data: data, rows: nil, count: rowCount, gh: gh, features: features,
+                histogram: histograms[root], threads: threads)
+        } else {
+            rootStats = buildGathered(0..<rowCount, gh: gh, features: features, into: root)
+        }
+        var leaves = [Leaf(
+            begin: 0, end: rowCount, stats: rootStats, depth: 0, histogram: root, split: Split(), parent: -1,
+            isLeftChild: false, output: rules.output(rootStats, l2: rules.l2))]
+        leaves[0].split = findSplit(leaves[0], features: features)
+        var tree = BinTree()
+
+        while leaves.count < maxLeaves {
+            // Best-first: the leaf whose split reduces the loss most (lowest index on ties).
+            var pick = -1
+            for (i, leaf) in leaves.enumerated() where leaf.split.isValid {
+                if pick < 0 || leaf.split.gain > leaves[pick].split.gain { pick = i }
+            }
+            if pick < 0 { break }
+            let parent = leaves[pick]
+            let split = parent.split
+            let leftCount = partition(parent.begin..<parent.end, split: split)
+            let nodeIndex = Int32(tree.nodeCount)
+            append(split, to: &tree, left: ~Int32(pick), right: ~Int32(leaves.count))
+            if parent.parent >= 0 {
+                if parent.isLeftChild { tree.lefts[Int(parent.parent)] = nodeIndex } else {
+                    tree.rights[Int(parent.parent)] = nodeIndex
+                }
+            }
+            var left = Leaf(
+                begin: parent.begin, end: parent.begin + leftCount, stats: split.left, depth: parent.depth + 1,
+                histogram: -1, split: Split(), parent: nodeIndex, isLeftChild: true, output: split.leftOutput)
+            var right = Leaf(
+                begin: parent.begin + leftCount, end: parent.end, stats: split.right, depth: parent.depth + 1,
+                histogram: -1, split: Split(), parent: nodeIndex, isLeftChild: false, output: split.rightOutput)
+
+            if left.depth < maxDepth && leaves.count + 1 < maxLeaves {
+                // Build the smaller child's histogram; the larger one is the parent's minus it.
+                let smallerIsLeft = left.stats.n <= right.stats.n
+                let small = takeHistogram()
+                _ = buildGathered(
+                    smallerIsLeft ? left.begin..<left.end : right.begin..<right.end, gh: gh, features: features,
+                    into: small)
+                HistogramBuilder.subtract(
+                    parent: histograms[parent.histogram], smaller: histograms[small], data: data, features: features)
+                left.histogram = smallerIsLeft ? small : parent.histogram
+                right.histogram = smallerIsLeft ? parent.histogram : small
+                left.split = findSplit(left, features: features)
+                right.split = findSplit(right, features: features)
+                // A child that cannot split needs no histogram any more.
+                for child in [left, right] where !child.split.isValid { freeHistograms.append(child.histogram) }
+            } else {
+                freeHistograms.append(parent.histogram)
+            }
+            leaves[pick] = left
+            leaves.append(right)
+        }
+
+        tree.leafValues = leaves.map(\.output)
+        let rows = bag == nil
+            ? leaves.map { UnsafeBufferPointer(start: indices + $0.begin, count: $0.end - $0.begin) } : []
+        return (tree, rows)
+    }
+
+    private func append(_ split: Split, to tree: inout BinTree, left: Int32, right: Int32) {
+        tree.features.append(split.feature)
+        tree.thresholdBins.append(split.thresholdBin)
+        tree.defaultLefts.append(split.defaultLeft)
+        tree.isCategorical.append(split.isCategorical)
+        tree.categoryOffsets.append(tree.leftWords.count)
+        if split.isCategorical {
+            let words = (data.mappers[split.feature].valueBins + 63) / 64
+            var bits = [UInt64](repeating: 0, count: words)
+            for b in split.leftBins { bits[b >> 6] |= 1 << UInt64(b & 63) }
+            tree.leftWords += bits
+            tree.categoryWordCounts.append(words)
+        } else {
+            tree.categoryWordCounts.append(0)
+        }
+        tree.lefts.append(left)
+        tree.rights.append(right)
+        tree.gains.append(split.gain)
+    }
+
+    private func findSplit(_ leaf: Leaf, features: [Int]) -> Split {
+        guard leaf.depth < maxDepth, leaf.stats.n >= 2 * rules.minSamplesLeaf, leaf.histogram >= 0 else { return Split() }
+        return SplitFinder.best(
+            histogram: histograms[leaf.histogram], total: leaf.stats, data: data, features: features, rules: rules)
+    }
+
+    /// Gathers the range's gradients into contiguous order and builds its histogram; returns its totals.
+    @inline(never)
+    private func buildGathered(
+        _ range: Range<Int>, gh: UnsafePointer<SIMD2<Float>>, features: [Int], into slot: Int
+    ) -> NodeStats {
+        var sum = SIMD2<Double>(0, 0)
+        let rows = indices + range.lowerBound
+        for k in 0..<range.count {
+            let pair = gh[Int(rows[k])]
+            orderedGH[k] = pair
+            sum += SIMD2<Double>(pair)
+        }
+        HistogramBuilder.build(
+            Bin.self, data: data, rows: rows, count: range.count, gh: orderedGH, features: features,
+            histogram: histograms[slot], threads: threads)
+        return NodeStats(g: sum.x, h: sum.y, n: range.count)
+    }
+
+    /// Stable partition of `indices[range]`: rows going left first. Returns how many went left.
+    @inline(never)
+    private func partition(_ range: Range<Int>, split: Split) -> Int {
+        let mapper = data.mappers[split.feature]
+        var goesLeft = [Bool](repeating: false, count: mapper.totalBins)
+        if split.isCategorical {
+            for b in split.leftBins { goesLeft[b] = true }
+        } else {
+            for b in 0...split.thresholdBin { goesLeft[b] = true }
+            goesLeft[mapper.missingBin] = split.defaultLeft
+        }
+        let column = data.bins(Bin.self) + split.feature * data.rows
+        var leftCount = 0
+        var rightCount = 0
+        let leftFlags = goesLeft.map { $0 ? 1 : 0 }
+        leftFlags.withUnsafeBufferPointer { left in
+            let base = indices + range.lowerBound
+            for p in 0..<range.count {
+                // Branch-free: the direction is data-dependent, so a branch would mispredict half the time.
+                // Writing the row to both places is safe: the left slot is never ahead of the read position.
+                let row = base[p]
+                let isLeft = left[Int(column[Int(row)])]
+                base[leftCount] = row
+                scratch[rightCount] = row
+                leftCount &+= isLeft
+                rightCount &+= 1 &- isLeft
+            }
+        }
+        (indices + range.lowerBound + leftCount).update(from: scratch, count: rightCount)
+        return leftCount
+    }
+}
