@@ -35,16 +35,15 @@ public struct CSVOptions: Sendable {
 /// empty field, `NA`, `NaN`, `?` and `null` (any case).
 public enum CSVReader {
     public static func read(file path: String, options: CSVOptions = CSVOptions()) throws(CSVError) -> Table {
-        guard FileManager.default.fileExists(atPath: path) else { throw CSVError(file: path, message: "no such file") }
-        // Mapped, not copied: the parser reads each byte once, and a copy would double the memory touched.
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-            throw CSVError(file: path, message: "cannot read file")
+        let file: MappedFile
+        do {
+            file = try MappedFile(path: path)
+        } catch {
+            throw CSVError(file: path, message: error == .missing ? "no such file" : "cannot read file")
         }
-        let result = data.withUnsafeBytes { raw -> Result<Table, CSVError> in
-            var parser = CSVParser(bytes: raw.bindMemory(to: UInt8.self), source: path, options: options)
-            do throws(CSVError) { return .success(try parser.run()) } catch { return .failure(error) }
-        }
-        return try result.get()
+        var parser = CSVParser(bytes: file.bytes, source: path, options: options)
+        parser.mappedFile = file
+        return try parser.run()
     }
 
     public static func parse(_ text: String, source: String = "<memory>", options: CSVOptions = CSVOptions())
@@ -75,6 +74,8 @@ private struct CSVParser {
     let bytes: UnsafeBufferPointer<UInt8>
     let source: String
     let options: CSVOptions
+    /// Set when the bytes are a file mapping, whose consumed pages may be released.
+    var mappedFile: MappedFile? = nil
     var scratch: [UInt8] = []
     /// strtod needs a NUL-terminated copy; one buffer serves every field.
     let numberBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 128)
@@ -134,7 +135,11 @@ private struct CSVParser {
             }
         }
         var rowLines: [Int] = []
+        var released = 0
         while let line = try next(&tokenizer, &fields) {
+            if tokenizer.position - released >= Self.releaseChunk {
+                released = releaseConsumed(upTo: tokenizer.position, from: released)
+            }
             guard fields.count == header.count else {
                 throw error(line, nil, "expected \(header.count) fields (as in the header), found \(fields.count)")
             }
@@ -188,6 +193,16 @@ private struct CSVParser {
             throw error(nil, name, "is needed but was dropped")
         }
         return Table(source: source, columns: result, rowCount: rowLines.count, rowLines: rowLines)
+    }
+
+    /// Bytes parsed between hints to the kernel that the mapped file's consumed pages can be dropped.
+    static let releaseChunk = 32 << 20
+
+    /// Lets the kernel drop the mapped file's pages before `position`: the first pass never looks back, so loading
+    /// a file costs its columns, not its columns plus the file. Returns the new released mark.
+    func releaseConsumed(upTo position: Int, from released: Int) -> Int {
+        mappedFile?.release(released..<position)
+        return position
     }
 
     func validate(header: [String]) throws(CSVError) {

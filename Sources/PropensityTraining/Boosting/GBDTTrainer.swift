@@ -76,6 +76,9 @@ public struct GBDTFit: Sendable {
     public var notes: [String]
     public var binningSeconds: Double
     public var boostingSeconds: Double
+    /// Final margins (log-odds) of the training and validation rows, in the order given: metrics need no rescoring.
+    public var trainMargins: [Double]
+    public var validationMargins: [Double]
 }
 
 public enum GBDTTrainer {
@@ -137,14 +140,15 @@ public enum GBDTTrainer {
         return GBDTFit(
             model: model, treeCount: trees.count, stoppedEarly: run.stoppedEarly,
             bestValidationLogLoss: run.bestLoss, notes: notes,
-            binningSeconds: binningSeconds, boostingSeconds: boostingSeconds)
+            binningSeconds: binningSeconds, boostingSeconds: boostingSeconds, trainMargins: run.margins,
+            validationMargins: run.validationMargins)
     }
 
     /// The boosting loop, generic over the bin width so every hot loop reads typed bins.
     static func boost<Bin: FixedWidthInteger & UnsignedInteger>(
         _: Bin.Type, train: BinnedData, validation: BinnedData?, y labels: [UInt8], trainRows: [Int],
         validationRows: [Int], features: Int, options: GBDTOptions, progress: (GBDTProgress) -> Void
-    ) -> (trees: [BinTree], base: Double, stoppedEarly: Bool, bestLoss: Double?) {
+    ) -> (trees: [BinTree], base: Double, stoppedEarly: Bool, bestLoss: Double?, margins: [Double], validationMargins: [Double]) {
         let y = trainRows.map { labels[$0] }
         let validationY = validationRows.map { labels[$0] }
         let objective = BinaryLogLoss(labels: y, positiveWeight: options.scalePositiveWeight)
@@ -175,9 +179,11 @@ public enum GBDTTrainer {
                     if bag == nil {
                         // Each leaf's rows are known from the partition: no traversal needed.
                         margins.withUnsafeMutableBufferPointer { m in
-                            for (leaf, rows) in leafRows.enumerated() {
-                                let value = tree.leafValues[leaf]
-                                for row in rows { m[Int(row)] += value }
+                            let target = UnsafeMutableSendablePointer(m.baseAddress!)
+                            let values = tree.leafValues
+                            let leaves = leafRows.map(UnsafeSendableBuffer.init)
+                            ParallelFor.run(count: leaves.count, threads: options.threads) { leaf in
+                                for row in leaves[leaf].buffer { target.pointer[Int(row)] += values[leaf] }
                             }
                         }
                     }
@@ -216,8 +222,25 @@ public enum GBDTTrainer {
                 }
             }
         }
-        if stoppedEarly { trees.removeSubrange((best.iteration + 1)...) }
-        return (trees, base, stoppedEarly, best.iteration >= 0 ? best.loss : nil)
+        if stoppedEarly {
+            // Margins must describe the kept trees only.
+            for tree in trees[(best.iteration + 1)...] {
+                margins.withUnsafeMutableBufferPointer { m in
+                    var negated = tree
+                    for i in negated.leafValues.indices { negated.leafValues[i] = -negated.leafValues[i] }
+                    negated.addLeafValues(Bin.self, data: train, margins: m.baseAddress!, threads: options.threads)
+                }
+                if let validation {
+                    validationMargins.withUnsafeMutableBufferPointer { m in
+                        var negated = tree
+                        for i in negated.leafValues.indices { negated.leafValues[i] = -negated.leafValues[i] }
+                        negated.addLeafValues(Bin.self, data: validation, margins: m.baseAddress!, threads: options.threads)
+                    }
+                }
+            }
+            trees.removeSubrange((best.iteration + 1)...)
+        }
+        return (trees, base, stoppedEarly, best.iteration >= 0 ? best.loss : nil, margins, validationMargins)
     }
 
     static func shouldLog(_ iteration: Int, _ options: GBDTOptions) -> Bool {

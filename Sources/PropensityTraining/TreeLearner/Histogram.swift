@@ -146,9 +146,3 @@ private struct SharedPointers<Bin>: @unchecked Sendable {
     let gh: UnsafePointer<SIMD2<Float>>
     let histogram: UnsafeMutablePointer<HistogramBin>
 }
-
-/// A read-only buffer that workers share.
-struct UnsafeSendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeBufferPointer<T>
-    init(_ buffer: UnsafeBufferPointer<T>) { self.buffer = buffer }
-}

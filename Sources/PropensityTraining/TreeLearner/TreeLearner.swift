@@ -70,6 +70,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     // Manually managed so hot loops index raw memory: no copy-on-write or exclusivity checks per access.
     private let indices: UnsafeMutablePointer<Int32>
     private let scratch: UnsafeMutablePointer<Int32>
+    private let scratchRight: UnsafeMutablePointer<Int32>
     private let orderedGH: UnsafeMutablePointer<SIMD2<Float>>
     /// Histogram buffers, each `data.histogramSize` bins, reused across leaves and trees.
     private var histograms: [UnsafeMutablePointer<HistogramBin>] = []
@@ -95,12 +96,14 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         let n = max(1, data.rows)
         indices = .allocate(capacity: n)
         scratch = .allocate(capacity: n)
+        scratchRight = .allocate(capacity: n)
         orderedGH = .allocate(capacity: n)
     }
 
     deinit {
         indices.deallocate()
         scratch.deallocate()
+        scratchRight.deallocate()
         orderedGH.deallocate()
         for h in histograms { h.deallocate() }
     }
@@ -135,7 +138,10 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 Bin.self, data: data, rows: nil, count: rowCount, gh: gh, features: features,
                 histogram: histograms[root], threads: threads)
         } else {
-            rootStats = buildGathered(0..<rowCount, gh: gh, features: features, into: root)
+            var sum = SIMD2<Double>(0, 0)
+            for k in 0..<rowCount { sum += SIMD2<Double>(gh[Int(indices[k])]) }
+            rootStats = NodeStats(g: sum.x, h: sum.y, n: rowCount)
+            buildGathered(0..<rowCount, gh: gh, features: features, into: root)
         }
         var leaves = [Leaf(
             begin: 0, end: rowCount, stats: rootStats, depth: 0, histogram: root, split: Split(), parent: -1,
@@ -171,7 +177,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 // Build the smaller child's histogram; the larger one is the parent's minus it.
                 let smallerIsLeft = left.stats.n <= right.stats.n
                 let small = takeHistogram()
-                _ = buildGathered(
+                buildGathered(
                     smallerIsLeft ? left.begin..<left.end : right.begin..<right.end, gh: gh, features: features,
                     into: small)
                 HistogramBuilder.subtract(
@@ -221,53 +227,80 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
             histogram: histograms[leaf.histogram], total: leaf.stats, data: data, features: features, rules: rules)
     }
 
-    /// Gathers the range's gradients into contiguous order and builds its histogram; returns its totals.
-    @inline(never)
+    /// Gathers the range's gradient pairs into contiguous order (in parallel chunks: it is a random-access pass)
+    /// and builds its histogram.
     private func buildGathered(
         _ range: Range<Int>, gh: UnsafePointer<SIMD2<Float>>, features: [Int], into slot: Int
-    ) -> NodeStats {
-        var sum = SIMD2<Double>(0, 0)
-        let rows = indices + range.lowerBound
-        for k in 0..<range.count {
-            let pair = gh[Int(rows[k])]
-            orderedGH[k] = pair
-            sum += SIMD2<Double>(pair)
+    ) {
+        let rows = UnsafeSendablePointer(indices + range.lowerBound)
+        let source = UnsafeSendablePointer(gh)
+        let target = UnsafeMutableSendablePointer(orderedGH)
+        let n = range.count
+        let chunks = n >= 1 << 16 ? threads : 1
+        ParallelFor.run(count: chunks, threads: threads) { c in
+            for k in (c * n / chunks)..<((c + 1) * n / chunks) {
+                target.pointer[k] = source.pointer[Int(rows.pointer[k])]
+            }
         }
         HistogramBuilder.build(
-            Bin.self, data: data, rows: rows, count: range.count, gh: orderedGH, features: features,
+            Bin.self, data: data, rows: rows.pointer, count: n, gh: orderedGH, features: features,
             histogram: histograms[slot], threads: threads)
-        return NodeStats(g: sum.x, h: sum.y, n: range.count)
     }
 
     /// Stable partition of `indices[range]`: rows going left first. Returns how many went left.
-    @inline(never)
+    ///
+    /// Large ranges are cut into a fixed number of chunks, each partitioned on its own (lefts into `scratch`,
+    /// rights into `scratchRight`), then concatenated in chunk order — the same permutation as one sequential pass,
+    /// whatever the thread count.
     private func partition(_ range: Range<Int>, split: Split) -> Int {
         let mapper = data.mappers[split.feature]
-        var goesLeft = [Bool](repeating: false, count: mapper.totalBins)
+        var flags = [Int](repeating: 0, count: mapper.totalBins)
         if split.isCategorical {
-            for b in split.leftBins { goesLeft[b] = true }
+            for b in split.leftBins { flags[b] = 1 }
         } else {
-            for b in 0...split.thresholdBin { goesLeft[b] = true }
-            goesLeft[mapper.missingBin] = split.defaultLeft
+            for b in 0...split.thresholdBin { flags[b] = 1 }
+            flags[mapper.missingBin] = split.defaultLeft ? 1 : 0
         }
-        let column = data.bins(Bin.self) + split.feature * data.rows
-        var leftCount = 0
-        var rightCount = 0
-        let leftFlags = goesLeft.map { $0 ? 1 : 0 }
-        leftFlags.withUnsafeBufferPointer { left in
-            let base = indices + range.lowerBound
-            for p in 0..<range.count {
-                // Branch-free: the direction is data-dependent, so a branch would mispredict half the time.
-                // Writing the row to both places is safe: the left slot is never ahead of the read position.
-                let row = base[p]
-                let isLeft = left[Int(column[Int(row)])]
-                base[leftCount] = row
-                scratch[rightCount] = row
-                leftCount &+= isLeft
-                rightCount &+= 1 &- isLeft
+        let column = UnsafeSendablePointer(data.bins(Bin.self) + split.feature * data.rows)
+        let base = UnsafeMutableSendablePointer(indices + range.lowerBound)
+        let lefts = UnsafeMutableSendablePointer(scratch)
+        let rights = UnsafeMutableSendablePointer(scratchRight)
+        let n = range.count
+        let chunks = n >= 1 << 16 ? 4 : 1
+        let counts = ChunkResults<Int>(count: chunks)
+        flags.withUnsafeBufferPointer { flagBuffer in
+            let goesLeft = UnsafeSendablePointer(flagBuffer.baseAddress!)
+            ParallelFor.run(count: chunks, threads: threads) { c in
+                let lower = c * n / chunks
+                let upper = (c + 1) * n / chunks
+                var leftCount = 0
+                var rightCount = 0
+                for p in lower..<upper {
+                    // Branch-free: the direction is data-dependent, so a branch would mispredict half the time.
+                    let row = base.pointer[p]
+                    let isLeft = goesLeft.pointer[Int(column.pointer[Int(row)])]
+                    lefts.pointer[lower + leftCount] = row
+                    rights.pointer[lower + rightCount] = row
+                    leftCount &+= isLeft
+                    rightCount &+= 1 &- isLeft
+                }
+                counts.set(c, leftCount)
             }
         }
-        (indices + range.lowerBound + leftCount).update(from: scratch, count: rightCount)
-        return leftCount
+        let leftCounts = counts.values()
+        var out = 0
+        for c in 0..<chunks {
+            let lower = c * n / chunks
+            (base.pointer + out).update(from: scratch + lower, count: leftCounts[c])
+            out += leftCounts[c]
+        }
+        let totalLeft = out
+        for c in 0..<chunks {
+            let lower = c * n / chunks
+            let rightCount = (c + 1) * n / chunks - lower - leftCounts[c]
+            (base.pointer + out).update(from: scratchRight + lower, count: rightCount)
+            out += rightCount
+        }
+        return totalLeft
     }
 }

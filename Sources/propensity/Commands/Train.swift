@@ -79,7 +79,7 @@ struct Train: AsyncParsableCommand {
             delimiter: try parseDelimiter(delimiter), drop: parseList(drop),
             categorical: parseList(categorical) + [label], numeric: parseList(numeric), required: [label])
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let table = try timed("loaded \(data)") { try CSVReader.read(file: data, options: csv) }
+        var table = try timed("loaded \(data)") { try CSVReader.read(file: data, options: csv) }
         let labels = try LabelReader.read(table, column: label, positive: positive)
         progress("\(table.rowCount) rows, \(table.columns.count - 1) input columns, label '\(label)' positive '\(labels.positive)'")
         let (trainRows, validationRows) = StratifiedSplit.split(
@@ -90,6 +90,7 @@ struct Train: AsyncParsableCommand {
         var properties: [(String, String)]
         var summary: String
         var report: [String: Any] = [:]
+        var knownScores: [Double]? = nil  // per row of the table, when the trainer already knows them
         if let options = logisticOptions {
             let fit = try timed("fitted logistic regression on \(trainRows.count) rows") {
                 try LogisticRegressionTrainer.fit(
@@ -129,6 +130,11 @@ struct Train: AsyncParsableCommand {
             }
             progress("binning \(String(format: "%.3f", fit.binningSeconds)) s, boosting \(String(format: "%.3f", fit.boostingSeconds)) s")
             body = .treeEnsemble(fit.model)
+            var known = [Double](repeating: .nan, count: table.rowCount)
+            for (k, row) in trainRows.enumerated() { known[row] = Sigmoid.of(fit.trainMargins[k]) }
+            for (k, row) in validationRows.enumerated() { known[row] = Sigmoid.of(fit.validationMargins[k]) }
+            knownScores = known
+            table.columns = []  // binned copies did the training; free the raw columns before the metrics
             let limits = options.limits
             properties = [
                 ("trees", String(fit.treeCount)), ("trees_requested", String(options.trees)),
@@ -152,7 +158,7 @@ struct Train: AsyncParsableCommand {
         let fitEnd = DispatchTime.now().uptimeNanoseconds
 
         var model = Model(body: body, metadata: ModelMetadata())
-        let scores = Scorer(model: model).score(try table.inputRows(model.schema.inputSpecs)).map(Double.init)
+        let scores = try knownScores ?? Scorer(model: model).score(try table.inputRows(model.schema.inputSpecs)).map(Double.init)
         let trainMetrics = BinaryMetrics(scores: trainRows.map { scores[$0] }, labels: trainRows.map { labels.values[$0] })
         var metrics: [(String, Double)] = [
             ("train_auc", trainMetrics.auc), ("train_logloss", trainMetrics.logLoss), ("train_brier", trainMetrics.brier),
