@@ -74,7 +74,10 @@ let package = Package(
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
         .testTarget(
             name: "PropensityTrainingTests",
-            dependencies: ["PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining", "PropensityLinearAlgebra"],
+            dependencies: [
+                "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining", "PropensityLinearAlgebra",
+                "PropensityScoring",
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the logistic-regression parity fixtures in Tests/PropensityTrainingTests/Fixtures.
 
-Run: bash Tests/Fixtures/make_lr_fixtures.sh  (creates Tests/Fixtures/.venv with scikit-learn)
+Run: bash Tests/Fixtures/make_fixtures.sh lr  (creates Tests/Fixtures/.venv with scikit-learn)
 
 Each case is a small CSV plus the coefficients scikit-learn finds for the same objective:
     sum_i s_i * logloss_i + (lambda / 2) * ||w||^2   (intercept unpenalized)

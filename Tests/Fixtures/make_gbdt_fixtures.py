@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""LightGBM reference AUCs for the GBDT parity tests (Tests/PropensityTrainingTests/GBDTParityTests.swift).
+
+Run: bash Tests/Fixtures/make_fixtures.sh gbdt   (uses Tests/Fixtures/.venv)
+
+Each case reads a dataset from ../shared/datasets, holds out every 5th row (row index % 5 == 0) as the test set,
+trains LightGBM with the parameters the Swift test uses, and records the held-out AUC. Text columns are categorical
+(pandas category dtype, LightGBM's native categorical splits), as Propensity detects them.
+"""
+import json
+import os
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATASETS = os.environ.get("PROPENSITY_DATASETS", os.path.join(HERE, "..", "..", "..", "shared", "datasets"))
+OUT = os.path.join(HERE, "..", "PropensityTrainingTests", "Fixtures", "gbdt_lightgbm_reference.json")
+
+PARAMS = {"trees": 100, "learning_rate": 0.1, "num_leaves": 31, "max_depth": 8, "max_bin": 255,
+          "min_samples_leaf": 20, "min_child_weight": 1e-3, "l2": 0.0}
+
+CASES = [
+    {"name": "online_shoppers", "file": "online_shoppers/online_shoppers_intention.csv", "sep": ",",
+     "label": "Revenue", "positive": True, "drop": []},
+    {"name": "bank_marketing", "file": "bank_marketing/bank-additional-full.csv", "sep": ";",
+     "label": "y", "positive": "yes", "drop": ["duration"]},
+]
+
+
+def run(case):
+    df = pd.read_csv(os.path.join(DATASETS, case["file"]), sep=case["sep"])
+    y = (df[case["label"]] == case["positive"]).astype(int).to_numpy()
+    X = df.drop(columns=[case["label"]] + case["drop"])
+    for column in X.columns:
+        if not pd.api.types.is_numeric_dtype(X[column]) or pd.api.types.is_bool_dtype(X[column]):
+            X[column] = X[column].astype(str).astype("category")
+    test = np.arange(len(df)) % 5 == 0
+    params = {
+        "objective": "binary", "learning_rate": PARAMS["learning_rate"], "num_leaves": PARAMS["num_leaves"],
+        "max_depth": PARAMS["max_depth"], "max_bin": PARAMS["max_bin"], "min_data_in_leaf": PARAMS["min_samples_leaf"],
+        "min_sum_hessian_in_leaf": PARAMS["min_child_weight"], "lambda_l2": PARAMS["l2"], "num_threads": 2,
+        "verbose": -1, "deterministic": True, "seed": 1,
+    }
+    booster = lgb.train(params, lgb.Dataset(X[~test], label=y[~test]), num_boost_round=PARAMS["trees"])
+    auc = roc_auc_score(y[test], booster.predict(X[test]))
+    return {"name": case["name"], "file": case["file"], "label": case["label"], "drop": case["drop"],
+            "lightgbm_auc": auc, "test_rows": int(test.sum())}
+
+
+def main():
+    cases = [run(c) for c in CASES]
+    with open(OUT, "w") as f:
+        json.dump({"generator": "Tests/Fixtures/make_gbdt_fixtures.py", "lightgbm": lgb.__version__,
+                   "params": PARAMS, "split": "test = row index % 5 == 0", "cases": cases}, f, indent=2)
+    for c in cases:
+        print(f"{c['name']}: LightGBM held-out AUC {c['lightgbm_auc']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

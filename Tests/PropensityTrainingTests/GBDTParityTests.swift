@@ -1,0 +1,66 @@
+import Foundation
+import PropensityData
+import PropensityMetrics
+import Testing
+
+@testable import PropensityTraining
+
+/// Held-out AUC no lower than LightGBM's minus 0.002, on the real datasets with matched parameters
+/// (reference AUCs from Tests/Fixtures/make_gbdt_fixtures.py; the full comparison is `benchmarks/run --only gbdt-accuracy`).
+@Suite struct GBDTParityTests {
+    struct Reference: Decodable {
+        struct Params: Decodable {
+            var trees: Int
+            var learning_rate: Double
+            var num_leaves: Int
+            var max_depth: Int
+            var max_bin: Int
+            var min_samples_leaf: Int
+            var min_child_weight: Double
+            var l2: Double
+        }
+        struct Case: Decodable {
+            var name: String
+            var file: String
+            var label: String
+            var drop: [String]
+            var lightgbm_auc: Double
+        }
+        var params: Params
+        var cases: [Case]
+    }
+
+    static let reference: Reference = {
+        let data = FileManager.default.contents(atPath: TestData.fixture("gbdt_lightgbm_reference.json"))!
+        return try! JSONDecoder().decode(Reference.self, from: data)
+    }()
+
+    @Test(arguments: ["online_shoppers", "bank_marketing"])
+    func heldOutAUCMatchesLightGBM(name: String) throws {
+        let reference = Self.reference
+        let c = reference.cases.first { $0.name == name }!
+        let table = try CSVReader.read(
+            file: TestData.sharedDatasets + "/" + c.file,
+            options: CSVOptions(drop: c.drop, categorical: [c.label], required: [c.label]))
+        let labels = try LabelReader.read(table, column: c.label, positive: nil)
+        let test = (0..<table.rowCount).filter { $0 % 5 == 0 }
+        let train = (0..<table.rowCount).filter { $0 % 5 != 0 }
+        var options = GBDTOptions()
+        let p = reference.params
+        options.trees = p.trees
+        options.learningRate = p.learning_rate
+        options.numLeaves = p.num_leaves
+        options.maxDepth = p.max_depth
+        options.maxBin = p.max_bin
+        options.minSamplesLeaf = p.min_samples_leaf
+        options.minChildWeight = p.min_child_weight
+        options.l2 = p.l2
+        options.logEvery = 0
+        let fit = try GBDTTrainer.fit(
+            table: table, labels: labels.values, trainRows: train, validationRows: test, labelColumn: c.label,
+            options: options)
+        let auc = RankMetrics.auc(scores: fit.validationMargins, labels: test.map { labels.values[$0] })
+        print("GBDT parity \(name): Propensity held-out AUC \(auc), LightGBM \(c.lightgbm_auc)")
+        #expect(auc >= c.lightgbm_auc - 0.002, "\(name): Propensity \(auc) vs LightGBM \(c.lightgbm_auc)")
+    }
+}

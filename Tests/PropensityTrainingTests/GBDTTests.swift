@@ -1,0 +1,171 @@
+import Foundation
+import PropensityData
+import PropensityMetrics
+import PropensityModel
+import Testing
+
+@testable import PropensityTraining
+
+/// Small, fast checks of the boosting trainer (the accuracy comparison with LightGBM is in GBDTParityTests).
+@Suite struct GBDTTests {
+    /// Rows with a numeric signal, a categorical signal, missing values that carry signal, noise and a constant.
+    static func synthetic(rows: Int = 3000, seed: UInt64 = 5) throws -> (Table, [UInt8]) {
+        var rng = SplitMix64(seed: seed)
+        var text = "x,c,m,noise,k,y\n"
+        let cats = ["a", "b", "c", "d", "e", "f", "g", "h"]
+        for _ in 0..<rows {
+            let x = rng.nextGaussian()
+            let c = rng.nextInt(below: cats.count)
+            let missing = rng.nextUnit() < 0.3
+            let m = rng.nextGaussian()
+            var logit = 1.5 * x + ([1, 4, 6].contains(c) ? 1.2 : -0.8)
+            logit += missing ? 1.0 : 0.3 * m
+            let y = rng.nextUnit() < 1 / (1 + exp(-logit)) ? 1 : 0
+            text += "\(x),\(cats[c]),\(missing ? "" : String(m)),\(rng.nextGaussian()),7,\(y)\n"
+        }
+        let table = try CSVReader.parse(text, options: CSVOptions(categorical: ["y"]))
+        return (table, try LabelReader.read(table, column: "y", positive: nil).values)
+    }
+
+    func fit(_ table: Table, _ labels: [UInt8], _ configure: (inout GBDTOptions) -> Void = { _ in })
+        throws -> GBDTFit
+    {
+        var options = GBDTOptions()
+        options.trees = 30
+        options.logEvery = 0
+        configure(&options)
+        let (train, validation) = StratifiedSplit.split(labels: labels, validationFraction: 0.25, seed: 1)
+        return try GBDTTrainer.fit(
+            table: table, labels: labels, trainRows: train, validationRows: validation, labelColumn: "y",
+            options: options)
+    }
+
+    @Test func learnsAndUsesNativeCategoricalSplitsAndMissingDirections() throws {
+        let (table, labels) = try Self.synthetic()
+        let result = try fit(table, labels)
+        let (_, validation) = StratifiedSplit.split(labels: labels, validationFraction: 0.25, seed: 1)
+        let auc = RankMetrics.auc(scores: result.validationMargins, labels: validation.map { labels[$0] })
+        #expect(auc > 0.8, "validation AUC \(auc)")
+        let trees = result.model.trees
+        #expect(trees.contains { $0.nodes.contains { $0.kind == .categorical } })
+        // Missing values of `m` are informative: some split on it must send them one way on purpose.
+        let m = Int32(result.model.schema.index(of: "m")!)
+        #expect(trees.contains { $0.nodes.contains { $0.feature == m } })
+        // Importance ranks the signals above noise; the constant column is never split.
+        let importance = Dictionary(uniqueKeysWithValues: zip(result.model.schema.names, result.model.importance))
+        #expect(importance["x"]!.gain > importance["noise"]!.gain)
+        #expect(importance["k"]!.splits == 0)
+    }
+
+    @Test func scorerAndModelAgreeWithTheTrainersMargins() throws {
+        let (table, labels) = try Self.synthetic(rows: 1500)
+        let result = try fit(table, labels) { $0.numLeaves = 12 }
+        let model = Model(body: .treeEnsemble(result.model), metadata: ModelMetadata())
+        let (_, validation) = StratifiedSplit.split(labels: labels, validationFraction: 0.25, seed: 1)
+        let inputs = try table.inputRows(model.schema.inputSpecs)
+        let width = model.schema.count
+        let scores = PropensityScoringBridge.score(model, inputs)
+        for (k, row) in validation.enumerated() {
+            let raw = Array(inputs[(row * width)..<((row + 1) * width)])
+            let expected = Sigmoid.of(result.validationMargins[k])
+            #expect(abs(model.probability(raw) - expected) < 1e-12)
+            #expect(abs(Double(scores[row]) - expected) < 1e-6)
+        }
+    }
+
+    @Test func sameModelWhateverTheThreadCount() throws {
+        let (table, labels) = try Self.synthetic(rows: 2000)
+        let configure: (inout GBDTOptions) -> Void = {
+            $0.numLeaves = 20
+            $0.subsample = 0.7
+            $0.colsample = 0.6
+            $0.l2 = 1
+        }
+        let one = try fit(table, labels) { configure(&$0); $0.threads = 1 }
+        let two = try fit(table, labels) { configure(&$0); $0.threads = 2 }
+        let three = try fit(table, labels) { configure(&$0); $0.threads = 3 }
+        #expect(one.model == two.model)
+        #expect(one.model == three.model)
+    }
+
+    @Test func growthLimits() throws {
+        let (table, labels) = try Self.synthetic(rows: 2000)
+        let depthWise = try fit(table, labels) { $0.maxDepth = 3 }
+        #expect(depthWise.model.trees.allSatisfy { $0.leafValues.count <= 8 })
+        let leafWise = try fit(table, labels) { $0.numLeaves = 5 }
+        #expect(leafWise.model.trees.allSatisfy { $0.leafValues.count <= 5 })
+        #expect(leafWise.model.trees.contains { $0.leafValues.count == 5 })
+        let stumps = try fit(table, labels) { $0.maxDepth = 1 }
+        #expect(stumps.model.trees.allSatisfy { $0.nodes.count == 1 })
+    }
+
+    @Test func earlyStoppingKeepsTheBestIteration() throws {
+        let (table, labels) = try Self.synthetic(rows: 1500)
+        let result = try fit(table, labels) {
+            $0.trees = 400
+            $0.learningRate = 0.5
+            $0.earlyStoppingRounds = 5
+        }
+        #expect(result.stoppedEarly)
+        #expect(result.model.trees.count == result.treeCount)
+        #expect(result.treeCount < 400)
+        let (_, validation) = StratifiedSplit.split(labels: labels, validationFraction: 0.25, seed: 1)
+        let loss = GBDTTrainer.logLoss(result.validationMargins, validation.map { labels[$0] })
+        #expect(abs(loss - result.bestValidationLogLoss!) < 1e-9)
+    }
+
+    @Test func nonsenseParametersAreRefused() throws {
+        let (table, labels) = try Self.synthetic(rows: 200)
+        let cases: [(String, (inout GBDTOptions) -> Void)] = [
+            ("--trees", { $0.trees = 0 }), ("--learning-rate", { $0.learningRate = -0.1 }),
+            ("--max-bin", { $0.maxBin = 1 }), ("--max-bin", { $0.maxBin = 70_000 }),
+            ("--subsample", { $0.subsample = 0 }), ("--subsample", { $0.subsample = 1.5 }),
+            ("--colsample", { $0.colsample = 0 }), ("--num-leaves", { $0.numLeaves = 1 }),
+            ("--max-depth", { $0.maxDepth = 0 }), ("--scale-pos-weight", { $0.scalePositiveWeight = 0 }),
+        ]
+        for (flag, configure) in cases {
+            let error = #expect(throws: TrainingError.self) { try fit(table, labels, configure) }
+            #expect(error?.message.contains(flag) == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test func degenerateInputsAreHandled() throws {
+        // A single class is refused.
+        let single = try CSVReader.parse("x,y\n1,1\n2,1\n3,1\n4,1\n", options: CSVOptions(categorical: ["y"]))
+        #expect(throws: TrainingError.self) {
+            try GBDTTrainer.fit(
+                table: single, labels: [1, 1, 1, 1], trainRows: [0, 1, 2, 3], validationRows: [], labelColumn: "y",
+                options: GBDTOptions())
+        }
+        // Constant and all-missing columns only: no split possible, the model is the base rate.
+        var text = "k,m,y\n"
+        for i in 0..<100 { text += "3,,\(i % 4 == 0 ? 1 : 0)\n" }
+        let flat = try CSVReader.parse(text, options: CSVOptions(categorical: ["y"]))
+        let labels = try LabelReader.read(flat, column: "y", positive: nil).values
+        var options = GBDTOptions()
+        options.trees = 5
+        options.logEvery = 0
+        let result = try GBDTTrainer.fit(
+            table: flat, labels: labels, trainRows: Array(0..<100), validationRows: [], labelColumn: "y", options: options)
+        #expect(result.model.trees.allSatisfy { $0.nodes.isEmpty })
+        #expect(abs(result.model.probability([3, .nan]) - 0.25) < 1e-9)
+    }
+
+    @Test func moreCategoriesThanBinsKeepsTheFrequentOnes() throws {
+        var text = "c,y\n"
+        for i in 0..<600 { text += "v\(i % 30 < 20 ? i % 4 : i % 30),\(i % 4 == 0 ? 1 : 0)\n" }
+        let table = try CSVReader.parse(text, options: CSVOptions(categorical: ["y"]))
+        let labels = try LabelReader.read(table, column: "y", positive: nil).values
+        var options = GBDTOptions()
+        options.trees = 10
+        options.maxBin = 4
+        options.logEvery = 0
+        options.minSamplesLeaf = 5
+        let result = try GBDTTrainer.fit(
+            table: table, labels: labels, trainRows: Array(0..<600), validationRows: [], labelColumn: "y",
+            options: options)
+        #expect(result.model.schema.features[0].kind.categories?.count == 4)
+        #expect(result.notes.count == 1)
+        #expect(result.notes[0].contains("more categories than --max-bin 4"))
+    }
+}
