@@ -113,7 +113,131 @@ def bench_lr_train(args):
     return records
 
 
-BENCHMARKS = {"lr-train": bench_lr_train}
+def split_synthetic(rows, features=28):
+    """The synthetic set cut 80/20 (first rows train), as CSV for propensity and .npz for the peers."""
+    base = dataset(rows, features)
+    train_rows = rows * 4 // 5
+    out = os.path.join(WORK, f"gbdt-{rows}")
+    if not all(os.path.exists(out + s) for s in ("-train.csv", "-test.csv", "-train.npz", "-test.npz")):
+        import numpy as np
+        d = np.load(base + ".npz")
+        np.savez(out + "-train.npz", X=d["X"][:train_rows], y=d["y"][:train_rows])
+        np.savez(out + "-test.npz", X=d["X"][train_rows:], y=d["y"][train_rows:])
+        with open(base + ".csv") as src, open(out + "-train.csv", "w") as tr, open(out + "-test.csv", "w") as te:
+            header = src.readline()
+            tr.write(header)
+            te.write(header)
+            for i, line in enumerate(src):
+                (tr if i < train_rows else te).write(line)
+    return out
+
+
+def propensity_gbdt(train_csv, test_csv, label, threads, extra):
+    """Trains with propensity; returns (fit seconds, peak RSS in KB of the whole CLI process, held-out AUC)."""
+    model, report = os.path.join(WORK, "gbdt.model"), os.path.join(WORK, "gbdt-report.json")
+    out = run(["/usr/bin/time", "-f", "%M", BIN, "train", "--data", train_csv, "--label", label, "--algorithm", "gbdt",
+               "--validation-fraction", "0", "--log-every", "0", "--threads", str(threads), "--out", model,
+               "--report-json", report] + extra)
+    peak = int(out.stderr.strip().splitlines()[-1])
+    with open(report) as f:
+        seconds = json.load(f)["fit_seconds"]
+    auc = json.loads(run([BIN, "evaluate", "--model", model, "--data", test_csv, "--json"]).stdout)["auc"]
+    return seconds, peak, auc
+
+
+def bench_gbdt_train(args):
+    """GBDT training time (binning included), peak memory and AUC vs LightGBM and XGBoost hist, 1M x 28 synthetic
+    rows (800k train), 100 trees, depth 6 / 63 leaves, 255 bins."""
+    rows = 100_000 if args.quick else 1_000_000
+    base = split_synthetic(rows)
+    records = []
+    for threads in ([2] if args.quick else [1, 2]):
+        ours = [propensity_gbdt(base + "-train.csv", base + "-test.csv", "label", threads,
+                                ["--trees", "100", "--max-depth", "6", "--num-leaves", "63", "--max-bin", "255"])
+                for _ in range(args.repeats)]
+        peers = {}
+        for library in ["lightgbm", "xgboost"]:
+            results = [json.loads(run([PY, os.path.join(HERE, "peers", "gbdt_peers.py"), "--library", library,
+                                       "--train", base + "-train.npz", "--test", base + "-test.npz",
+                                       "--threads", str(threads), "--trees", "100", "--max-depth", "6",
+                                       "--num-leaves", "63", "--max-bin", "255"]).stdout)
+                       for _ in range(args.repeats)]
+            peers[library] = results
+        seconds = summary([o[0] for o in ours])
+        fastest = min(peers, key=lambda k: statistics.median(r["seconds"] for r in peers[k]))
+        peer_seconds = summary([r["seconds"] for r in peers[fastest]])
+        memory = summary([o[1] for o in ours])
+        lgb_memory = summary([r["peak_rss_kb"] for r in peers["lightgbm"]])
+        record = {
+            "benchmark": "gbdt-train",
+            "params": {"rows": rows, "train_rows": rows * 4 // 5, "features": 28, "threads": threads, "trees": 100,
+                       "max_depth": 6, "num_leaves": 63, "max_bin": 255},
+            "figures": {
+                "propensity_fit_seconds": seconds,
+                "propensity_peak_rss_kb": memory,
+                "propensity_auc": ours[0][2],
+                **{f"{k}_seconds": summary([r["seconds"] for r in v]) for k, v in peers.items()},
+                **{f"{k}_peak_rss_kb": summary([r["peak_rss_kb"] for r in v]) for k, v in peers.items()},
+                **{f"{k}_auc": v[0]["auc"] for k, v in peers.items()},
+                "memory_ratio_vs_lightgbm": memory["median"] / lgb_memory["median"],
+            },
+            "peer": {"name": f"{fastest} {peers[fastest][0]['version']}", "figure": peer_seconds},
+            "ratio": seconds["median"] / peer_seconds["median"],
+        }
+        records.append(record)
+        print(f"gbdt-train threads={threads}: propensity {seconds['median']:.2f} s (AUC {ours[0][2]:.4f}, "
+              f"{memory['median'] / 1024:.0f} MB), lightgbm {statistics.median(r['seconds'] for r in peers['lightgbm']):.2f} s "
+              f"({lgb_memory['median'] / 1024:.0f} MB), xgboost {statistics.median(r['seconds'] for r in peers['xgboost']):.2f} s; "
+              f"time ratio {record['ratio']:.2f}, memory ratio {record['figures']['memory_ratio_vs_lightgbm']:.2f}",
+              file=sys.stderr)
+    return records
+
+
+def bench_gbdt_scaling(args):
+    """Propensity GBDT fit time at 250k / 1M / 4M synthetic rows (80 % train), 2 threads: cost should grow linearly."""
+    sizes = [50_000, 100_000] if args.quick else [250_000, 1_000_000, 4_000_000]
+    points = {}
+    for rows in sizes:
+        base = split_synthetic(rows)
+        fits = [propensity_gbdt(base + "-train.csv", base + "-test.csv", "label", 2,
+                                ["--trees", "100", "--max-depth", "6", "--num-leaves", "63"])
+                for _ in range(1 if rows > 1_000_000 else args.repeats)]
+        points[str(rows)] = summary([f[0] for f in fits])
+        print(f"gbdt-scaling rows={rows}: {points[str(rows)]['median']:.2f} s "
+              f"({points[str(rows)]['median'] / (rows * 0.8) * 1e6:.2f} µs per training row)", file=sys.stderr)
+    per_row = {k: v["median"] / (int(k) * 0.8) for k, v in points.items()}
+    return [{"benchmark": "gbdt-scaling", "params": {"threads": 2, "trees": 100, "max_depth": 6, "num_leaves": 63},
+             "figures": {"propensity_fit_seconds_by_rows": points, "seconds_per_training_row": per_row},
+             "peer": None, "ratio": None}]
+
+
+def bench_gbdt_accuracy(args):
+    """Held-out AUC on the real datasets (test = every 5th row) vs LightGBM and XGBoost, matched parameters."""
+    sys.path.insert(0, HERE)
+    import prepare_datasets
+    records = []
+    datasets = [("online_shoppers", "Revenue", "True")] if args.quick else [
+        ("online_shoppers", "Revenue", "True"), ("bank_marketing", "y", "yes"), ("flights", "late", "1")]
+    for name, label, positive in datasets:
+        train, test = prepare_datasets.prepare(name)
+        _, _, auc = propensity_gbdt(train, test, label, 2, ["--trees", "100", "--num-leaves", "31", "--max-depth", "8"])
+        peers = json.loads(run([PY, os.path.join(HERE, "peers", "gbdt_accuracy.py"), "--train", train, "--test", test,
+                                "--label", label, "--positive", positive]).stdout)
+        records.append({
+            "benchmark": "gbdt-accuracy", "params": {"dataset": name, "trees": 100, "num_leaves": 31, "max_depth": 8},
+            "figures": {"propensity_auc": auc, "lightgbm_auc": peers["lightgbm"]["auc"],
+                        "xgboost_auc": peers["xgboost"]["auc"],
+                        "auc_difference_vs_lightgbm": auc - peers["lightgbm"]["auc"]},
+            "peer": {"name": "lightgbm", "figure": peers["lightgbm"]["auc"]},
+            "ratio": auc / peers["lightgbm"]["auc"],
+        })
+        print(f"gbdt-accuracy {name}: propensity {auc:.4f}, lightgbm {peers['lightgbm']['auc']:.4f}, "
+              f"xgboost {peers['xgboost']['auc']:.4f}", file=sys.stderr)
+    return records
+
+
+BENCHMARKS = {"lr-train": bench_lr_train, "gbdt-train": bench_gbdt_train, "gbdt-accuracy": bench_gbdt_accuracy,
+              "gbdt-scaling": bench_gbdt_scaling}
 
 
 def main():
