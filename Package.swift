@@ -39,6 +39,7 @@ let package = Package(
             name: "PropensityModelFile",
             dependencies: ["PropensityModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "PropensityImport", dependencies: ["PropensityModel"]),
         .target(name: "PropensityScoring", dependencies: ["PropensityModel", "PropensityData"]),
         .target(
             name: "PropensityProtocol",
@@ -66,7 +67,7 @@ let package = Package(
             name: "propensity",
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining",
-                "PropensityModelFile", "PropensityScoring", "PropensityServer", "PropensityClient",
+                "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,6 +82,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
+        .testTarget(
+            name: "PropensityImportTests",
+            dependencies: ["PropensityModel", "PropensityImport", "PropensityScoring", "PropensityModelFile"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "PropensityModelFileTests",
             dependencies: ["PropensityModel", "PropensityModelFile", .product(name: "Crypto", package: "swift-crypto")]

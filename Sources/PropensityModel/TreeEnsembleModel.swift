@@ -56,8 +56,10 @@ public struct DecisionTree: Sendable, Equatable {
     public struct Node: Sendable, Equatable {
         public var feature: Int32
         public var kind: SplitKind
-        /// Numeric splits: where a missing (NaN) value goes. Categorical splits send missing and unseen right.
+        /// Where a missing (NaN) value goes. (Unseen categories always go right.)
         public var defaultLeft: Bool
+        /// Numeric splits: 0 (|x| ≤ 1e-35) counts as missing too — LightGBM's `zero_as_missing`.
+        public var zeroIsMissing: Bool
         /// Numeric splits: `x <= threshold` goes left.
         public var threshold: Float
         public var left: Int32
@@ -68,11 +70,12 @@ public struct DecisionTree: Sendable, Equatable {
 
         public init(
             feature: Int32, kind: SplitKind, defaultLeft: Bool, threshold: Float, left: Int32, right: Int32,
-            categoryOffset: UInt32 = 0, categoryCount: UInt32 = 0
+            categoryOffset: UInt32 = 0, categoryCount: UInt32 = 0, zeroIsMissing: Bool = false
         ) {
             self.feature = feature
             self.kind = kind
             self.defaultLeft = defaultLeft
+            self.zeroIsMissing = zeroIsMissing
             self.threshold = threshold
             self.left = left
             self.right = right
@@ -86,12 +89,16 @@ public struct DecisionTree: Sendable, Equatable {
         case categorical = 1
     }
 
+    /// The largest magnitude that counts as zero for `zeroIsMissing` (LightGBM's kZeroThreshold).
+    public static let zeroThreshold: Float = 1e-35
+
     /// Whether `node` sends the value `x` left.
     @inlinable
     public func goesLeft(_ node: Node, _ x: Float) -> Bool {
+        if x.isNaN || (node.zeroIsMissing && abs(x) <= DecisionTree.zeroThreshold) { return node.defaultLeft }
         switch node.kind {
         case .numeric:
-            return x.isNaN ? node.defaultLeft : x <= node.threshold
+            return x <= node.threshold
         case .categorical:
             guard x >= 0, x < Float(node.categoryCount) * 32, x == x.rounded(.towardZero) else { return false }
             let code = Int(x)

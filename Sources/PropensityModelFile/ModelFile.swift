@@ -128,7 +128,7 @@ public enum ModelFile {
             for node in tree.nodes {
                 w.u32(UInt32(bitPattern: node.feature))
                 w.u8(node.kind.rawValue)
-                w.u8(node.defaultLeft ? 1 : 0)
+                w.u8((node.defaultLeft ? 1 : 0) | (node.zeroIsMissing ? 2 : 0))
                 w.u16(0)
                 w.u32(node.threshold.bitPattern)
                 w.u32(UInt32(bitPattern: node.left))

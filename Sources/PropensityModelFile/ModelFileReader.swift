@@ -247,12 +247,12 @@ extension ModelFile {
                 let right = Int32(bitPattern: try r.u32("right child"))
                 let offset = try r.u32("category offset")
                 let count = try r.u32("category count")
-                guard let kind = DecisionTree.SplitKind(rawValue: kindCode), flags <= 1 else {
+                guard let kind = DecisionTree.SplitKind(rawValue: kindCode), flags <= 3 else {
                     throw bad("node \(nodes.count) has an unknown split kind or flags")
                 }
                 nodes.append(DecisionTree.Node(
-                    feature: feature, kind: kind, defaultLeft: flags == 1, threshold: threshold, left: left, right: right,
-                    categoryOffset: offset, categoryCount: count))
+                    feature: feature, kind: kind, defaultLeft: flags & 1 != 0, threshold: threshold, left: left,
+                    right: right, categoryOffset: offset, categoryCount: count, zeroIsMissing: flags & 2 != 0))
             }
             var leaves: [Double] = []
             leaves.reserveCapacity(leafCount)

@@ -16,8 +16,18 @@ public final class Scorer: Sendable {
     public let featureCount: Int
     private let plan: Plan
 
+    /// Which evaluation plan the model compiled to (for benchmarks and `inspect`).
+    public var planName: String {
+        switch plan {
+        case .logistic: "logistic"
+        case .forest: "flat-forest"
+        case .trees: "general-trees"
+        }
+    }
+
     private enum Plan: Sendable {
         case logistic(LogisticPlan)
+        case forest(FlatForest)
         case trees(TreePlan)
     }
 
@@ -26,7 +36,7 @@ public final class Scorer: Sendable {
         featureCount = model.schema.count
         switch model.body {
         case .logisticRegression(let lr): plan = .logistic(LogisticPlan(lr))
-        case .treeEnsemble(let ensemble): plan = .trees(TreePlan(ensemble))
+        case .treeEnsemble(let ensemble): plan = FlatForest(ensemble).map(Plan.forest) ?? .trees(TreePlan(ensemble))
         }
     }
 
@@ -36,6 +46,7 @@ public final class Scorer: Sendable {
         precondition(input.count >= rowCount * featureCount * 4 && output.count >= rowCount * 4)
         switch plan {
         case .logistic(let p): p.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
+        case .forest(let p): p.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
         case .trees(let p): p.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
         }
     }
@@ -138,12 +149,13 @@ struct LogisticPlan: Sendable {
 }
 
 /// All trees of an ensemble in one set of flat node arrays. A child ≥ 0 is a node; a negative child is the leaf
-/// `~child` in the global leaf array.
+/// `~child` in the global leaf array. Handles every split kind (categorical sets, zero-as-missing); `FlatForest` is
+/// the fast path for the common all-numeric case.
 struct TreePlan: Sendable {
     let roots: [Int32]
     let features: [Int32]
     let thresholds: [Float]
-    /// Bit 0: categorical split; bit 1: missing goes left.
+    /// Bit 0: categorical split; bit 1: missing goes left; bit 2: zero counts as missing.
     let flags: [UInt8]
     let lefts: [Int32]
     let rights: [Int32]
@@ -173,7 +185,7 @@ struct TreePlan: Sendable {
             for node in tree.nodes {
                 features.append(node.feature)
                 thresholds.append(node.threshold)
-                flags.append((node.kind == .categorical ? 1 : 0) | (node.defaultLeft ? 2 : 0))
+                flags.append((node.kind == .categorical ? 1 : 0) | (node.defaultLeft ? 2 : 0) | (node.zeroIsMissing ? 4 : 0))
                 lefts.append(relocate(node.left))
                 rights.append(relocate(node.right))
                 categoryOffsets.append(wordBase + Int32(node.categoryOffset))
@@ -204,7 +216,6 @@ struct TreePlan: Sendable {
         }
     }
 
-    @inline(__always)
     func margin(_ row: UnsafeBufferPointer<Float>) -> Double {
         var z = baseScore
         for root in roots {
@@ -212,9 +223,12 @@ struct TreePlan: Sendable {
             while node >= 0 {
                 let i = Int(node)
                 let x = row[Int(features[i])]
+                let f = flags[i]
                 let goLeft: Bool
-                if flags[i] & 1 == 0 {
-                    goLeft = x.isNaN ? flags[i] & 2 != 0 : x <= thresholds[i]
+                if x.isNaN || (f & 4 != 0 && abs(x) <= DecisionTree.zeroThreshold) {
+                    goLeft = f & 2 != 0
+                } else if f & 1 == 0 {
+                    goLeft = x <= thresholds[i]
                 } else if x >= 0, x < Float(categoryLimits[i]), x == x.rounded(.towardZero) {
                     let code = Int(x)
                     goLeft = categoryWords[Int(categoryOffsets[i]) + code >> 5] & (1 << UInt32(code & 31)) != 0

@@ -10,7 +10,8 @@ struct Propensity: AsyncParsableCommand {
         abstract: "Train conversion-propensity models and serve their scores.",
         version: version,
         subcommands: [
-            Generate.self, Train.self, Evaluate.self, Predict.self, Inspect.self, Serve.self, Score.self,
+            Generate.self, Train.self, Evaluate.self, Predict.self, Inspect.self, Import.self, Serve.self, Score.self,
+            BenchmarkScorer.self,
         ]
     )
 }

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import PropensityModelFile
+import PropensityScoring
+
+/// In-process scoring measurements for `benchmarks/` (batch throughput, single-row latency). Hidden from help.
+struct BenchmarkScorer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark-scorer", abstract: "Measure in-process scoring speed (used by benchmarks/).",
+        shouldDisplay: false)
+
+    @Option(help: "Model file.") var model: String
+    @Option(help: "CSV with the model's input columns.") var data: String
+    @Option(help: "Batch passes over all rows.") var repeats: Int = 5
+    @Option(help: "Threads for batch scoring (rows split evenly).") var threads: Int = 1
+    @Option(help: "Single-row calls to time (cycling over the rows).") var singleRows: Int = 100_000
+
+    func run() async throws {
+        try await reportingErrors {
+            let loaded = try ModelFile.load(from: model)
+            let scorer = Scorer(model: loaded)
+            let (table, features) = try readInputs(file: data, schema: loaded.schema, delimiter: nil)
+            let rows = table.rowCount
+            let width = scorer.featureCount
+            var output = [Float](repeating: 0, count: rows)
+            var batchSeconds: [Double] = []
+            features.withUnsafeBytes { input in
+                output.withUnsafeMutableBytes { out in
+                    let inputBox = RawBox(input: input, output: out)
+                    for _ in 0..<max(1, repeats) {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        DispatchQueue.concurrentPerform(iterations: threads) { part in
+                            let lower = part * rows / threads
+                            let upper = (part + 1) * rows / threads
+                            scorer.score(
+                                rows: UnsafeRawBufferPointer(rebasing: inputBox.input[(lower * width * 4)..<(upper * width * 4)]),
+                                rowCount: upper - lower,
+                                into: UnsafeMutableRawBufferPointer(rebasing: inputBox.output[(lower * 4)..<(upper * 4)]))
+                        }
+                        batchSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    }
+                }
+            }
+            // Single rows: one call per row, each timed.
+            var latencies = [Double](repeating: 0, count: singleRows)
+            var sink: Float = 0
+            features.withUnsafeBytes { input in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 1) { out in
+                    let raw = UnsafeMutableRawBufferPointer(out)
+                    for i in 0..<singleRows {
+                        let r = i % rows
+                        let row = UnsafeRawBufferPointer(rebasing: input[(r * width * 4)..<((r + 1) * width * 4)])
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        scorer.score(rows: row, rowCount: 1, into: raw)
+                        latencies[i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3
+                        sink += out[0]
+                    }
+                }
+            }
+            latencies.sort()
+            let best = batchSeconds.sorted()[batchSeconds.count / 2]
+            let trees: Int
+            if case .treeEnsemble(let e) = loaded.body { trees = e.trees.count } else { trees = 0 }
+            try printJSON([
+                "plan": scorer.planName, "rows": rows, "trees": trees, "threads": threads,
+                "batch_seconds": batchSeconds, "rows_per_second": Double(rows) / best,
+                "ns_per_tree_per_row": trees > 0 ? best * 1e9 * Double(threads) / Double(rows) / Double(trees) : 0,
+                "single_row_us": [
+                    "median": latencies[latencies.count / 2], "p99": latencies[latencies.count * 99 / 100],
+                    "p999": latencies[latencies.count * 999 / 1000], "calls": singleRows,
+                ],
+                "checksum": Double(sink),
+            ])
+        }
+    }
+}
+
+/// Raw buffers shared by the scoring threads (each writes its own range of `output`).
+private struct RawBox: @unchecked Sendable {
+    let input: UnsafeRawBufferPointer
+    let output: UnsafeMutableRawBufferPointer
+}

@@ -1,0 +1,85 @@
+import Foundation
+import PropensityModel
+import PropensityModelFile
+import PropensityScoring
+import Testing
+
+@testable import PropensityImport
+
+/// Imported XGBoost and LightGBM models score exactly as the libraries do (fixtures from
+/// Tests/Fixtures/make_import_fixtures.py: models, held-out rows, the libraries' own predictions).
+@Suite struct ImportParityTests {
+    struct Manifest: Decodable {
+        struct Case: Decodable {
+            var name: String
+            var kind: String
+            var model: String
+            var rows: String
+            var expected: String
+            var features: [String]
+        }
+        struct Refused: Decodable {
+            var model: String
+            var kind: String
+            var message: String
+        }
+        var cases: [Case]
+        var refused: [Refused]
+    }
+
+    static func fixture(_ name: String) -> String {
+        Bundle.module.path(forResource: name, ofType: nil, inDirectory: "Fixtures")!
+    }
+
+    static let manifest: Manifest = {
+        try! JSONDecoder().decode(Manifest.self, from: FileManager.default.contents(atPath: fixture("manifest.json"))!)
+    }()
+
+    static func load(_ kind: String, _ file: String) throws -> Model {
+        kind == "xgboost" ? try XGBoostJSONImporter.load(from: fixture(file)) : try LightGBMTextImporter.load(from: fixture(file))
+    }
+
+    @Test(arguments: manifest.cases.map(\.name))
+    func probabilitiesMatchTheLibrary(name: String) throws {
+        let c = Self.manifest.cases.first { $0.name == name }!
+        let model = try Self.load(c.kind, c.model)
+        #expect(model.schema.names == c.features)
+        // Through the model file too: an imported model is served like a native one.
+        let reloaded = try ModelFile.decode(ModelFile.encode(model), source: c.model)
+        #expect(reloaded == model)
+        let rows = try String(contentsOfFile: Self.fixture(c.rows), encoding: .utf8).split(separator: "\n")
+        let expected = try String(contentsOfFile: Self.fixture(c.expected), encoding: .utf8)
+            .split(separator: "\n").compactMap { Double($0) }
+        #expect(rows.count == expected.count)
+        var features: [Float] = []
+        for row in rows {
+            features += row.split(separator: ",", omittingEmptySubsequences: false).map { Float($0) ?? .nan }
+        }
+        let scores = Scorer(model: reloaded).score(features)
+        var worst = 0.0
+        for (k, p) in expected.enumerated() {
+            worst = max(worst, abs(Double(scores[k]) - p))
+            let reference = model.probability(Array(features[(k * c.features.count)..<((k + 1) * c.features.count)]))
+            worst = max(worst, abs(reference - p))
+        }
+        #expect(worst <= 1e-6, "\(name): largest difference \(worst)")
+    }
+
+    @Test(arguments: manifest.refused.map(\.model))
+    func unsupportedModelsAreRefused(file: String) {
+        let r = Self.manifest.refused.first { $0.model == file }!
+        do {
+            _ = try Self.load(r.kind, r.model)
+            Issue.record("\(file) was imported")
+        } catch {
+            #expect("\(error)".contains(r.message), "\(error)")
+        }
+    }
+
+    @Test func notAModel() {
+        #expect(throws: ImportError.self) { try XGBoostJSONImporter.decode(Data("{}".utf8), source: "x.json") }
+        #expect(throws: ImportError.self) { try XGBoostJSONImporter.decode(Data("not json".utf8), source: "x.json") }
+        #expect(throws: ImportError.self) { try LightGBMTextImporter.decode("hello", source: "x.txt") }
+        #expect(throws: ImportError.self) { try LightGBMTextImporter.decode("tree\nobjective=binary sigmoid:1\n", source: "x.txt") }
+    }
+}
