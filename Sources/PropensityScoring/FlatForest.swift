@@ -5,11 +5,12 @@ import PropensityModel
 ///
 /// Each node is 16 bytes and one comparison decides it, missing values included:
 ///
-///     next = left + (x · sign ≤ limit ? 0 : 1)
+///     next = left + (v[feature] ≤ limit ? 0 : 1)
 ///
-/// A NaN input fails every comparison, so it goes to `left + 1`. For a split whose missing values go right that is
-/// the right child (`sign = 1`, `limit = threshold`). For one whose missing values go left, the children are stored
-/// swapped and the test is mirrored: `sign = −1`, `limit = −nextUp(threshold)`, so `−x ≤ limit` means `x > threshold`
+/// where `v` is the row followed by its negation (`v[j] = x_j`, `v[width + j] = −x_j`). A NaN input fails every
+/// comparison, so it goes to `left + 1`. For a split whose missing values go right that is the right child
+/// (`feature = j`, `limit = threshold`). For one whose missing values go left, the children are stored swapped and
+/// the test is mirrored: `feature = width + j`, `limit = −nextUp(threshold)`, so `−x ≤ limit` means `x > threshold`
 /// — the original right child, now at `left`. A leaf at slot `i` has `limit = NaN` (every comparison fails, so the
 /// step always adds 1) and `left = i − 1`: it steps to itself. So any number of steps past a leaf is harmless, trees
 /// run a fixed number of steps with no leaf test, and the loop has no data-dependent branch.
@@ -19,9 +20,10 @@ import PropensityModel
 struct FlatForest: Sendable {
     struct Node: Sendable {
         var limit: Float
-        var sign: Float
+        /// Index into the row-and-negation vector `v`.
         var feature: UInt32
         var left: Int32
+        var unused: UInt32 = 0
     }
 
     let nodes: [Node]
@@ -31,12 +33,18 @@ struct FlatForest: Sendable {
     let depths: [Int]
     let baseScore: Double
     let maxDepth: Int
+    let width: Int
 
-    static let rowBlock = 16
+    /// Rows scored per pass over the trees: each tree (~2 KB at depth 6) is read once per block from wherever it is in
+    /// the cache hierarchy and then serves 64 rows from L1; 64 rows' values (with negations) fit in L1 too.
+    static let rowBlock = 64
+    /// Rows stepped together through one tree: independent chains that hide load latency.
+    static let chains = 8
     static let treeBlock = 8
 
     /// nil when the ensemble has a split this plan cannot express (categorical, zero-as-missing, infinite threshold).
     init?(_ ensemble: TreeEnsembleModel) {
+        let width = ensemble.schema.count
         for tree in ensemble.trees {
             for node in tree.nodes where node.kind != .numeric || node.zeroIsMissing || !node.threshold.isFinite {
                 return nil
@@ -49,7 +57,7 @@ struct FlatForest: Sendable {
         func allocate(_ count: Int) -> Int {
             let start = nodes.count
             for _ in 0..<count {
-                nodes.append(Node(limit: .nan, sign: 1, feature: 0, left: Int32(nodes.count) - 1))
+                nodes.append(Node(limit: .nan, feature: 0, left: Int32(nodes.count) - 1))
                 values.append(0)
             }
             return start
@@ -70,14 +78,14 @@ struct FlatForest: Sendable {
                     let children = allocate(2)
                     var first = node.left
                     var second = node.right
-                    var sign: Float = 1
+                    var feature = Int(node.feature)
                     var limit = node.threshold
                     if node.defaultLeft {
                         swap(&first, &second)
-                        sign = -1
+                        feature += width
                         limit = -node.threshold.nextUp
                     }
-                    nodes[slot] = Node(limit: limit, sign: sign, feature: UInt32(node.feature), left: Int32(children))
+                    nodes[slot] = Node(limit: limit, feature: UInt32(feature), left: Int32(children))
                     next.append((first, children, d + 1))
                     next.append((second, children + 1, d + 1))
                 }
@@ -92,6 +100,7 @@ struct FlatForest: Sendable {
         self.depths = depths
         self.baseScore = ensemble.baseScore
         self.maxDepth = depths.max() ?? 0
+        self.width = width
     }
 
     /// Number of splits on the longest root-to-leaf path.
@@ -111,24 +120,31 @@ struct FlatForest: Sendable {
         return deepest
     }
 
-    /// Batch: blocks of 16 rows, each tree evaluated for the whole block before the next.
+    /// Batch: blocks of 64 rows; each tree is evaluated for the whole block, 8 rows at a time, before the next tree.
     func score(rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer) {
+        let stride = 2 * width
         nodes.withUnsafeBufferPointer { nodes in
             values.withUnsafeBufferPointer { values in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.rowBlock * max(1, width)) { block in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.rowBlock * max(1, stride)) { block in
                     var start = 0
                     while start < rowCount {
                         let count = min(Self.rowBlock, rowCount - start)
-                        for k in 0..<(count * width) { block[k] = loadFeature(input, (start * width + k) * 4) }
-                        if count == Self.rowBlock {
-                            scoreBlock(block.baseAddress!, width: width, nodes: nodes.baseAddress!,
-                                       values: values.baseAddress!, output: output, first: start)
-                        } else {
-                            for r in 0..<count {
-                                let z = margin(block.baseAddress! + r * width, nodes: nodes.baseAddress!,
-                                               values: values.baseAddress!)
-                                storeScore(output, start + r, z)
+                        for r in 0..<count {
+                            for j in 0..<width {
+                                let x = loadFeature(input, ((start + r) * width + j) * 4)
+                                block[r * stride + j] = x
+                                block[r * stride + width + j] = -x
                             }
+                        }
+                        let full = count / Self.chains * Self.chains
+                        if full > 0 {
+                            scoreBlock(block.baseAddress!, rows: full, stride: stride, nodes: nodes.baseAddress!,
+                                       values: values.baseAddress!, output: output, first: start)
+                        }
+                        for r in full..<count {
+                            let z = margin(block.baseAddress! + r * stride, nodes: nodes.baseAddress!,
+                                           values: values.baseAddress!)
+                            storeScore(output, start + r, z)
                         }
                         start += count
                     }
@@ -137,60 +153,75 @@ struct FlatForest: Sendable {
         }
     }
 
+    /// `rows` (a multiple of 8) rows of a block: tree by tree, 8 rows at a time.
     @inline(__always)
     private func scoreBlock(
-        _ rows: UnsafeMutablePointer<Float>, width: Int, nodes: UnsafePointer<Node>, values: UnsafePointer<Double>,
-        output: UnsafeMutableRawBufferPointer, first: Int
+        _ v: UnsafeMutablePointer<Float>, rows: Int, stride: Int, nodes: UnsafePointer<Node>,
+        values: UnsafePointer<Double>, output: UnsafeMutableRawBufferPointer, first: Int
     ) {
-        var margins = (0..<Self.rowBlock).map { _ in baseScore }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.rowBlock) { cursor in
-            for t in 0..<roots.count {
-                let root = Int(roots[t])
-                for r in 0..<Self.rowBlock { cursor[r] = root }
-                for _ in 0..<depths[t] {
-                    for r in 0..<Self.rowBlock {
-                        let node = nodes[cursor[r]]
-                        let x = rows[r * width + Int(node.feature)]
-                        cursor[r] = Int(node.left) &+ (x * node.sign <= node.limit ? 0 : 1)
+        @inline(__always) func step(_ c: Int, _ row: UnsafeMutablePointer<Float>) -> Int {
+            let node = nodes[c]
+            return Int(node.left) &+ (row[Int(node.feature)] <= node.limit ? 0 : 1)
+        }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.rowBlock) { margins in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.rowBlock) { cursor in
+            for r in 0..<rows { margins[r] = baseScore }
+            roots.withUnsafeBufferPointer { roots in
+                depths.withUnsafeBufferPointer { depths in
+                    for t in 0..<roots.count {
+                        let root = Int(roots[t])
+                        for r in 0..<rows { cursor[r] = root }
+                        // Level by level over all rows of the block: every row is an independent chain.
+                        for _ in 0..<depths[t] {
+                            var row = v
+                            for r in 0..<rows {
+                                cursor[r] = step(cursor[r], row)
+                                row += stride
+                            }
+                        }
+                        for r in 0..<rows { margins[r] += values[cursor[r]] }
                     }
                 }
-                for r in 0..<Self.rowBlock { margins[r] += values[cursor[r]] }
             }
+            for r in 0..<rows { storeScore(output, first + r, margins[r]) }
+          }
         }
-        for r in 0..<Self.rowBlock { storeScore(output, first + r, margins[r]) }
     }
 
-    /// One row: trees taken 8 at a time, each group stepped together to its deepest tree's depth.
+    /// One row (as its row-and-negation vector): trees taken 8 at a time, each group stepped together to its
+    /// deepest tree's depth (a tree that reached a leaf stays there).
     @inline(__always)
-    func margin(_ row: UnsafePointer<Float>, nodes: UnsafePointer<Node>, values: UnsafePointer<Double>) -> Double {
+    func margin(_ v: UnsafePointer<Float>, nodes: UnsafePointer<Node>, values: UnsafePointer<Double>) -> Double {
         var z = baseScore
-        var t = 0
-        var cursor = (0, 0, 0, 0, 0, 0, 0, 0)
-        while t + Self.treeBlock <= roots.count {
-            cursor = (Int(roots[t]), Int(roots[t + 1]), Int(roots[t + 2]), Int(roots[t + 3]),
-                      Int(roots[t + 4]), Int(roots[t + 5]), Int(roots[t + 6]), Int(roots[t + 7]))
-            var depth = 0
-            for k in t..<(t + Self.treeBlock) { depth = max(depth, depths[k]) }
-            @inline(__always) func step(_ c: Int) -> Int {
-                let node = nodes[c]
-                return Int(node.left) &+ (row[Int(node.feature)] * node.sign <= node.limit ? 0 : 1)
-            }
-            for _ in 0..<depth {
-                cursor = (step(cursor.0), step(cursor.1), step(cursor.2), step(cursor.3),
-                          step(cursor.4), step(cursor.5), step(cursor.6), step(cursor.7))
-            }
-            z += values[cursor.0] + values[cursor.1] + values[cursor.2] + values[cursor.3]
-            z += values[cursor.4] + values[cursor.5] + values[cursor.6] + values[cursor.7]
-            t += Self.treeBlock
+        @inline(__always) func step(_ c: Int) -> Int {
+            let node = nodes[c]
+            return Int(node.left) &+ (v[Int(node.feature)] <= node.limit ? 0 : 1)
         }
-        while t < roots.count {
-            var c = Int(roots[t])
-            for _ in 0..<depths[t] {
-                let node = nodes[c]
-                c = Int(node.left) &+ (row[Int(node.feature)] * node.sign <= node.limit ? 0 : 1)
+        roots.withUnsafeBufferPointer { roots in
+            depths.withUnsafeBufferPointer { depths in
+                var t = 0
+                while t + Self.treeBlock <= roots.count {
+                    var c0 = Int(roots[t]), c1 = Int(roots[t + 1]), c2 = Int(roots[t + 2]), c3 = Int(roots[t + 3])
+                    var c4 = Int(roots[t + 4]), c5 = Int(roots[t + 5]), c6 = Int(roots[t + 6]), c7 = Int(roots[t + 7])
+                    var depth = depths[t]
+                    for k in (t + 1)..<(t + Self.treeBlock) { depth = max(depth, depths[k]) }
+                    for _ in 0..<depth {
+                        c0 = step(c0); c1 = step(c1); c2 = step(c2); c3 = step(c3)
+                        c4 = step(c4); c5 = step(c5); c6 = step(c6); c7 = step(c7)
+                    }
+                    // Added one by one in tree order, as the batch path does: a row scores the same bits whichever
+                    // path it takes.
+                    z += values[c0]; z += values[c1]; z += values[c2]; z += values[c3]
+                    z += values[c4]; z += values[c5]; z += values[c6]; z += values[c7]
+                    t += Self.treeBlock
+                }
+                while t < roots.count {
+                    var c = Int(roots[t])
+                    for _ in 0..<depths[t] { c = step(c) }
+                    z += values[c]
+                    t += 1
+                }
             }
-            z += values[c]
-            t += 1
         }
         return z
     }
