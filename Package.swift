@@ -82,6 +82,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
+        .testTarget(name: "PropensityScoringTests", dependencies: ["PropensityData", "PropensityModel", "PropensityScoring"]),
         .testTarget(
             name: "PropensityImportTests",
             dependencies: ["PropensityModel", "PropensityImport", "PropensityScoring", "PropensityModelFile"],

@@ -236,7 +236,83 @@ def bench_gbdt_accuracy(args):
     return records
 
 
-BENCHMARKS = {"lr-train": bench_lr_train, "gbdt-train": bench_gbdt_train, "gbdt-accuracy": bench_gbdt_accuracy,
+def propensity_scoring(model_txt, test_csv, threads, repeats, single_rows=100_000):
+    model = os.path.join(WORK, os.path.basename(model_txt) + ".model")
+    run([BIN, "import", "--from", "lightgbm", model_txt, "--out", model])
+    return json.loads(run([BIN, "benchmark-scorer", "--model", model, "--data", test_csv, "--threads", str(threads),
+                           "--repeats", str(repeats), "--single-rows", str(single_rows)]).stdout)
+
+
+def bench_scoring(args):
+    """Batch throughput and single-row latency of a 500-tree depth-6 model on 200,000 rows, against LightGBM
+    predict, XGBoost inplace_predict, lleaves and TL2cgen (gcc -O3), measured in the same run."""
+    trees = 100 if args.quick else 500
+    base = split_synthetic(100_000 if args.quick else 1_000_000)
+    peers = json.loads(run([PY, os.path.join(HERE, "peers", "scoring_peers.py"), "--data", dataset(100_000 if args.quick else 1_000_000) + ".npz",
+                            "--trees", str(trees), "--test-rows", "20000" if args.quick else "200000",
+                            "--train-rows", "50000" if args.quick else "200000", "--repeats", str(args.repeats),
+                            "--single-calls", "10000" if args.quick else "100000"]
+                           + (["--skip", "lleaves,tl2cgen"] if args.quick else [])).stdout)
+    records = []
+    for threads in ([1] if args.quick else [1, 2]):
+        runs = [propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 3,
+                                   10_000 if args.quick else 100_000) for _ in range(args.repeats)]
+        ours = summary([r["rows_per_second"] for r in runs])
+        peer_rates = {name: rates[str(threads)] for name, rates in peers["peers"].items()}
+        best = max(peer_rates, key=peer_rates.get)
+        single = summary([r["single_row_us"]["median"] for r in runs])
+        single_p99 = summary([r["single_row_us"]["p99"] for r in runs])
+        record = {
+            "benchmark": "scoring",
+            "params": {"trees": trees, "max_depth": 6, "features": 28, "rows": peers["rows"], "threads": threads},
+            "figures": {
+                "propensity_rows_per_second": ours,
+                "propensity_ns_per_tree_per_row": summary([r["ns_per_tree_per_row"] for r in runs]),
+                "propensity_single_row_median_us": single,
+                "propensity_single_row_p99_us": single_p99,
+                **{f"{name}_rows_per_second": rate for name, rate in peer_rates.items()},
+                "lleaves_single_row_us": peers.get("lleaves_single_row_us"),
+                "plan": runs[0]["plan"],
+            },
+            "peer": {"name": best, "figure": peer_rates[best]},
+            # Throughput: higher is better, so the ratio is Propensity ÷ peer (the bar is ≥ 1.5).
+            "ratio": ours["median"] / peer_rates[best],
+        }
+        if peers.get("lleaves_single_row_us"):
+            record["figures"]["single_row_median_ratio_vs_lleaves"] = single["median"] / peers["lleaves_single_row_us"]["median"]
+        records.append(record)
+        print(f"scoring threads={threads}: propensity {ours['median']:.0f} rows/s "
+              f"({record['figures']['propensity_ns_per_tree_per_row']['median']:.2f} ns/tree/row), best peer {best} "
+              f"{peer_rates[best]:.0f} rows/s, ratio {record['ratio']:.2f}; single row median {single['median']:.2f} µs, "
+              f"p99 {single_p99['median']:.2f} µs (lleaves {peers.get('lleaves_single_row_us', {}).get('median', float('nan')):.2f} µs)",
+              file=sys.stderr)
+    return records
+
+
+def bench_scoring_trees(args):
+    """Batch throughput at 100 / 500 / 2,000 trees (depth 6), 1 thread: where does it leave the cache?"""
+    counts = [50, 100] if args.quick else [100, 500, 2000]
+    base = split_synthetic(100_000 if args.quick else 1_000_000)
+    figures = {}
+    for trees in counts:
+        peers = json.loads(run([PY, os.path.join(HERE, "peers", "scoring_peers.py"), "--data",
+                                dataset(100_000 if args.quick else 1_000_000) + ".npz", "--trees", str(trees),
+                                "--test-rows", "20000", "--train-rows", "50000" if args.quick else "200000",
+                                "--repeats", "1", "--threads", "1", "--skip", "lleaves,tl2cgen"]).stdout)
+        runs = [propensity_scoring(peers["lightgbm_model"], base + "-test.csv", 1, 3, 1000) for _ in range(args.repeats)]
+        figures[str(trees)] = {
+            "rows_per_second": summary([r["rows_per_second"] for r in runs]),
+            "ns_per_tree_per_row": summary([r["ns_per_tree_per_row"] for r in runs]),
+            "xgboost_rows_per_second": peers["peers"]["xgboost"]["1"],
+            "model_bytes": os.path.getsize(os.path.join(WORK, os.path.basename(peers["lightgbm_model"]) + ".model")),
+        }
+        print(f"scoring-trees {trees}: {figures[str(trees)]['ns_per_tree_per_row']['median']:.2f} ns/tree/row, "
+              f"{figures[str(trees)]['rows_per_second']['median']:.0f} rows/s", file=sys.stderr)
+    return [{"benchmark": "scoring-trees", "params": {"threads": 1, "max_depth": 6}, "figures": figures,
+             "peer": None, "ratio": None}]
+
+
+BENCHMARKS = {"lr-train": bench_lr_train, "scoring": bench_scoring, "scoring-trees": bench_scoring_trees, "gbdt-train": bench_gbdt_train, "gbdt-accuracy": bench_gbdt_accuracy,
               "gbdt-scaling": bench_gbdt_scaling}
 
 

@@ -1,0 +1,97 @@
+import PropensityData
+import PropensityModel
+import Testing
+
+@testable import PropensityScoring
+
+/// The compiled plans against the model's own double-precision evaluation, on random trees and inputs.
+@Suite struct ScorerTests {
+    /// A random tree of up to `depth` levels over `features` numeric features, with both missing directions.
+    static func randomTree(_ rng: inout SplitMix64, features: Int, depth: Int) -> DecisionTree {
+        var nodes: [DecisionTree.Node] = []
+        var leaves: [Double] = []
+        func build(_ level: Int) -> Int32 {
+            if level == depth || (level > 0 && rng.nextUnit() < 0.25) {
+                leaves.append(rng.nextGaussian() * 0.1)
+                return ~Int32(leaves.count - 1)
+            }
+            let index = nodes.count
+            nodes.append(DecisionTree.Node(
+                feature: Int32(rng.nextInt(below: features)), kind: .numeric, defaultLeft: rng.nextUnit() < 0.5,
+                threshold: Float(rng.nextGaussian()), left: 0, right: 0))
+            let left = build(level + 1)
+            let right = build(level + 1)
+            nodes[index].left = left
+            nodes[index].right = right
+            return Int32(index)
+        }
+        _ = build(0)
+        return DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: [])
+    }
+
+    static func model(trees: Int, features: Int, seed: UInt64) -> Model {
+        var rng = SplitMix64(seed: seed)
+        let schema = FeatureSchema(features: (0..<features).map { .numeric("f\($0)") })
+        var list = (0..<trees).map { _ in randomTree(&rng, features: features, depth: 1 + rng.nextInt(below: 7)) }
+        list.append(DecisionTree(nodes: [], leafValues: [0.5], categoryWords: []))  // a single-leaf tree
+        return Model(
+            body: .treeEnsemble(TreeEnsembleModel(
+                schema: schema, baseScore: -0.3, trees: list,
+                importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: features))),
+            metadata: ModelMetadata())
+    }
+
+    static func rows(_ count: Int, features: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<(count * features)).map { _ in
+            let u = rng.nextUnit()
+            return u < 0.1 ? .nan : (u < 0.15 ? 0 : Float(rng.nextGaussian()))
+        }
+    }
+
+    @Test func flatForestMatchesTheModelAndIsTheSameWhateverTheBatch() {
+        let model = Self.model(trees: 37, features: 5, seed: 3)
+        let scorer = Scorer(model: model)
+        #expect(scorer.planName == "flat-forest")
+        let inputs = Self.rows(200, features: 5, seed: 4)
+        let all = scorer.score(inputs)
+        for r in 0..<200 {
+            let row = Array(inputs[(r * 5)..<((r + 1) * 5)])
+            #expect(abs(Double(all[r]) - model.probability(row)) < 1e-6)
+            // One row alone takes the single-row path: same bits as in the batch.
+            #expect(scorer.score(row)[0].bitPattern == all[r].bitPattern)
+        }
+        for count in [1, 7, 8, 9, 63, 64, 65, 130] {
+            let part = scorer.score(Array(inputs[0..<(count * 5)]))
+            #expect(part.map(\.bitPattern) == Array(all[0..<count]).map(\.bitPattern), "batch of \(count)")
+        }
+    }
+
+    @Test func generalPlanHandlesCategoriesAndZeroAsMissing() {
+        let schema = FeatureSchema(features: [.numeric("x"), .categorical("c", ["a", "b", "c", "d"])])
+        let tree = DecisionTree(
+            nodes: [
+                .init(feature: 0, kind: .numeric, defaultLeft: true, threshold: 0.5, left: 1, right: -3,
+                      zeroIsMissing: true),
+                .init(feature: 1, kind: .categorical, defaultLeft: true, threshold: 0, left: -1, right: -2,
+                      categoryOffset: 0, categoryCount: 1),
+            ],
+            leafValues: [1, 2, 3], categoryWords: [0b0101])
+        let model = Model(
+            body: .treeEnsemble(TreeEnsembleModel(
+                schema: schema, baseScore: 0, trees: [tree],
+                importance: [FeatureImportance(gain: 0, splits: 1), FeatureImportance(gain: 0, splits: 1)])),
+            metadata: ModelMetadata())
+        let scorer = Scorer(model: model)
+        #expect(scorer.planName == "general-trees")
+        let cases: [([Float], Double)] = [
+            ([0.1, 0], 1), ([0.1, 1], 2), ([0.1, 2], 1), ([0.1, 9], 2), ([0.1, .nan], 1),  // NaN category: default left
+            ([0.9, 0], 3), ([0, 1], 2), ([.nan, 0], 1), ([1e-36, 3], 2),  // zero and NaN x: default left
+        ]
+        for (row, leaf) in cases {
+            let expected = Sigmoid.of(leaf)
+            #expect(abs(model.probability(row) - expected) < 1e-12, "\(row)")
+            #expect(abs(Double(scorer.score(row)[0]) - expected) < 1e-6, "\(row)")
+        }
+    }
+}
