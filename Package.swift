@@ -96,8 +96,9 @@ let package = Package(
             name: "PropensityServerTests",
             dependencies: [
                 "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol", "PropensityServer",
-                "PropensityClient",
+                "PropensityClient", "PropensityData",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ]

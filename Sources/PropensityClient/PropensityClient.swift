@@ -30,6 +30,23 @@ public final class PropensityClient: Sendable {
         return PropensityClient(channel: channel)
     }
 
+    /// Connects and, when `token` is given, authenticates before returning.
+    public static func connect(
+        host: String, port: Int, token: [UInt8]?, maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> PropensityClient {
+        let client = try await connect(host: host, port: port, maxFrameBytes: maxFrameBytes, group: group)
+        if let token {
+            do {
+                _ = try await client.send(.auth(token: token))
+            } catch {
+                try? await client.close()
+                throw error
+            }
+        }
+        return client
+    }
+
     /// Sends one request; returns its response, or throws `ClientError.server` for an ERROR frame.
     public func send(_ request: Request) async throws -> Response {
         let promise = channel.eventLoop.makePromise(of: Response.self)

@@ -7,6 +7,7 @@ public enum IncomingRequest: Sendable {
     case listModels
     case modelInfo(model: String)
     case score(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: ByteBuffer)
+    case auth(token: ByteBuffer)
 }
 
 public enum RequestCodec {
@@ -18,6 +19,11 @@ public enum RequestCodec {
             buffer.writeFrame(opcode: .listModels, requestID: requestID) { _ in }
         case .modelInfo(let model):
             buffer.writeFrame(opcode: .modelInfo, requestID: requestID) { $0.writeShortString(model) }
+        case .auth(let token):
+            buffer.writeFrame(opcode: .auth, requestID: requestID) { b in
+                b.writeInteger(UInt16(min(token.count, Int(UInt16.max))), endianness: .little)
+                b.writeBytes(token.prefix(Int(UInt16.max)))
+            }
         case .score(let s):
             buffer.writeFrame(opcode: .score, requestID: requestID) { b in
                 b.writeShortString(s.model)
@@ -43,6 +49,12 @@ public enum RequestCodec {
             request = .listModels
         case .modelInfo:
             request = .modelInfo(model: try payload.readShortString("model name"))
+        case .auth:
+            let length = Int(try payload.readLE(UInt16.self, "token length"))
+            guard let token = payload.readSlice(length: length) else {
+                throw ProtocolError(.malformedFrame, "token runs past the end of the frame")
+            }
+            request = .auth(token: token)
         case .score:
             let model = try payload.readShortString("model name")
             let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
@@ -74,6 +86,8 @@ public enum ResponseCodec {
         switch response {
         case .pong:
             buffer.writeFrame(opcode: .pong, requestID: requestID) { _ in }
+        case .authenticated:
+            buffer.writeFrame(opcode: .authenticated, requestID: requestID) { _ in }
         case .modelList(let models):
             buffer.writeFrame(opcode: .modelList, requestID: requestID) { b in
                 b.writeInteger(UInt32(models.count), endianness: .little)
@@ -137,6 +151,8 @@ public enum ResponseCodec {
         switch Opcode(rawValue: frame.opcode) {
         case .pong:
             response = .pong
+        case .authenticated:
+            response = .authenticated
         case .modelList:
             let n = Int(try p.readLE(UInt32.self, "model count"))
             var models: [ModelSummary] = []

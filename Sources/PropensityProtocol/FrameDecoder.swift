@@ -24,12 +24,27 @@ public struct Frame: Sendable {
 public struct FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
     public let maxFrameBytes: Int
+    /// Where the decoder tells the connection guard that part of a frame is waiting for the rest.
+    public let progress: FrameProgress?
 
-    public init(maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes) {
+    public init(maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes, progress: FrameProgress? = nil) {
         self.maxFrameBytes = maxFrameBytes
+        self.progress = progress
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let state = try decodeFrame(context: context, buffer: &buffer)
+        if let progress {
+            if buffer.readableBytes == 0 {
+                progress.partialSince = nil
+            } else if progress.partialSince == nil || state == .continue {
+                progress.partialSince = .now()
+            }
+        }
+        return state
+    }
+
+    private func decodeFrame(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self) else {
             return .needMoreData
         }
@@ -55,6 +70,12 @@ public struct FrameDecoder: ByteToMessageDecoder {
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
     }
+}
+
+/// Whether a connection has part of a frame buffered, and since when. Touched only on the connection's event loop.
+public final class FrameProgress: @unchecked Sendable {
+    public var partialSince: NIODeadline?
+    public init() {}
 }
 
 extension ByteBuffer {

@@ -13,11 +13,13 @@ public enum Opcode: UInt8, Sendable {
     case listModels = 0x02
     case modelInfo = 0x03
     case score = 0x04
+    case auth = 0x05
 
     case pong = 0x81
     case modelList = 0x82
     case modelInfoResult = 0x83
     case scores = 0x84
+    case authenticated = 0x85
     case error = 0xFF
 }
 
@@ -41,6 +43,8 @@ public enum Request: Sendable, Equatable {
     case listModels
     case modelInfo(model: String)
     case score(ScoreRequest)
+    /// The shared-secret token a server started with `--token-file` requires before any other request.
+    case auth(token: [UInt8])
 }
 
 public struct ScoreRequest: Sendable, Equatable {
@@ -102,11 +106,12 @@ public enum Response: Sendable, Equatable {
     case modelList([ModelSummary])
     case modelInfo(ModelInfo)
     case scores([Float])
+    case authenticated
     case error(ErrorCode, String)
 
     public static func == (a: Response, b: Response) -> Bool {
         switch (a, b) {
-        case (.pong, .pong): true
+        case (.pong, .pong), (.authenticated, .authenticated): true
         case (.modelList(let x), .modelList(let y)): x == y
         case (.modelInfo(let x), .modelInfo(let y)): x == y
         case (.scores(let x), .scores(let y)): x.map(\.bitPattern) == y.map(\.bitPattern)

@@ -7,27 +7,47 @@ import PropensityScoring
 /// A model ready to serve: its compiled scorer and the identity clients check.
 public struct ServedModel: Sendable {
     public var name: String
+    public var version: String
     public var model: Model
     public var scorer: Scorer
     public var fingerprint: UInt64
     public var path: String
 
-    public init(name: String, model: Model, path: String) {
+    public init(name: String, version: String, model: Model, path: String) {
         self.name = name
+        self.version = version
         self.model = model
         self.scorer = Scorer(model: model)
         self.fingerprint = ModelFile.fingerprint(of: model.schema)
         self.path = path
     }
 
-    /// What identifies this file's contents to a client: when it was trained.
-    public var version: String { model.metadata[property: "created"] ?? "unknown" }
+    /// When the model was made; "newest" means the latest of these (then the greatest version).
+    public var created: String { model.metadata[property: "created"] ?? "" }
 }
 
-/// The models the server answers for, by name. Readers take a snapshot under a lock; a load replaces entries whole,
-/// so a request sees either the old model or the new one, never a mix.
+/// The models the server answers for. Files are `NAME.model` or `NAME@VERSION.model`; a model is addressed as
+/// `NAME` (its newest version) or `NAME@VERSION`. Without a version in the file name, the version is the first 12
+/// hex digits of the file's SHA-256 trailer, so a retrained file gets a new version.
+///
+/// Readers take the current entry under a lock and score with it; a reload replaces entries whole, so a request
+/// finishes on the model it started with, and a file that fails to load leaves the previous version serving.
 public final class ModelRegistry: Sendable {
-    private let models = NIOLockedValueBox<[String: ServedModel]>([:])
+    private struct FileStamp: Equatable {
+        var modified: Date
+        var size: Int
+    }
+
+    private struct State {
+        /// Every loaded version, by "name@version".
+        var models: [String: ServedModel] = [:]
+        /// What each path looked like when it was last (attempted to be) loaded.
+        var stamps: [String: FileStamp] = [:]
+        /// Which "name@version" a path provides.
+        var keyOfPath: [String: String] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     public init() {}
 
@@ -37,40 +57,86 @@ public final class ModelRegistry: Sendable {
         public var description: String { reason }
     }
 
-    /// Loads every `*.model` file in `directory` (model name = file name without extension). A file that fails to
-    /// load is reported and skipped; if a model of that name was already loaded, it stays.
+    /// What a (re)load did, for the audit log.
+    public struct ReloadReport: Sendable {
+        public var loaded: [String] = []
+        public var removed: [String] = []
+        public var failures: [LoadFailure] = []
+        public var isEmpty: Bool { loaded.isEmpty && removed.isEmpty && failures.isEmpty }
+    }
+
+    /// Brings the registry in line with `directory`: new and changed `*.model` files are loaded, models whose file
+    /// disappeared are removed, unchanged files are not read again. A file that fails to load is reported and the
+    /// version it would have replaced keeps serving.
     @discardableResult
-    public func loadDirectory(_ directory: String) throws -> [LoadFailure] {
+    public func loadDirectory(_ directory: String) throws -> ReloadReport {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        var failures: [LoadFailure] = []
+        var present = Set<String>()
+        var report = ReloadReport()
         for file in names where file.hasSuffix("." + ModelFile.fileExtension) {
             let path = (directory as NSString).appendingPathComponent(file)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let modified = attributes[.modificationDate] as? Date, let size = attributes[.size] as? Int
+            else { continue }
+            present.insert(path)
+            let stamp = FileStamp(modified: modified, size: size)
+            if state.withLockedValue({ $0.stamps[path] }) == stamp { continue }
             do {
-                try load(path: path)
+                let served = try Self.load(path: path)
+                let key = served.name + "@" + served.version
+                state.withLockedValue { s in
+                    if let old = s.keyOfPath[path], old != key { s.models[old] = nil }
+                    s.models[key] = served
+                    s.keyOfPath[path] = key
+                    s.stamps[path] = stamp
+                }
+                report.loaded.append(key)
             } catch {
-                failures.append(LoadFailure(path: path, reason: "\(error)"))
+                state.withLockedValue { $0.stamps[path] = stamp }  // retried when the file changes again
+                report.failures.append(LoadFailure(path: path, reason: "\(error)"))
             }
         }
-        return failures
+        state.withLockedValue { s in
+            for (path, key) in s.keyOfPath where !present.contains(path) {
+                s.models[key] = nil
+                s.keyOfPath[path] = nil
+                report.removed.append(key)
+            }
+            for path in s.stamps.keys where !present.contains(path) { s.stamps[path] = nil }
+        }
+        return report
     }
 
-    /// Loads one file; on failure the previous model of that name (if any) keeps serving.
-    public func load(path: String, name: String? = nil) throws(ModelFileError) {
-        let model = try ModelFile.load(from: path)
-        let name = name ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let served = ServedModel(name: name, model: model, path: path)
-        models.withLockedValue { $0[name] = served }
+    /// Loads one file without registering it.
+    static func load(path: String) throws(ModelFileError) -> ServedModel {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelFileError(file: path, reason: "cannot read file")
+        }
+        let bytes = [UInt8](data)
+        let model = try ModelFile.decode(bytes, source: path)
+        let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let parts = base.split(separator: "@", maxSplits: 1).map(String.init)
+        let version = parts.count == 2 && !parts[1].isEmpty
+            ? parts[1] : bytes.suffix(ModelFile.checksumSize).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return ServedModel(name: parts[0], version: version, model: model, path: path)
     }
 
-    public func add(_ model: Model, name: String) {
-        models.withLockedValue { $0[name] = ServedModel(name: name, model: model, path: "") }
+    /// Registers a model directly (tests, embedding).
+    public func add(_ model: Model, name: String, version: String = "1") {
+        state.withLockedValue { $0.models[name + "@" + version] = ServedModel(name: name, version: version, model: model, path: "") }
     }
 
-    public func model(named name: String) -> ServedModel? {
-        models.withLockedValue { $0[name] }
+    /// `name` (newest version) or `name@version`.
+    public func model(named address: String) -> ServedModel? {
+        state.withLockedValue { s in
+            if address.contains("@") { return s.models[address] }
+            return s.models.values.filter { $0.name == address }
+                .max { ($0.created, $0.version) < ($1.created, $1.version) }
+        }
     }
 
+    /// Every loaded version, by name then version.
     public var all: [ServedModel] {
-        models.withLockedValue { Array($0.values) }.sorted { $0.name < $1.name }
+        state.withLockedValue { Array($0.models.values) }.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
     }
 }

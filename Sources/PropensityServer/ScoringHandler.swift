@@ -12,12 +12,16 @@ final class ScoringHandler: ChannelInboundHandler {
     private let registry: ModelRegistry
     private let limits: ServerLimits
     private let logger: Logger
+    private let token: [UInt8]?
+    private var authenticated: Bool
     private var pendingWrite = false
 
-    init(registry: ModelRegistry, limits: ServerLimits, logger: Logger) {
+    init(registry: ModelRegistry, limits: ServerLimits, token: [UInt8]?, logger: Logger) {
         self.registry = registry
         self.limits = limits
         self.logger = logger
+        self.token = token
+        self.authenticated = token == nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -55,12 +59,32 @@ final class ScoringHandler: ChannelInboundHandler {
     }
 
     private func answer(_ request: IncomingRequest, id: UInt32, into out: inout ByteBuffer) throws(ProtocolError) {
+        if case .auth(let presented) = request {
+            guard let token else {
+                ResponseCodec.encode(.authenticated, requestID: id, into: &out)  // nothing to check
+                return
+            }
+            guard Self.constantTimeEqual(presented, token) else {
+                logger.notice("audit: authentication refused")
+                throw ProtocolError(.unauthorized, "wrong token")
+            }
+            authenticated = true
+            ResponseCodec.encode(.authenticated, requestID: id, into: &out)
+            return
+        }
+        guard authenticated else {
+            throw ProtocolError(.unauthorized, "this server requires AUTH with its token before any other request")
+        }
         switch request {
+        case .auth:
+            return
         case .ping:
             ResponseCodec.encode(.pong, requestID: id, into: &out)
         case .listModels:
             let list = registry.all.map {
-                ModelSummary(name: $0.name, kind: $0.model.kind.rawValue, fingerprint: $0.fingerprint, featureCount: $0.model.schema.count)
+                ModelSummary(
+                    name: $0.name + "@" + $0.version, kind: $0.model.kind.rawValue, fingerprint: $0.fingerprint,
+                    featureCount: $0.model.schema.count)
             }
             ResponseCodec.encode(.modelList(list), requestID: id, into: &out)
         case .modelInfo(let name):
@@ -89,6 +113,17 @@ final class ScoringHandler: ChannelInboundHandler {
                 }
             }
         }
+    }
+
+    /// Compares every byte whatever the first difference, so timing does not reveal how much of a guess was right.
+    static func constantTimeEqual(_ presented: ByteBuffer, _ token: [UInt8]) -> Bool {
+        var difference: UInt8 = presented.readableBytes == token.count ? 0 : 1
+        presented.withUnsafeReadableBytes { bytes in
+            for i in 0..<token.count {
+                difference |= token[i] ^ (i < bytes.count ? bytes[i] : 0)
+            }
+        }
+        return difference == 0
     }
 
     private func lookup(_ name: String) throws(ProtocolError) -> ServedModel {

@@ -1,12 +1,33 @@
+import Dispatch
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PropensityProtocol
 
-/// Limits that protect the server from one client's bad or oversized input.
+/// Limits that protect the server from one client's bad, slow or oversized input. Every limit has a safe default.
 public struct ServerLimits: Sendable {
     public var maxFrameBytes = WireProtocol.defaultMaxFrameBytes
     public var maxRowsPerRequest = 1 << 20
+    /// Connections beyond this get an "overloaded" ERROR frame and are closed.
+    public var maxConnections = 4096
+    /// A connection that sends nothing for this long is closed.
+    public var idleTimeout: TimeAmount = .seconds(300)
+    /// A frame must arrive whole within this time once it has started: a client that sends half a frame and stalls
+    /// is dropped, not waited on.
+    public var frameTimeout: TimeAmount = .seconds(10)
+    /// Unsent responses a connection may accumulate before the server stops reading its requests (backpressure:
+    /// this bounds the requests in flight per connection).
+    public var maxPendingResponseBytes = 4 << 20
+
+    public init() {}
+}
+
+/// Server settings besides the limits.
+public struct ServerOptions: Sendable {
+    public var limits = ServerLimits()
+    /// When set, a connection must send AUTH with this token before any other request.
+    public var token: [UInt8]? = nil
 
     public init() {}
 }
@@ -15,39 +36,142 @@ public struct ServerLimits: Sendable {
 public final class ScoringServer: Sendable {
     public let channel: Channel
     public let registry: ModelRegistry
+    private let connections: NIOLockedValueBox<Int>
 
-    private init(channel: Channel, registry: ModelRegistry) {
+    private init(channel: Channel, registry: ModelRegistry, connections: NIOLockedValueBox<Int>) {
         self.channel = channel
         self.registry = registry
+        self.connections = connections
     }
 
     /// The port actually bound (useful with port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
+
+    public var openConnections: Int { connections.withLockedValue { $0 } }
 
     public static func start(
         host: String, port: Int, registry: ModelRegistry, limits: ServerLimits = ServerLimits(),
         logger: Logger = Logger(label: "propensity.server"),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> ScoringServer {
+        var options = ServerOptions()
+        options.limits = limits
+        return try await start(host: host, port: port, registry: registry, options: options, logger: logger, group: group)
+    }
+
+    public static func start(
+        host: String, port: Int, registry: ModelRegistry, options: ServerOptions,
+        logger: Logger = Logger(label: "propensity.server"),
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> ScoringServer {
+        let limits = options.limits
+        let connections = NIOLockedValueBox(0)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: limits.maxPendingResponseBytes / 4, high: limits.maxPendingResponseBytes))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let admitted = connections.withLockedValue { count -> Bool in
+                    guard count < limits.maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else {
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            RefuseConnection(message: "too many connections (limit \(limits.maxConnections))"))
+                    }
+                }
+                channel.closeFuture.whenComplete { _ in connections.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture {
+                    let progress = FrameProgress()
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: limits.maxFrameBytes)))
+                        ConnectionGuard(limits: limits, progress: progress))
                     try channel.pipeline.syncOperations.addHandler(
-                        ScoringHandler(registry: registry, limits: limits, logger: logger))
+                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: limits.maxFrameBytes, progress: progress)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ScoringHandler(registry: registry, limits: limits, token: options.token, logger: logger))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
-        return ScoringServer(channel: channel, registry: registry)
+        return ScoringServer(channel: channel, registry: registry, connections: connections)
     }
 
     /// Stops accepting; resolves when the listening socket is closed.
     public func close() async throws {
         try await channel.close()
     }
+}
+
+/// Closes connections that stay silent too long or leave a frame half-sent.
+final class ConnectionGuard: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let limits: ServerLimits
+    private let progress: FrameProgress
+    private var lastRead = NIODeadline.now()
+    private var timer: RepeatedTask?
+
+    init(limits: ServerLimits, progress: FrameProgress) {
+        self.limits = limits
+        self.progress = progress
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let check = TimeAmount.milliseconds(min(1000, max(10, limits.frameTimeout.nanoseconds / 4_000_000)))
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: check, delay: check) { _ in
+            let (handler, context) = loopBound.value
+            handler.inspect(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = .now()
+        context.fireChannelRead(data)
+    }
+
+    private func inspect(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        if let started = progress.partialSince, now - started > limits.frameTimeout {
+            context.close(promise: nil)  // half a frame and a stall: the stream cannot be trusted any more
+        } else if now - lastRead > limits.idleTimeout {
+            context.close(promise: nil)
+        }
+    }
+
+    /// Backpressure: while the client does not read its responses, stop reading its requests.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+}
+
+/// Answers a connection beyond the limit with one "overloaded" ERROR frame and closes it.
+final class RefuseConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let message: String
+
+    init(message: String) { self.message = message }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var out = context.channel.allocator.buffer(capacity: 64)
+        ResponseCodec.encode(.error(.overloaded, message), requestID: 0, into: &out)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}  // ignore anything it sends meanwhile
 }

@@ -46,10 +46,10 @@ import Glibc
         try await withServer { server, client in
             try await client.ping()
             let list = try await client.listModels()
-            #expect(list.map(\.name) == ["conv"])
+            #expect(list.map(\.name) == ["conv@1"])
             let info = try await client.modelInfo("conv")
             #expect(info.schema == Self.model.schema)
-            #expect(info.version == "test")
+            #expect(info.version == "1")
             let rows: [Float] = [35, 0, 3, .nan, 1, 1, 50, 7, .nan, 20, .nan, 2]
             let scores = try await client.score(model: "conv", fingerprint: info.fingerprint, featureCount: 3, features: rows)
             #expect(scores == Scorer(model: Self.model).score(rows))
@@ -139,14 +139,131 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let registry = ModelRegistry()
         try PropensityModelFileBridge.save(Self.model, to: dir + "/conv.model")
-        #expect(try registry.loadDirectory(dir).isEmpty)
+        #expect(try registry.loadDirectory(dir).failures.isEmpty)
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/conv.model"))
         try Data("junk".utf8).write(to: URL(fileURLWithPath: dir + "/other.model"))
-        let failures = try registry.loadDirectory(dir)
-        #expect(failures.count == 2)
+        let report = try registry.loadDirectory(dir)
+        #expect(report.failures.count == 2)
         #expect(registry.model(named: "conv")?.model == Self.model)
         #expect(registry.model(named: "other") == nil)
+        // Unchanged files are not read again.
+        #expect(try registry.loadDirectory(dir).isEmpty)
     }
+
+    @Test func versionsAndRemoval() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("propensity-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var older = Self.model
+        older.metadata = ModelMetadata(properties: [("created", "2026-01-01T00:00:00Z")])
+        var newer = Self.model
+        newer.metadata = ModelMetadata(properties: [("created", "2026-02-01T00:00:00Z")])
+        try PropensityModelFileBridge.save(older, to: dir + "/conv@1.model")
+        try PropensityModelFileBridge.save(newer, to: dir + "/conv@2.model")
+        let registry = ModelRegistry()
+        #expect(try registry.loadDirectory(dir).loaded.sorted() == ["conv@1", "conv@2"])
+        #expect(registry.model(named: "conv")?.version == "2")
+        #expect(registry.model(named: "conv@1")?.version == "1")
+        try FileManager.default.removeItem(atPath: dir + "/conv@2.model")
+        #expect(try registry.loadDirectory(dir).removed == ["conv@2"])
+        #expect(registry.model(named: "conv")?.version == "1")
+        #expect(registry.model(named: "conv@2") == nil)
+    }
+
+    /// A model file rewritten (write, then rename) every 20 ms while clients score: every answer comes from one of
+    /// the two versions, never a failure or a mix.
+    @Test func reloadWhileScoring() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("propensity-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard case .logisticRegression(var lr) = Self.model.body else { return }
+        lr.intercept = 1.5
+        let other = Model(body: .logisticRegression(lr), metadata: ModelMetadata(properties: [("created", "b")]))
+        try PropensityModelFileBridge.save(Self.model, to: dir + "/conv.model")
+        let registry = ModelRegistry()
+        try registry.loadDirectory(dir)
+        let server = try await ScoringServer.start(host: "127.0.0.1", port: 0, registry: registry)
+        let client = try await PropensityClient.connect(host: "127.0.0.1", port: server.port)
+        let fingerprint = try await client.modelInfo("conv").fingerprint
+        let row: [Float] = [41, 1, 3]
+        let allowed = [Scorer(model: Self.model).score(row)[0], Scorer(model: other).score(row)[0]]
+        let stop = NIOLockedValueBoxBridge()
+        let writer = Task.detached {
+            var flip = false
+            while !stop.isSet {
+                try PropensityModelFileBridge.save(flip ? Self.model : other, to: dir + "/conv.model")
+                try registry.loadDirectory(dir)
+                flip.toggle()
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+        var answers = 0
+        let deadline = Date().addingTimeInterval(1.5)
+        while Date() < deadline {
+            let score = try await client.score(model: "conv", fingerprint: fingerprint, featureCount: 3, features: row)
+            #expect(allowed.contains(score[0]))
+            answers += 1
+        }
+        stop.set()
+        try await writer.value
+        #expect(answers > 100)
+        try await client.close()
+        try await server.close()
+    }
+
+    @Test func tokenIsRequiredBeforeAnyRequest() async throws {
+        let registry = ModelRegistry()
+        registry.add(Self.model, name: "conv")
+        var options = ServerOptions()
+        options.token = Array("correct horse battery staple".utf8)
+        let server = try await ScoringServer.start(host: "127.0.0.1", port: 0, registry: registry, options: options)
+        let anonymous = try await PropensityClient.connect(host: "127.0.0.1", port: server.port)
+        await expectServerError(.unauthorized) { try await anonymous.ping() }
+        await expectServerError(.unauthorized) { _ = try await anonymous.send(.auth(token: Array("wrong".utf8))) }
+        await expectServerError(.unauthorized) {
+            _ = try await anonymous.send(.auth(token: Array("correct horse battery staple and more".utf8)))
+        }
+        try await anonymous.close()
+        let client = try await PropensityClient.connect(
+            host: "127.0.0.1", port: server.port, token: Array("correct horse battery staple".utf8))
+        try await client.ping()
+        try await client.close()
+        try await server.close()
+    }
+
+    @Test func stalledHalfFrameIsDroppedAndOthersAreServed() async throws {
+        var limits = ServerLimits()
+        limits.frameTimeout = .milliseconds(200)
+        try await withServer(limits: limits) { server, client in
+            // Half of a PING frame, then silence: the server must close the connection, not wait forever.
+            let start = Date()
+            let reply = try rawExchange(port: server.port, send: [8, 0, 0, 0, 1], expect: 1)
+            #expect(reply.isEmpty)
+            #expect(Date().timeIntervalSince(start) < 4)
+            try await client.ping()
+        }
+    }
+
+    @Test func connectionLimit() async throws {
+        var limits = ServerLimits()
+        limits.maxConnections = 2
+        try await withServer(limits: limits) { server, client in
+            let second = try await PropensityClient.connect(host: "127.0.0.1", port: server.port)
+            try await second.ping()
+            let reply = try rawExchange(port: server.port, send: [], expect: 1)
+            #expect(reply.count > 12 && reply[12] == UInt8(ErrorCode.overloaded.rawValue))
+            try await second.close()
+            try await client.ping()
+        }
+    }
+}
+
+/// A flag shared with a detached task.
+final class NIOLockedValueBoxBridge: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+    func set() { lock.lock(); flag = true; lock.unlock() }
 }
 
 func expectServerError(_ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
@@ -161,14 +278,14 @@ func expectServerError(_ code: ErrorCode, sourceLocation: SourceLocation = #_sou
 }
 
 /// Sends raw bytes on a fresh blocking socket and reads `expect` frames (or until the server closes).
-func rawExchange(port: Int, send bytes: [UInt8], expect frames: Int = 1) throws -> [UInt8] {
+func rawExchange(port: Int, send bytes: [UInt8], expect frames: Int = 1, timeoutSeconds: Int = 5) throws -> [UInt8] {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PropensityClient
 
 struct Score: AsyncParsableCommand {
@@ -10,14 +11,24 @@ struct Score: AsyncParsableCommand {
     @Option(help: "CSV file with the model's input columns.") var data: String
     @Option(help: "Field delimiter: , ; tab | (detected when omitted).") var delimiter: String?
     @Option(help: "Rows per request (requests are pipelined).") var batch: Int = 1024
+    @Option(help: "File holding the server's shared-secret token.") var tokenFile: String?
     @Option(help: "Output CSV (header 'probability').") var out: String
 
     func run() async throws {
         try await reportingErrors {
             guard batch > 0 else { throw CLIError("--batch must be positive") }
+            var token: [UInt8]? = nil
+            if let tokenFile {
+                guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                    throw CLIError("cannot read --token-file \(tokenFile)")
+                }
+                token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+            }
             let client: PropensityClient
             do {
-                client = try await PropensityClient.connect(host: host, port: port)
+                client = try await PropensityClient.connect(host: host, port: port, token: token)
+            } catch ClientError.server(let code, let message) {
+                throw CLIError("the scorer at \(host):\(port) refused the connection: \(message) (code \(code.rawValue))")
             } catch {
                 let reason = "\(error)".contains("refused") ? "connection refused" : "\(error)"
                 throw CLIError("cannot connect to the scorer at \(host):\(port): \(reason)")

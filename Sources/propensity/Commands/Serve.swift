@@ -12,27 +12,77 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "TCP port (0 picks a free one).") var port: Int = 7878
     @Option(help: "Largest accepted frame, bytes.") var maxFrameBytes: Int = 16 << 20
     @Option(help: "Most rows per score request.") var maxRows: Int = 1 << 20
+    @Option(help: "Most simultaneous connections.") var maxConnections: Int = 4096
+    @Option(help: "Close a connection silent for this many seconds.") var idleTimeout: Int = 300
+    @Option(help: "Close a connection that leaves a frame unfinished for this many seconds.") var frameTimeout: Int = 10
+    @Option(help: "File holding a shared secret that clients must send (AUTH) before any request.") var tokenFile: String?
+    @Option(help: "Seconds between checks of the model directory for new, replaced or removed files (0: only on SIGHUP).")
+    var watchInterval: Double = 1
 
     func run() async throws {
         try await reportingErrors {
-            var logger = Logger(label: "propensity.serve")
-            logger.logLevel = .info
+            let logger = {
+                var logger = Logger(label: "propensity.serve")
+                logger.logLevel = .info
+                return logger
+            }()
+            guard maxConnections > 0, idleTimeout > 0, frameTimeout > 0, maxFrameBytes >= 64, maxRows > 0 else {
+                throw CLIError("limits must be positive (and --max-frame-bytes at least 64)")
+            }
+            var options = ServerOptions()
+            options.limits.maxFrameBytes = maxFrameBytes
+            options.limits.maxRowsPerRequest = maxRows
+            options.limits.maxConnections = maxConnections
+            options.limits.idleTimeout = .seconds(Int64(idleTimeout))
+            options.limits.frameTimeout = .seconds(Int64(frameTimeout))
+            if let tokenFile {
+                guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                    throw CLIError("cannot read --token-file \(tokenFile)")
+                }
+                let token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+                guard token.count >= 16 else { throw CLIError("the token in \(tokenFile) must be at least 16 characters") }
+                options.token = token
+            }
             let registry = ModelRegistry()
-            let failures = try registry.loadDirectory(models)
-            for failure in failures { logger.error("model not loaded", metadata: ["reason": "\(failure.reason)"]) }
+            let reload = { @Sendable (reason: String) in
+                do {
+                    let report = try registry.loadDirectory(models)
+                    for key in report.loaded { logger.notice("audit: model loaded", metadata: ["model": "\(key)", "trigger": "\(reason)"]) }
+                    for key in report.removed { logger.notice("audit: model removed", metadata: ["model": "\(key)", "trigger": "\(reason)"]) }
+                    for failure in report.failures {
+                        logger.error("audit: model not loaded; the previous version keeps serving",
+                                     metadata: ["reason": "\(failure.reason)", "trigger": "\(reason)"])
+                    }
+                } catch {
+                    logger.error("cannot read the model directory", metadata: ["reason": "\(error)"])
+                }
+            }
+            reload("start")
             guard !registry.all.isEmpty else { throw CLIError("no model could be loaded from \(models)") }
             for m in registry.all {
-                logger.info("model loaded", metadata: [
-                    "model": "\(m.name)", "kind": "\(m.model.kind.name)", "features": "\(m.model.schema.count)",
-                    "fingerprint": "\(String(m.fingerprint, radix: 16))",
+                logger.info("model ready", metadata: [
+                    "model": "\(m.name)@\(m.version)", "kind": "\(m.model.kind.name)",
+                    "features": "\(m.model.schema.count)", "fingerprint": "\(String(m.fingerprint, radix: 16))",
                 ])
             }
-            var limits = ServerLimits()
-            limits.maxFrameBytes = maxFrameBytes
-            limits.maxRowsPerRequest = maxRows
             let server = try await ScoringServer.start(
-                host: host, port: port, registry: registry, limits: limits, logger: logger)
-            logger.info("listening", metadata: ["host": "\(host)", "port": "\(server.port)"])
+                host: host, port: port, registry: registry, options: options, logger: logger)
+            logger.notice("audit: listening", metadata: [
+                "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)",
+                "max_connections": "\(maxConnections)", "max_frame_bytes": "\(maxFrameBytes)",
+            ])
+
+            // Reload on SIGHUP, and when the directory changes (a cheap stat of each file per interval).
+            signal(SIGHUP, SIG_IGN)
+            let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+            hangup.setEventHandler { reload("SIGHUP") }
+            hangup.resume()
+            let watcher = DispatchSource.makeTimerSource(queue: .global())
+            if watchInterval > 0 {
+                watcher.schedule(deadline: .now() + watchInterval, repeating: watchInterval)
+                watcher.setEventHandler { reload("file change") }
+                watcher.resume()
+            }
 
             // SIGINT / SIGTERM close the listener; the command returns once it is closed.
             signal(SIGINT, SIG_IGN)
@@ -47,6 +97,8 @@ struct Serve: AsyncParsableCommand {
             }
             try await server.channel.closeFuture.get()
             sources.forEach { $0.cancel() }
+            hangup.cancel()
+            if watchInterval > 0 { watcher.cancel() }
         }
     }
 }
