@@ -1,0 +1,103 @@
+"""Tests of the Python client against a real `propensity serve` (started here on a free port).
+
+Run: python3 clients/python/test_client.py PATH/TO/propensity    (scripts/test does)
+"""
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from propensity_client import Client, ServerError  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "debug", "propensity")
+TOKEN = "a-test-token-of-some-length"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ClientTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        token_file = os.path.join(cls.tmp.name, "token")
+        with open(token_file, "w") as f:
+            f.write(TOKEN + "\n")
+        cls.port = free_port()
+        cls.server = subprocess.Popen(
+            [BINARY, "serve", "--models", os.path.join(ROOT, "models"), "--port", str(cls.port),
+             "--token-file", token_file], stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", cls.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=10)
+        cls.tmp.cleanup()
+
+    def client(self):
+        return Client("127.0.0.1", self.port, token=TOKEN)
+
+    def test_ping_list_and_info(self):
+        with self.client() as c:
+            c.ping()
+            self.assertTrue(any(name.startswith("conversion@") for name in c.list_models()))
+            info = c.model_info("conversion")
+            self.assertEqual(info.features[0].name, "sessions_30d")
+            self.assertIn("mobile", [f for f in info.features if f.name == "device"][0].categories)
+
+    def test_scores_dicts_and_sequences_alike(self):
+        with self.client() as c:
+            info = c.model_info("conversion")
+            row = {"sessions_30d": 4, "pages_per_session": 3.2, "cart_adds_30d": 2, "cart_value": 80.0,
+                   "device": "desktop", "traffic_source": "email", "country": "DE", "visitor_type": "returning"}
+            by_name = c.score("conversion", [row])[0]
+            by_position = c.score("conversion", [info.encode_row(row)])[0]
+            self.assertEqual(by_name, by_position)
+            self.assertTrue(0 < by_name < 1)
+            unseen = c.score("conversion", [dict(row, country="Atlantis")])[0]  # unseen category: no error
+            self.assertTrue(0 < unseen < 1)
+            empty = c.score("conversion", [{}])[0]  # every value missing
+            self.assertFalse(math.isnan(empty))
+
+    def test_pipelined_batches_come_back_in_order(self):
+        with self.client() as c:
+            batches = [[{"sessions_30d": i, "cart_adds_30d": i % 3}] * (1 + i % 4) for i in range(50)]
+            answers = c.score_many("conversion", batches)
+            self.assertEqual([len(a) for a in answers], [len(b) for b in batches])
+            again = c.score_many("conversion", batches)
+            self.assertEqual(answers, again)
+
+    def test_errors_are_reported_and_the_connection_survives(self):
+        with self.client() as c:
+            with self.assertRaises(ServerError) as e:
+                c.model_info("no-such-model")
+            self.assertEqual(e.exception.code, 10)
+            c.ping()
+
+    def test_token_is_required(self):
+        with Client("127.0.0.1", self.port) as anonymous:
+            with self.assertRaises(ServerError) as e:
+                anonymous.ping()
+            self.assertEqual(e.exception.code, 30)
+        with self.assertRaises(ServerError):
+            Client("127.0.0.1", self.port, token="wrong-token-wrong-token")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
