@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOCore
 import PropensityModel
@@ -15,13 +16,17 @@ final class ScoringHandler: ChannelInboundHandler {
     private let token: [UInt8]?
     private var authenticated: Bool
     private var pendingWrite = false
+    private let metrics: ServerMetrics
+    /// The metric handles of the model this connection scored last (most connections use one model).
+    private var lastMetrics: (name: String, metrics: ServerMetrics.ModelMetrics)?
 
-    init(registry: ModelRegistry, limits: ServerLimits, token: [UInt8]?, logger: Logger) {
+    init(registry: ModelRegistry, limits: ServerLimits, token: [UInt8]?, metrics: ServerMetrics, logger: Logger) {
         self.registry = registry
         self.limits = limits
         self.logger = logger
         self.token = token
         self.authenticated = token == nil
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -31,6 +36,7 @@ final class ScoringHandler: ChannelInboundHandler {
             let request = try RequestCodec.decode(frame)
             try answer(request, id: frame.requestID, into: &out)
         } catch {
+            metrics.error(error.code)
             ResponseCodec.encode(.error(error.code, error.message), requestID: frame.requestID, into: &out)
         }
         context.write(wrapOutboundOut(out), promise: nil)
@@ -48,6 +54,7 @@ final class ScoringHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Framing errors cannot be resynchronized past: answer (request id 0) and close this connection only.
         if let error = error as? ProtocolError {
+            metrics.error(error.code)
             var out = context.channel.allocator.buffer(capacity: 64)
             ResponseCodec.encode(.error(error.code, error.message), requestID: 0, into: &out)
             let channel = context.channel
@@ -106,12 +113,23 @@ final class ScoringHandler: ChannelInboundHandler {
             guard rowCount <= limits.maxRowsPerRequest else {
                 throw ProtocolError(.tooManyRows, "\(rowCount) rows exceed the limit of \(limits.maxRowsPerRequest) per request")
             }
+            let start = DispatchTime.now().uptimeNanoseconds
             out.reserveCapacity(minimumWritableBytes: 16 + rowCount * 4)
             features.withUnsafeReadableBytes { input in
                 ResponseCodec.encodeScores(requestID: id, count: rowCount, into: &out) { output in
                     served.scorer.score(rows: input, rowCount: rowCount, into: output)
                 }
             }
+            let handles: ServerMetrics.ModelMetrics
+            if let last = lastMetrics, last.name == served.name {
+                handles = last.metrics
+            } else {
+                handles = metrics.model(served.name)
+                lastMetrics = (served.name, handles)
+            }
+            handles.requests.increment()
+            handles.rows.increment(by: rowCount)
+            handles.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
         }
     }
 

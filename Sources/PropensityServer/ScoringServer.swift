@@ -28,6 +28,7 @@ public struct ServerOptions: Sendable {
     public var limits = ServerLimits()
     /// When set, a connection must send AUTH with this token before any other request.
     public var token: [UInt8]? = nil
+    public var metrics = ServerMetrics()
 
     public init() {}
 }
@@ -37,11 +38,16 @@ public final class ScoringServer: Sendable {
     public let channel: Channel
     public let registry: ModelRegistry
     private let connections: NIOLockedValueBox<Int>
+    private let children: NIOLockedValueBox<[ObjectIdentifier: Channel]>
 
-    private init(channel: Channel, registry: ModelRegistry, connections: NIOLockedValueBox<Int>) {
+    private init(
+        channel: Channel, registry: ModelRegistry, connections: NIOLockedValueBox<Int>,
+        children: NIOLockedValueBox<[ObjectIdentifier: Channel]>
+    ) {
         self.channel = channel
         self.registry = registry
         self.connections = connections
+        self.children = children
     }
 
     /// The port actually bound (useful with port 0).
@@ -66,6 +72,7 @@ public final class ScoringServer: Sendable {
     ) async throws -> ScoringServer {
         let limits = options.limits
         let connections = NIOLockedValueBox(0)
+        let children = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -86,7 +93,18 @@ public final class ScoringServer: Sendable {
                             RefuseConnection(message: "too many connections (limit \(limits.maxConnections))"))
                     }
                 }
-                channel.closeFuture.whenComplete { _ in connections.withLockedValue { $0 -= 1 } }
+                let open = connections.withLockedValue { $0 }
+                options.metrics.connections.record(open)
+                let key = ObjectIdentifier(channel)
+                children.withLockedValue { $0[key] = channel }
+                channel.closeFuture.whenComplete { _ in
+                    children.withLockedValue { $0[key] = nil }
+                    let open = connections.withLockedValue { count -> Int in
+                        count -= 1
+                        return count
+                    }
+                    options.metrics.connections.record(open)
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     let progress = FrameProgress()
                     try channel.pipeline.syncOperations.addHandler(
@@ -94,16 +112,37 @@ public final class ScoringServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: limits.maxFrameBytes, progress: progress)))
                     try channel.pipeline.syncOperations.addHandler(
-                        ScoringHandler(registry: registry, limits: limits, token: options.token, logger: logger))
+                        ScoringHandler(
+                            registry: registry, limits: limits, token: options.token, metrics: options.metrics,
+                            logger: logger))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
-        return ScoringServer(channel: channel, registry: registry, connections: connections)
+        return ScoringServer(channel: channel, registry: registry, connections: connections, children: children)
     }
 
     /// Stops accepting; resolves when the listening socket is closed.
     public func close() async throws {
         try await channel.close()
+    }
+
+    /// Graceful shutdown: stop accepting, then close every connection after the requests it already delivered
+    /// have been answered and flushed (requests are answered on the connection's event loop in arrival order, so a
+    /// close queued behind them runs after them). Waits at most `timeout` for connections to close.
+    public func shutdown(timeout: TimeAmount = .seconds(10)) async {
+        try? await channel.close()
+        let open = children.withLockedValue { Array($0.values) }
+        let closed = open.map { child in
+            child.eventLoop.submit {
+                child.flush()
+                child.close(promise: nil)
+            }.flatMap { child.closeFuture }
+        }
+        guard let loop = open.first?.eventLoop else { return }
+        let all = EventLoopFuture.whenAllComplete(closed, on: loop)
+        let deadline = loop.scheduleTask(in: timeout) { for child in open { child.close(promise: nil) } }
+        _ = try? await all.get()
+        deadline.cancel()
     }
 }
 

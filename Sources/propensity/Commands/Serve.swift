@@ -2,6 +2,8 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import PropensityServer
 
 struct Serve: AsyncParsableCommand {
@@ -16,6 +18,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Close a connection silent for this many seconds.") var idleTimeout: Int = 300
     @Option(help: "Close a connection that leaves a frame unfinished for this many seconds.") var frameTimeout: Int = 10
     @Option(help: "File holding a shared secret that clients must send (AUTH) before any request.") var tokenFile: String?
+    @Option(help: "Port for Prometheus metrics, /healthz and /readyz over HTTP (none when omitted).")
+    var metricsPort: Int?
     @Option(help: "Seconds between checks of the model directory for new, replaced or removed files (0: only on SIGHUP).")
     var watchInterval: Double = 1
 
@@ -28,6 +32,17 @@ struct Serve: AsyncParsableCommand {
             }()
             guard maxConnections > 0, idleTimeout > 0, frameTimeout > 0, maxFrameBytes >= 64, maxRows > 0 else {
                 throw CLIError("limits must be positive (and --max-frame-bytes at least 64)")
+            }
+            // Metrics go to Prometheus; latency buckets from 10 µs to 1 s.
+            let prometheus = PrometheusCollectorRegistry()
+            if metricsPort != nil {
+                var factory = PrometheusMetricsFactory(registry: prometheus)
+                factory.defaultDurationHistogramBuckets = [
+                    .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
+                    .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
+                    .milliseconds(50), .milliseconds(100), .seconds(1),
+                ]
+                MetricsSystem.bootstrap(factory)
             }
             var options = ServerOptions()
             options.limits.maxFrameBytes = maxFrameBytes
@@ -44,11 +59,13 @@ struct Serve: AsyncParsableCommand {
                 options.token = token
             }
             let registry = ModelRegistry()
+            let serverMetrics = options.metrics
             let reload = { @Sendable (reason: String) in
                 do {
                     let report = try registry.loadDirectory(models)
                     for key in report.loaded { logger.notice("audit: model loaded", metadata: ["model": "\(key)", "trigger": "\(reason)"]) }
                     for key in report.removed { logger.notice("audit: model removed", metadata: ["model": "\(key)", "trigger": "\(reason)"]) }
+                    if !report.isEmpty { serverMetrics.setModelsLoaded(registry.all.count) }
                     for failure in report.failures {
                         logger.error("audit: model not loaded; the previous version keeps serving",
                                      metadata: ["reason": "\(failure.reason)", "trigger": "\(reason)"])
@@ -58,6 +75,7 @@ struct Serve: AsyncParsableCommand {
                 }
             }
             reload("start")
+            options.metrics.setModelsLoaded(registry.all.count)
             guard !registry.all.isEmpty else { throw CLIError("no model could be loaded from \(models)") }
             for m in registry.all {
                 logger.info("model ready", metadata: [
@@ -67,6 +85,13 @@ struct Serve: AsyncParsableCommand {
             }
             let server = try await ScoringServer.start(
                 host: host, port: port, registry: registry, options: options, logger: logger)
+            var metricsServer: MetricsHTTPServer? = nil
+            if let metricsPort {
+                metricsServer = try await MetricsHTTPServer.start(
+                    host: host, port: metricsPort, metrics: { prometheus.emitToBuffer() },
+                    ready: { !registry.all.isEmpty })
+                logger.notice("audit: metrics endpoint", metadata: ["port": "\(metricsServer!.port)"])
+            }
             logger.notice("audit: listening", metadata: [
                 "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)",
                 "max_connections": "\(maxConnections)", "max_frame_bytes": "\(maxFrameBytes)",
@@ -90,14 +115,15 @@ struct Serve: AsyncParsableCommand {
             let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .main) }
             for source in sources {
                 source.setEventHandler {
-                    logger.info("shutting down")
-                    server.channel.close(promise: nil)
+                    logger.notice("audit: shutting down: no new connections; finishing in-flight requests")
+                    Task { await server.shutdown() }
                 }
                 source.resume()
             }
             try await server.channel.closeFuture.get()
             sources.forEach { $0.cancel() }
             hangup.cancel()
+            try? await metricsServer?.close()
             if watchInterval > 0 { watcher.cancel() }
         }
     }

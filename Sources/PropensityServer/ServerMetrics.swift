@@ -1,0 +1,52 @@
+import Metrics
+import NIOConcurrencyHelpers
+import PropensityProtocol
+
+/// The scorer's metrics, through swift-metrics (the `serve` command backs them with Prometheus). Metric objects
+/// are created once per model and error code, then only incremented on the request path.
+///
+/// - `propensity_requests_total{model}`, `propensity_rows_total{model}`: scored requests and rows.
+/// - `propensity_errors_total{code}`: ERROR frames sent, by protocol error code.
+/// - `propensity_request_duration_seconds{model}`: time from a SCORE frame decoded to its answer encoded.
+/// - `propensity_connections`: open connections; `propensity_models_loaded`: loaded model versions.
+public final class ServerMetrics: Sendable {
+    struct ModelMetrics: Sendable {
+        let requests: Counter
+        let rows: Counter
+        let duration: Timer
+    }
+
+    private let models = NIOLockedValueBox<[String: ModelMetrics]>([:])
+    private let errors = NIOLockedValueBox<[UInt16: Counter]>([:])
+    let connections = Gauge(label: "propensity_connections")
+    let modelsLoaded = Gauge(label: "propensity_models_loaded")
+
+    public init() {}
+
+    func model(_ name: String) -> ModelMetrics {
+        models.withLockedValue { cache in
+            if let m = cache[name] { return m }
+            let dimensions = [("model", name)]
+            let m = ModelMetrics(
+                requests: Counter(label: "propensity_requests_total", dimensions: dimensions),
+                rows: Counter(label: "propensity_rows_total", dimensions: dimensions),
+                duration: Timer(label: "propensity_request_duration_seconds", dimensions: dimensions,
+                                preferredDisplayUnit: .seconds))
+            cache[name] = m
+            return m
+        }
+    }
+
+    func error(_ code: ErrorCode) {
+        errors.withLockedValue { cache in
+            if let c = cache[code.rawValue] { return c }
+            let c = Counter(label: "propensity_errors_total", dimensions: [("code", String(code.rawValue))])
+            cache[code.rawValue] = c
+            return c
+        }.increment()
+    }
+
+    public func setModelsLoaded(_ count: Int) {
+        modelsLoaded.record(count)
+    }
+}
