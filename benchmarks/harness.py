@@ -312,7 +312,107 @@ def bench_scoring_trees(args):
              "peer": None, "ratio": None}]
 
 
-BENCHMARKS = {"lr-train": bench_lr_train, "scoring": bench_scoring, "scoring-trees": bench_scoring_trees, "gbdt-train": bench_gbdt_train, "gbdt-accuracy": bench_gbdt_accuracy,
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, seconds=30):
+    import socket
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def loadtest(port, model, rate, connections, pipeline, seconds):
+    return json.loads(run([BIN, "loadtest", "--port", str(port), "--model", model, "--rate", str(rate),
+                           "--connections", str(connections), "--pipeline", str(pipeline), "--duration", str(seconds),
+                           "--warmup", "1", "--json"]).stdout)
+
+
+def bench_server(args):
+    """Round trip and throughput over loopback: the scorer against a blocking echo floor and redis-server."""
+    seconds = 2 if args.quick else 5
+    # Models: the 500-tree scoring model and the logistic example.
+    peers = json.loads(run([PY, os.path.join(HERE, "peers", "scoring_peers.py"), "--data",
+                            dataset(100_000 if args.quick else 1_000_000) + ".npz", "--trees", "100" if args.quick else "500",
+                            "--test-rows", "2000", "--train-rows", "50000" if args.quick else "200000", "--repeats", "1",
+                            "--threads", "1", "--skip", "lleaves,tl2cgen", "--single-calls", "10"]).stdout)
+    models = os.path.join(WORK, "server-models")
+    os.makedirs(models, exist_ok=True)
+    run([BIN, "import", "--from", "lightgbm", peers["lightgbm_model"], "--out", os.path.join(models, "trees.model")])
+    run(["cp", os.path.join(ROOT, "models", "conversion.model"), os.path.join(models, "lr.model")])
+    # The floor: frames of the same sizes as a single-row SCORE for 28 features and its answer.
+    floor_bin = os.path.join(WORK, "echo_floor")
+    run(["gcc", "-O2", os.path.join(HERE, "floor", "echo_floor.c"), "-o", floor_bin])
+    floor_port = free_port()
+    floor_server = subprocess.Popen([floor_bin, "server", str(floor_port), "20"])
+    processes = [floor_server]
+    try:
+        wait_for_port(floor_port)
+        floor = json.loads(run([floor_bin, "client", str(floor_port), "147", str(seconds)]).stdout)
+        port = free_port()
+        server = subprocess.Popen([BIN, "serve", "--models", models, "--port", str(port), "--watch-interval", "0"],
+                                  stderr=subprocess.DEVNULL)
+        processes.append(server)
+        wait_for_port(port)
+        single = loadtest(port, "trees", 0, 1, 1, seconds)
+        open_loop = loadtest(port, "trees", 2000, 1, 16, seconds)
+        lr = loadtest(port, "lr", 0, 50, 16, seconds)
+        saturation = loadtest(port, "trees", 0, 4, 8, seconds)
+        in_process = json.loads(run([BIN, "benchmark-scorer", "--model", os.path.join(models, "trees.model"),
+                                     "--data", split_synthetic(100_000 if args.quick else 1_000_000) + "-test.csv",
+                                     "--repeats", "1", "--single-rows", "50000"]).stdout)
+        redis = None
+        if subprocess.call(["sh", "-c", "command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null"]) != 0:
+            subprocess.call(["sh", "-c", "apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1 || "
+                                         "(apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null 2>&1)"])
+        if subprocess.call(["sh", "-c", "command -v redis-server >/dev/null"]) == 0:
+            redis_port = free_port()
+            redis_server = subprocess.Popen(["redis-server", "--port", str(redis_port), "--save", "", "--appendonly", "no"],
+                                            stdout=subprocess.DEVNULL)
+            processes.append(redis_server)
+            wait_for_port(redis_port)
+            out = run(["redis-benchmark", "-p", str(redis_port), "-t", "get", "-c", "50", "-P", "16",
+                       "-n", str(200_000 if args.quick else 2_000_000), "--csv"]).stdout
+            redis = float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
+    finally:
+        for p in processes:
+            p.terminate()
+            p.wait(timeout=10)
+    cores = os.cpu_count()
+    in_process_rate = cores * 1e6 / in_process["single_row_us"]["median"]
+    figures = {
+        "floor_round_trip_us": floor,
+        "single_row_closed_loop": single,
+        "single_row_open_loop_2000_per_s": open_loop,
+        "logistic_50x16": lr,
+        "trees_saturation_4x8": saturation,
+        "redis_get_50x16_requests_per_second": redis,
+        "in_process_single_row_rate_all_cores": in_process_rate,
+        "p50_ratio_vs_floor": single["latency_us"]["p50"] / floor["p50"],
+        "p99_ratio_vs_floor": single["latency_us"]["p99"] / floor["p99"],
+        "throughput_ratio_vs_redis": lr["achieved_rate"] / redis if redis else None,
+        "saturation_ratio_vs_in_process": saturation["achieved_rate"] / in_process_rate,
+    }
+    print(f"server: floor p50 {floor['p50']:.1f} µs p99 {floor['p99']:.1f}; scorer p50 {single['latency_us']['p50']:.1f} "
+          f"p99 {single['latency_us']['p99']:.1f} (ratios {figures['p50_ratio_vs_floor']:.2f}, {figures['p99_ratio_vs_floor']:.2f}); "
+          f"logistic 50x16 {lr['achieved_rate']:.0f}/s vs redis {redis or float('nan'):.0f}/s; "
+          f"trees saturation {saturation['achieved_rate']:.0f}/s vs in-process {in_process_rate:.0f}/s "
+          f"({figures['saturation_ratio_vs_in_process']:.2f})", file=sys.stderr)
+    return [{"benchmark": "server", "params": {"seconds": seconds, "trees": 500, "features": 28},
+             "figures": figures, "peer": {"name": "echo floor p50", "figure": floor["p50"]},
+             "ratio": figures["p50_ratio_vs_floor"]}]
+
+
+BENCHMARKS = {"lr-train": bench_lr_train, "server": bench_server, "scoring": bench_scoring, "scoring-trees": bench_scoring_trees, "gbdt-train": bench_gbdt_train, "gbdt-accuracy": bench_gbdt_accuracy,
               "gbdt-scaling": bench_gbdt_scaling}
 
 

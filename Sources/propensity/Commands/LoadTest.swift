@@ -1,0 +1,241 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Histogram
+import NIOCore
+import NIOPosix
+import PropensityClient
+import PropensityModel
+import PropensityProtocol
+
+/// `propensity loadtest`: drives a scorer with SCORE requests and reports round-trip latency percentiles.
+///
+/// Open loop (`--rate R`): requests are due at a constant rate, spread over the connections, and each latency is
+/// measured from the moment the request was *due*, not when it was sent — a stalled server cannot hide its stall
+/// by delaying the requests behind it (no coordinated omission). Closed loop (`--rate 0`): every connection keeps
+/// `--pipeline` requests in flight, for saturation throughput.
+struct LoadTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadtest", abstract: "Measure a scorer's latency and throughput under load.")
+
+    @Option(help: "Scorer host.") var host: String = "127.0.0.1"
+    @Option(help: "Scorer port.") var port: Int = 7878
+    @Option(help: "Model name on the server.") var model: String
+    @Option(help: "Requests per second in total (0: closed loop, as fast as the pipeline allows).") var rate: Double = 1000
+    @Option(help: "Connections.") var connections: Int = 1
+    @Option(help: "Seconds of measurement.") var duration: Double = 10
+    @Option(help: "Requests in flight per connection (closed loop), or the most allowed (open loop).") var pipeline: Int = 1
+    @Option(help: "Rows per request.") var rows: Int = 1
+    @Option(help: "File holding the server's token.") var tokenFile: String?
+    @Option(help: "Seconds of warm-up before measuring.") var warmup: Double = 1
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            guard connections > 0, pipeline > 0, rows > 0, duration > 0, rate >= 0 else {
+                throw CLIError("--connections, --pipeline, --rows and --duration must be positive, --rate ≥ 0")
+            }
+            var token: [UInt8]? = nil
+            if let tokenFile {
+                guard let data = FileManager.default.contents(atPath: tokenFile) else { throw CLIError("cannot read \(tokenFile)") }
+                token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+            }
+            let probe = try await PropensityClient.connect(host: host, port: port, token: token)
+            let info = try await probe.modelInfo(model)
+            try await probe.close()
+
+            // Requests: random rows in the model's schema (numbers around 0–10, valid category indices, 10 % missing).
+            var rng = SystemRandomNumberGenerator()
+            var payloads: [ByteBuffer] = []
+            for _ in 0..<64 {
+                var features: [Float] = []
+                for _ in 0..<rows {
+                    for feature in info.schema.features {
+                        if Double.random(in: 0..<1, using: &rng) < 0.1 { features.append(.nan); continue }
+                        if let categories = feature.kind.categories {
+                            features.append(Float(Int.random(in: 0..<max(1, categories.count), using: &rng)))
+                        } else {
+                            features.append(Float.random(in: 0..<10, using: &rng))
+                        }
+                    }
+                }
+                var buffer = ByteBuffer()
+                RequestCodec.encode(.score(ScoreRequest(
+                    model: model, fingerprint: info.fingerprint, rowCount: rows, featureCount: info.schema.count,
+                    features: features)), requestID: 0, into: &buffer)
+                payloads.append(buffer)
+            }
+
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: min(connections, System.coreCount))
+            var workers: [LoadConnection] = []
+            for c in 0..<connections {
+                let worker = LoadConnection(
+                    payloads: payloads, pipeline: pipeline, interval: rate > 0 ? Double(connections) / rate : 0,
+                    offset: rate > 0 ? Double(c) / rate : 0)
+                try await worker.connect(host: host, port: port, token: token, group: group)
+                workers.append(worker)
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let warmupEnd = start + UInt64(warmup * 1e9)
+            let end = warmupEnd + UInt64(duration * 1e9)
+            for worker in workers { worker.start(at: start, measureFrom: warmupEnd, until: end) }
+            try await Task.sleep(nanoseconds: end - start + 500_000_000)
+            var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+            var completed = 0
+            var errors = 0
+            var late = 0
+            for worker in workers {
+                let result = await worker.finish()
+                histogram.add(result.histogram)
+                completed += result.completed
+                errors += result.errors
+                late += result.unsent
+            }
+            try? await group.shutdownGracefully()
+            let seconds = duration
+            func us(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }
+            let summary: [String: Any] = [
+                "model": model, "connections": connections, "pipeline": pipeline, "rows_per_request": rows,
+                "target_rate": rate, "duration_seconds": seconds, "completed": completed, "errors": errors,
+                "unsent": late, "achieved_rate": Double(completed) / seconds,
+                "latency_us": [
+                    "p50": us(50), "p90": us(90), "p99": us(99), "p99.9": us(99.9),
+                    "max": Double(histogram.max) / 1000, "mean": histogram.mean / 1000,
+                ],
+            ]
+            if json {
+                try printJSON(summary)
+            } else {
+                print("\(completed) requests in \(seconds) s: \(Int(Double(completed) / seconds)) requests/s, \(errors) errors")
+                print(String(format: "latency µs: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+                             us(50), us(90), us(99), us(99.9), Double(histogram.max) / 1000))
+            }
+            if errors > 0 { throw CLIError("\(errors) requests failed") }
+        }
+    }
+}
+
+/// One connection of the load generator: sends on schedule (or keeps `pipeline` in flight), records latencies.
+final class LoadConnection: @unchecked Sendable {
+    struct Result {
+        var histogram: Histogram<UInt64>
+        var completed: Int
+        var errors: Int
+        var unsent: Int
+    }
+
+    let payloads: [ByteBuffer]
+    let pipeline: Int
+    let interval: Double
+    let offset: Double
+    var channel: Channel!
+    // Touched only on the channel's event loop.
+    var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+    var due: [UInt32: UInt64] = [:]
+    var nextID: UInt32 = 1
+    var sent = 0
+    var completed = 0
+    var errors = 0
+    var unsent = 0
+    var measureFrom: UInt64 = 0
+    var until: UInt64 = 0
+    var start: UInt64 = 0
+    var stopped = false
+
+    init(payloads: [ByteBuffer], pipeline: Int, interval: Double, offset: Double) {
+        self.payloads = payloads
+        self.pipeline = pipeline
+        self.interval = interval
+        self.offset = offset
+    }
+
+    func connect(host: String, port: Int, token: [UInt8]?, group: EventLoopGroup) async throws {
+        let handler = LoadHandler(owner: self)
+        channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .connect(host: host, port: port).get()
+        if let token {
+            var buffer = channel.allocator.buffer(capacity: 64)
+            RequestCodec.encode(.auth(token: token), requestID: 0, into: &buffer)
+            try await channel.writeAndFlush(buffer)
+        }
+    }
+
+    func start(at start: UInt64, measureFrom: UInt64, until: UInt64) {
+        channel.eventLoop.execute {
+            self.start = start
+            self.measureFrom = measureFrom
+            self.until = until
+            if self.interval == 0 {
+                for _ in 0..<self.pipeline { self.send(due: DispatchTime.now().uptimeNanoseconds) }
+                self.channel.flush()
+            } else {
+                self.scheduleNext()
+            }
+        }
+    }
+
+    /// Open loop: the k-th request of this connection is due at start + offset + k·interval.
+    private func scheduleNext() {
+        let dueAt = start + UInt64((offset + Double(sent + unsent) * interval) * 1e9)
+        guard dueAt < until, !stopped else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if dueAt <= now {
+            if due.count < pipeline { send(due: dueAt) } else { unsent += 1 }  // the pipeline is full: report it
+            channel.flush()
+            channel.eventLoop.execute { self.scheduleNext() }
+        } else {
+            channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(dueAt - now))) { self.scheduleNext() }
+        }
+    }
+
+    private func send(due dueAt: UInt64) {
+        let id = nextID
+        nextID = nextID == UInt32.max ? 1 : nextID + 1
+        var buffer = payloads[sent % payloads.count]
+        buffer.setInteger(id, at: 8, endianness: .little)
+        due[id] = dueAt
+        sent += 1
+        channel.write(buffer, promise: nil)
+    }
+
+    func received(_ frame: Frame) {
+        guard let dueAt = due.removeValue(forKey: frame.requestID) else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if frame.opcode != Opcode.scores.rawValue { errors += 1 }
+        if dueAt >= measureFrom && now <= until + 1_000_000_000 {
+            completed += 1
+            _ = histogram.record(now - dueAt)
+        }
+        if interval == 0 && now < until && !stopped {
+            send(due: now)
+            channel.flush()
+        }
+    }
+
+    func finish() async -> Result {
+        (try? await channel.eventLoop.submit { () -> Result in
+            self.stopped = true
+            self.channel.close(promise: nil)
+            return Result(histogram: self.histogram, completed: self.completed, errors: self.errors, unsent: self.unsent)
+        }.get()) ?? Result(histogram: histogram, completed: 0, errors: 0, unsent: 0)
+    }
+}
+
+final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = Frame
+    let owner: LoadConnection
+    init(owner: LoadConnection) { self.owner = owner }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if frame.requestID == 0 { return }  // the AUTH answer (or a connection-level error)
+        owner.received(frame)
+    }
+}
