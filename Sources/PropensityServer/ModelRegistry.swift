@@ -4,14 +4,15 @@ import PropensityModel
 import PropensityModelFile
 import PropensityScoring
 
-/// A model ready to serve: its compiled scorer and the identity clients check.
-public struct ServedModel: Sendable {
-    public var name: String
-    public var version: String
-    public var model: Model
-    public var scorer: Scorer
-    public var fingerprint: UInt64
-    public var path: String
+/// A model ready to serve: its compiled scorer and the identity clients check. A class, so that handing one to a
+/// request is a single reference count, whatever the model holds.
+public final class ServedModel: Sendable {
+    public let name: String
+    public let version: String
+    public let model: Model
+    public let scorer: Scorer
+    public let fingerprint: UInt64
+    public let path: String
 
     public init(name: String, version: String, model: Model, path: String) {
         self.name = name
@@ -45,6 +46,16 @@ public final class ModelRegistry: Sendable {
         var stamps: [String: FileStamp] = [:]
         /// Which "name@version" a path provides.
         var keyOfPath: [String: String] = [:]
+        /// The newest version of each name, kept up to date so a lookup by name is one hash probe.
+        var newest: [String: ServedModel] = [:]
+
+        mutating func refreshNewest() {
+            newest = [:]
+            for m in models.values {
+                if let current = newest[m.name], (current.created, current.version) >= (m.created, m.version) { continue }
+                newest[m.name] = m
+            }
+        }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -89,6 +100,7 @@ public final class ModelRegistry: Sendable {
                     s.models[key] = served
                     s.keyOfPath[path] = key
                     s.stamps[path] = stamp
+                    s.refreshNewest()
                 }
                 report.loaded.append(key)
             } catch {
@@ -103,6 +115,7 @@ public final class ModelRegistry: Sendable {
                 report.removed.append(key)
             }
             for path in s.stamps.keys where !present.contains(path) { s.stamps[path] = nil }
+            s.refreshNewest()
         }
         return report
     }
@@ -123,16 +136,15 @@ public final class ModelRegistry: Sendable {
 
     /// Registers a model directly (tests, embedding).
     public func add(_ model: Model, name: String, version: String = "1") {
-        state.withLockedValue { $0.models[name + "@" + version] = ServedModel(name: name, version: version, model: model, path: "") }
+        state.withLockedValue { s in
+            s.models[name + "@" + version] = ServedModel(name: name, version: version, model: model, path: "")
+            s.refreshNewest()
+        }
     }
 
     /// `name` (newest version) or `name@version`.
     public func model(named address: String) -> ServedModel? {
-        state.withLockedValue { s in
-            if address.contains("@") { return s.models[address] }
-            return s.models.values.filter { $0.name == address }
-                .max { ($0.created, $0.version) < ($1.created, $1.version) }
-        }
+        state.withLockedValue { s in s.newest[address] ?? s.models[address] }
     }
 
     /// Every loaded version, by name then version.

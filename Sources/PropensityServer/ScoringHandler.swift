@@ -15,7 +15,6 @@ final class ScoringHandler: ChannelInboundHandler {
     private let logger: Logger
     private let token: [UInt8]?
     private var authenticated: Bool
-    private var pendingWrite = false
     private let metrics: ServerMetrics
     /// The metric handles of the model this connection scored last (most connections use one model).
     private var lastMetrics: (name: String, metrics: ServerMetrics.ModelMetrics)?
@@ -29,9 +28,13 @@ final class ScoringHandler: ChannelInboundHandler {
         self.metrics = metrics
     }
 
+    /// Answers for the requests of the current read burst, sent as one write when the burst ends.
+    private var outgoing: ByteBuffer?
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        var out = context.channel.allocator.buffer(capacity: 64)
+        var out = outgoing ?? context.channel.allocator.buffer(capacity: 256)
+        outgoing = nil
         do {
             let request = try RequestCodec.decode(frame)
             try answer(request, id: frame.requestID, into: &out)
@@ -39,15 +42,14 @@ final class ScoringHandler: ChannelInboundHandler {
             metrics.error(error.code)
             ResponseCodec.encode(.error(error.code, error.message), requestID: frame.requestID, into: &out)
         }
-        context.write(wrapOutboundOut(out), promise: nil)
-        pendingWrite = true
+        outgoing = out
     }
 
-    /// Pipelined requests that arrived together leave in one flush.
+    /// Pipelined requests that arrived together leave in one write and one flush.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if pendingWrite {
-            pendingWrite = false
-            context.flush()
+        if let out = outgoing, out.readableBytes > 0 {
+            outgoing = nil
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         }
     }
 

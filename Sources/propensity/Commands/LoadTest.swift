@@ -131,7 +131,9 @@ final class LoadConnection: @unchecked Sendable {
     var channel: Channel!
     // Touched only on the channel's event loop.
     var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
-    var due: [UInt32: UInt64] = [:]
+    /// Due time per request id slot (ids cycle through the ring; 0 = free).
+    var due: [UInt64]
+    var inFlight = 0
     var nextID: UInt32 = 1
     var sent = 0
     var completed = 0
@@ -142,7 +144,10 @@ final class LoadConnection: @unchecked Sendable {
     var start: UInt64 = 0
     var stopped = false
 
+    static let ring = 1 << 16
+
     init(payloads: [ByteBuffer], pipeline: Int, interval: Double, offset: Double) {
+        self.due = [UInt64](repeating: 0, count: Self.ring)
         self.payloads = payloads
         self.pipeline = pipeline
         self.interval = interval
@@ -187,7 +192,7 @@ final class LoadConnection: @unchecked Sendable {
         guard dueAt < until, !stopped else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         if dueAt <= now {
-            if due.count < pipeline { send(due: dueAt) } else { unsent += 1 }  // the pipeline is full: report it
+            if inFlight < pipeline { send(due: dueAt) } else { unsent += 1 }  // the pipeline is full: report it
             channel.flush()
             channel.eventLoop.execute { self.scheduleNext() }
         } else {
@@ -197,16 +202,21 @@ final class LoadConnection: @unchecked Sendable {
 
     private func send(due dueAt: UInt64) {
         let id = nextID
-        nextID = nextID == UInt32.max ? 1 : nextID + 1
+        nextID = nextID == UInt32(Self.ring - 1) ? 1 : nextID + 1
         var buffer = payloads[sent % payloads.count]
         buffer.setInteger(id, at: 8, endianness: .little)
-        due[id] = dueAt
+        due[Int(id)] = max(dueAt, 1)
+        inFlight += 1
         sent += 1
         channel.write(buffer, promise: nil)
     }
 
     func received(_ frame: Frame) {
-        guard let dueAt = due.removeValue(forKey: frame.requestID) else { return }
+        let slot = Int(frame.requestID)
+        guard slot < Self.ring, due[slot] != 0 else { return }
+        let dueAt = due[slot]
+        due[slot] = 0
+        inFlight -= 1
         let now = DispatchTime.now().uptimeNanoseconds
         if frame.opcode != Opcode.scores.rawValue { errors += 1 }
         if dueAt >= measureFrom && now <= until + 1_000_000_000 {
@@ -214,9 +224,12 @@ final class LoadConnection: @unchecked Sendable {
             _ = histogram.record(now - dueAt)
         }
         if interval == 0 && now < until && !stopped {
-            send(due: now)
-            channel.flush()
+            send(due: now)  // flushed when the read burst ends
         }
+    }
+
+    func readBurstEnded() {
+        if interval == 0 { channel.flush() }
     }
 
     func finish() async -> Result {
@@ -237,5 +250,9 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         let frame = unwrapInboundIn(data)
         if frame.requestID == 0 { return }  // the AUTH answer (or a connection-level error)
         owner.received(frame)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        owner.readBurstEnded()
     }
 }
