@@ -1,3 +1,5 @@
+import PropensityData
+
 /// What a model expects as input: one raw feature per input column, in order.
 ///
 /// On the wire and in the scorer every feature is one float32. A numeric feature is its value (NaN = missing).
@@ -42,8 +44,6 @@ public enum FeatureKind: Sendable, Equatable {
         return nil
     }
 }
-
-import PropensityData
 
 extension FeatureSchema {
     /// How to read this schema's inputs from a table.
