@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PropensityModel
 import PropensityProtocol
 
@@ -13,7 +14,7 @@ public final class PropensityClient: Sendable {
     }
 
     public static func connect(
-        host: String, port: Int, maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes,
+        host: String, port: Int, maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes, tls: NIOSSLContext? = nil,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> PropensityClient {
         let channel = try await ClientBootstrap(group: group)
@@ -21,6 +22,10 @@ public final class PropensityClient: Sendable {
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: host.first?.isLetter == true ? host : nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
                     try channel.pipeline.syncOperations.addHandler(ResponseRouter())
@@ -33,9 +38,9 @@ public final class PropensityClient: Sendable {
     /// Connects and, when `token` is given, authenticates before returning.
     public static func connect(
         host: String, port: Int, token: [UInt8]?, maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes,
-        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        tls: NIOSSLContext? = nil, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> PropensityClient {
-        let client = try await connect(host: host, port: port, maxFrameBytes: maxFrameBytes, group: group)
+        let client = try await connect(host: host, port: port, maxFrameBytes: maxFrameBytes, tls: tls, group: group)
         if let token {
             do {
                 _ = try await client.send(.auth(token: token))
@@ -85,6 +90,17 @@ public final class PropensityClient: Sendable {
 
     public func close() async throws {
         try await channel.close()
+    }
+}
+
+/// TLS settings for clients: trust `caFile` (PEM) instead of the system roots, e.g. for a private CA.
+public enum ClientTLS {
+    public static func context(caFile: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+        }
+        return try NIOSSLContext(configuration: configuration)
     }
 }
 

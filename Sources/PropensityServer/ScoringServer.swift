@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PropensityProtocol
 
 /// Limits that protect the server from one client's bad, slow or oversized input. Every limit has a safe default.
@@ -29,12 +30,22 @@ public struct ServerOptions: Sendable {
     /// When set, a connection must send AUTH with this token before any other request.
     public var token: [UInt8]? = nil
     public var metrics = ServerMetrics()
+    /// When set, every connection is TLS (swift-nio-ssl) with this context.
+    public var tls: NIOSSLContext? = nil
 
     public init() {}
 }
 
 /// The TCP scorer: one pipeline per connection (frame decoder → scoring handler).
 public final class ScoringServer: Sendable {
+    /// A TLS context from PEM files (certificate chain and private key).
+    public static func tlsContext(certificate: String, key: String) throws -> NIOSSLContext {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        return try NIOSSLContext(configuration: configuration)
+    }
+
     public let channel: Channel
     public let registry: ModelRegistry
     private let connections: NIOLockedValueBox<Int>
@@ -106,6 +117,9 @@ public final class ScoringServer: Sendable {
                     options.metrics.connections.record(open)
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls = options.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     let progress = FrameProgress()
                     try channel.pipeline.syncOperations.addHandler(
                         ConnectionGuard(limits: limits, progress: progress))

@@ -12,6 +12,8 @@ struct Score: AsyncParsableCommand {
     @Option(help: "Field delimiter: , ; tab | (detected when omitted).") var delimiter: String?
     @Option(help: "Rows per request (requests are pipelined).") var batch: Int = 1024
     @Option(help: "File holding the server's shared-secret token.") var tokenFile: String?
+    @Flag(help: "Connect with TLS.") var tls = false
+    @Option(help: "CA certificate (PEM) to trust for TLS instead of the system roots.") var tlsCa: String?
     @Option(help: "Output CSV (header 'probability').") var out: String
 
     func run() async throws {
@@ -26,7 +28,8 @@ struct Score: AsyncParsableCommand {
             }
             let client: PropensityClient
             do {
-                client = try await PropensityClient.connect(host: host, port: port, token: token)
+                let context = tls || tlsCa != nil ? try ClientTLS.context(caFile: tlsCa) : nil
+                client = try await PropensityClient.connect(host: host, port: port, token: token, tls: context)
             } catch ClientError.server(let code, let message) {
                 throw CLIError("the scorer at \(host):\(port) refused the connection: \(message) (code \(code.rawValue))")
             } catch {

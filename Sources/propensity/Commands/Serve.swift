@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most simultaneous connections.") var maxConnections: Int = 4096
     @Option(help: "Close a connection silent for this many seconds.") var idleTimeout: Int = 300
     @Option(help: "Close a connection that leaves a frame unfinished for this many seconds.") var frameTimeout: Int = 10
+    @Option(help: "TLS certificate chain (PEM); with --tls-key, every connection is TLS.") var tlsCert: String?
+    @Option(help: "TLS private key (PEM).") var tlsKey: String?
     @Option(help: "File holding a shared secret that clients must send (AUTH) before any request.") var tokenFile: String?
     @Option(help: "Port for Prometheus metrics, /healthz and /readyz over HTTP (none when omitted).")
     var metricsPort: Int?
@@ -50,6 +52,16 @@ struct Serve: AsyncParsableCommand {
             options.limits.maxConnections = maxConnections
             options.limits.idleTimeout = .seconds(Int64(idleTimeout))
             options.limits.frameTimeout = .seconds(Int64(frameTimeout))
+            switch (tlsCert, tlsKey) {
+            case (nil, nil): break
+            case (let cert?, let key?):
+                do {
+                    options.tls = try ScoringServer.tlsContext(certificate: cert, key: key)
+                } catch {
+                    throw CLIError("cannot use --tls-cert \(cert) / --tls-key \(key): \(error)")
+                }
+            default: throw CLIError("--tls-cert and --tls-key go together")
+            }
             if let tokenFile {
                 guard let data = FileManager.default.contents(atPath: tokenFile) else {
                     throw CLIError("cannot read --token-file \(tokenFile)")
@@ -93,7 +105,7 @@ struct Serve: AsyncParsableCommand {
                 logger.notice("audit: metrics endpoint", metadata: ["port": "\(metricsServer!.port)"])
             }
             logger.notice("audit: listening", metadata: [
-                "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)",
+                "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)", "tls": "\(options.tls != nil)",
                 "max_connections": "\(maxConnections)", "max_frame_bytes": "\(maxFrameBytes)",
             ])
 
