@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -52,11 +53,31 @@ public final class PropensityClient: Sendable {
         return client
     }
 
-    /// Sends one request; returns its response, or throws `ClientError.server` for an ERROR frame.
-    public func send(_ request: Request) async throws -> Response {
-        let promise = channel.eventLoop.makePromise(of: Response.self)
-        channel.writeAndFlush(PendingRequest(request: request, promise: promise), promise: nil)
-        let response = try await promise.futureResult.get()
+    /// How long `send` waits for an answer before throwing `ClientError.timeout`.
+    public var timeout: TimeAmount { .seconds(30) }
+
+    /// Sends one request; returns its response, or throws `ClientError.server` for an ERROR frame and
+    /// `ClientError.timeout` when no answer came in time. A request that timed out may still have been scored:
+    /// it is reported, never resent.
+    public func send(_ request: Request, timeout: TimeAmount? = nil) async throws -> Response {
+        let loop = channel.eventLoop
+        let answer = loop.makePromise(of: Response.self)
+        let result = loop.makePromise(of: Response.self)
+        // Whichever comes first, the answer or the deadline, completes the result; the other does nothing.
+        let settled = NIOLockedValueBox(false)
+        let deadline = loop.scheduleTask(in: timeout ?? self.timeout) {
+            if settled.withLockedValue({ done in defer { done = true }; return !done }) {
+                result.fail(ClientError.timeout)
+            }
+        }
+        answer.futureResult.whenComplete { outcome in
+            deadline.cancel()
+            if settled.withLockedValue({ done in defer { done = true }; return !done }) {
+                result.completeWith(outcome)
+            }
+        }
+        channel.writeAndFlush(PendingRequest(request: request, promise: answer), promise: nil)
+        let response = try await result.futureResult.get()
         if case .error(let code, let message) = response { throw ClientError.server(code, message) }
         return response
     }
@@ -109,12 +130,15 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     case server(ErrorCode, String)
     case unexpectedResponse
     case connectionClosed
+    /// No answer within the timeout; the request may or may not have been scored.
+    case timeout
 
     public var description: String {
         switch self {
         case .server(let code, let message): "server error \(code.rawValue) (\(code)): \(message)"
         case .unexpectedResponse: "the server sent a response of the wrong type"
         case .connectionClosed: "the connection closed before the response arrived"
+        case .timeout: "no answer within the timeout (the request may have been scored; it was not resent)"
         }
     }
 }

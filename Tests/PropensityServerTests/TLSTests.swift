@@ -23,6 +23,10 @@ import Testing
         // A plain-text client gets no answer frame: the TLS layer refuses its bytes and closes the connection.
         let reply = try rawExchange(port: server.port, send: [8, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0], expect: 1, timeoutSeconds: 3)
         #expect(countFrames(reply) == 0)
+        // The Swift client, pointed at the TLS port in plain text, times out instead of waiting forever.
+        let plain = try await PropensityClient.connect(host: "127.0.0.1", port: server.port)
+        await #expect(throws: (any Error).self) { _ = try await plain.send(.ping, timeout: .milliseconds(500)) }
+        try? await plain.close()
         try await server.close()
     }
 }
