@@ -331,10 +331,17 @@ def wait_for_port(port, seconds=30):
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def loadtest(port, model, rate, connections, pipeline, seconds):
-    return json.loads(run([BIN, "loadtest", "--port", str(port), "--model", model, "--rate", str(rate),
-                           "--connections", str(connections), "--pipeline", str(pipeline), "--duration", str(seconds),
-                           "--warmup", "1", "--json"]).stdout)
+# Same placement for the scorer and its floor: servers on CPU 0, clients on CPU 1 (a loopback round trip that
+# crosses vCPUs costs several times one that does not, so both must cross).
+SERVER_CPU = ["taskset", "-c", "0"] if (os.cpu_count() or 1) > 1 else []
+CLIENT_CPU = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
+
+
+def loadtest(port, model, rate, connections, pipeline, seconds, blocking=False, pin=True):
+    return json.loads(run((CLIENT_CPU if pin else []) + [
+        BIN, "loadtest", "--port", str(port), "--model", model, "--rate", str(rate), "--connections", str(connections),
+        "--pipeline", str(pipeline), "--duration", str(seconds), "--warmup", "1", "--json"]
+        + (["--blocking"] if blocking else [])).stdout)
 
 
 def bench_server(args):
@@ -353,17 +360,19 @@ def bench_server(args):
     floor_bin = os.path.join(WORK, "echo_floor")
     run(["gcc", "-O2", os.path.join(HERE, "floor", "echo_floor.c"), "-o", floor_bin])
     floor_port = free_port()
-    floor_server = subprocess.Popen([floor_bin, "server", str(floor_port), "20"])
+    floor_server = subprocess.Popen(SERVER_CPU + [floor_bin, "server", str(floor_port), "20"])
     processes = [floor_server]
     try:
         wait_for_port(floor_port)
-        floor = json.loads(run([floor_bin, "client", str(floor_port), "147", str(seconds)]).stdout)
+        floor = json.loads(run(CLIENT_CPU + [floor_bin, "client", str(floor_port), "147", str(seconds)]).stdout)
         port = free_port()
-        server = subprocess.Popen([BIN, "serve", "--models", models, "--port", str(port), "--watch-interval", "0"],
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(SERVER_CPU + [BIN, "serve", "--models", models, "--port", str(port),
+                                                "--watch-interval", "0"], stderr=subprocess.DEVNULL)
         processes.append(server)
         wait_for_port(port)
-        single = loadtest(port, "trees", 0, 1, 1, seconds)
+        # Round trip against the floor: the same blocking one-request-at-a-time client, the same placement.
+        single = loadtest(port, "trees", 0, 1, 1, seconds, blocking=True)
+        single_nio = loadtest(port, "trees", 0, 1, 1, seconds)
         open_loop = loadtest(port, "trees", 2000, 1, 16, seconds)
         lr = loadtest(port, "lr", 0, 50, 16, seconds)
         saturation = loadtest(port, "trees", 0, 4, 8, seconds)
@@ -391,7 +400,9 @@ def bench_server(args):
     in_process_rate = cores * 1e6 / in_process["single_row_us"]["median"]
     figures = {
         "floor_round_trip_us": floor,
-        "single_row_closed_loop": single,
+        "single_row_blocking_client": single,
+        "single_row_loadtest_client": single_nio,
+        "placement": "servers on CPU 0, clients on CPU 1 (taskset)",
         "single_row_open_loop_2000_per_s": open_loop,
         "logistic_50x16": lr,
         "trees_saturation_4x8": saturation,

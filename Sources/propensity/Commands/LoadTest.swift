@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
 import Foundation
 import Histogram
@@ -28,6 +31,8 @@ struct LoadTest: AsyncParsableCommand {
     @Option(help: "Rows per request.") var rows: Int = 1
     @Option(help: "File holding the server's token.") var tokenFile: String?
     @Option(help: "Seconds of warm-up before measuring.") var warmup: Double = 1
+    @Flag(help: "One connection, one request at a time, from a blocking socket (like the echo floor's client).")
+    var blocking = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
@@ -66,6 +71,13 @@ struct LoadTest: AsyncParsableCommand {
                 payloads.append(buffer)
             }
 
+            if blocking {
+                guard tokenFile == nil else { throw CLIError("--blocking does not authenticate; drop --token-file") }
+                let result = try BlockingLoad.run(
+                    host: host, port: port, payloads: payloads, warmup: warmup, duration: duration)
+                try report(result.histogram, completed: result.completed, errors: result.errors, unsent: 0)
+                return
+            }
             let group = MultiThreadedEventLoopGroup(numberOfThreads: min(connections, System.coreCount))
             var workers: [LoadConnection] = []
             for c in 0..<connections {
@@ -92,6 +104,11 @@ struct LoadTest: AsyncParsableCommand {
                 late += result.unsent
             }
             try? await group.shutdownGracefully()
+            try report(histogram, completed: completed, errors: errors, unsent: late)
+        }
+    }
+
+    func report(_ histogram: Histogram<UInt64>, completed: Int, errors: Int, unsent late: Int) throws {
             let seconds = duration
             func us(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }
             let summary: [String: Any] = [
@@ -111,7 +128,62 @@ struct LoadTest: AsyncParsableCommand {
                              us(50), us(90), us(99), us(99.9), Double(histogram.max) / 1000))
             }
             if errors > 0 { throw CLIError("\(errors) requests failed") }
+    }
+}
+
+/// The blocking client of `loadtest --blocking`: write a request, read its answer, repeat.
+enum BlockingLoad {
+    static func run(host: String, port: Int, payloads: [ByteBuffer], warmup: Double, duration: Double) throws
+        -> (histogram: Histogram<UInt64>, completed: Int, errors: Int)
+    {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
+        guard connected == 0 else { throw CLIError("cannot connect to \(host):\(port)") }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let requests = payloads.map { Array($0.readableBytesView) }
+        var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var completed = 0
+        var errors = 0
+        var header = [UInt8](repeating: 0, count: 12)
+        var body = [UInt8](repeating: 0, count: 1 << 16)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let measureFrom = start + UInt64(warmup * 1e9)
+        let end = measureFrom + UInt64(duration * 1e9)
+        var i = 0
+        func readFull(_ buffer: inout [UInt8], _ count: Int) -> Bool {
+            var got = 0
+            while got < count {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, count - got, 0) }
+                if n <= 0 { return false }
+                got += n
+            }
+            return true
+        }
+        while true {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            if t0 >= end { break }
+            let request = requests[i % requests.count]
+            i += 1
+            let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent == request.count, readFull(&header, 12) else { throw CLIError("the connection broke") }
+            let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+            guard length >= 8, length - 8 <= body.count, readFull(&body, length - 8) else { throw CLIError("bad answer frame") }
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            if header[5] != Opcode.scores.rawValue { errors += 1 }
+            if t0 >= measureFrom {
+                completed += 1
+                _ = histogram.record(t1 - t0)
+            }
+        }
+        return (histogram, completed, errors)
     }
 }
 
