@@ -374,8 +374,16 @@ def bench_server(args):
         single = loadtest(port, "trees", 0, 1, 1, seconds, blocking=True)
         single_nio = loadtest(port, "trees", 0, 1, 1, seconds)
         open_loop = loadtest(port, "trees", 2000, 1, 16, seconds)
-        lr = loadtest(port, "lr", 0, 50, 16, seconds)
-        saturation = loadtest(port, "trees", 0, 4, 8, seconds)
+        # Throughput: the scorer gets every core (unpinned), as does the load generator.
+        server.terminate()
+        server.wait(timeout=10)
+        port = free_port()
+        server = subprocess.Popen([BIN, "serve", "--models", models, "--port", str(port), "--watch-interval", "0"],
+                                  stderr=subprocess.DEVNULL)
+        processes.append(server)
+        wait_for_port(port)
+        lr = loadtest(port, "lr", 0, 50, 16, seconds, pin=False)
+        saturation = loadtest(port, "trees", 0, 4, 8, seconds, pin=False)
         in_process = json.loads(run([BIN, "benchmark-scorer", "--model", os.path.join(models, "trees.model"),
                                      "--data", split_synthetic(100_000 if args.quick else 1_000_000) + "-test.csv",
                                      "--repeats", "1", "--single-rows", "50000"]).stdout)
@@ -394,15 +402,16 @@ def bench_server(args):
             redis = float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
     finally:
         for p in processes:
-            p.terminate()
-            p.wait(timeout=10)
+            if p.poll() is None:
+                p.terminate()
+                p.wait(timeout=10)
     cores = os.cpu_count()
     in_process_rate = cores * 1e6 / in_process["single_row_us"]["median"]
     figures = {
         "floor_round_trip_us": floor,
         "single_row_blocking_client": single,
         "single_row_loadtest_client": single_nio,
-        "placement": "servers on CPU 0, clients on CPU 1 (taskset)",
+        "placement": "round trips: servers on CPU 0, clients on CPU 1 (taskset); throughput: unpinned",
         "single_row_open_loop_2000_per_s": open_loop,
         "logistic_50x16": lr,
         "trees_saturation_4x8": saturation,

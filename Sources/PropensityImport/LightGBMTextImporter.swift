@@ -123,8 +123,7 @@ public enum LightGBMTextImporter {
         guard let leafCount = Int(block["num_leaves"] ?? "") , leafCount >= 1 else { throw fail("tree \(t): num_leaves is missing") }
         let leafValues = doubles("leaf_value")
         guard leafValues.count == leafCount else { throw fail("tree \(t): \(leafValues.count) leaf values for \(leafCount) leaves") }
-        let shrinkage = Double(block["shrinkage"] ?? "1") ?? 1
-        _ = shrinkage  // already folded into leaf_value by LightGBM
+        // `shrinkage` needs no handling: LightGBM has already folded it into leaf_value.
         if leafCount == 1 {
             return DecisionTree(nodes: [], leafValues: leafValues.map { $0 * sigmoid }, categoryWords: [])
         }

@@ -32,8 +32,6 @@ struct FlatForest: Sendable {
     let roots: [UInt32]
     let depths: [Int]
     let baseScore: Double
-    let maxDepth: Int
-    let width: Int
 
     /// Rows scored per pass over the trees: each tree (~2 KB at depth 6) is read once per block from wherever it is in
     /// the cache hierarchy and then serves 64 rows from L1; 64 rows' values (with negations) fit in L1 too.
@@ -99,8 +97,6 @@ struct FlatForest: Sendable {
         self.roots = roots
         self.depths = depths
         self.baseScore = ensemble.baseScore
-        self.maxDepth = depths.max() ?? 0
-        self.width = width
     }
 
     /// Number of splits on the longest root-to-leaf path.

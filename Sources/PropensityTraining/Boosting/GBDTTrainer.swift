@@ -172,7 +172,7 @@ public enum GBDTTrainer {
             let bag = options.subsample < 1 ? sampleRows(y.count, options.subsample, &rng) : nil
             let sampled = options.colsample < 1 ? sampleFeatures(features, options.colsample, &rng) : Array(0..<features)
 
-            var tree = gh.withUnsafeBufferPointer { ghp in
+            let tree = gh.withUnsafeBufferPointer { ghp in
                 do {
                     var (tree, leafRows) = learner.grow(gh: ghp.baseAddress!, bag: bag, features: sampled)
                     for i in tree.leafValues.indices { tree.leafValues[i] *= options.learningRate }
@@ -223,17 +223,15 @@ public enum GBDTTrainer {
             }
         }
         if stoppedEarly {
-            // Margins must describe the kept trees only.
+            // Margins must describe the kept trees only: take the dropped trees back out.
             for tree in trees[(best.iteration + 1)...] {
+                var negated = tree
+                for i in negated.leafValues.indices { negated.leafValues[i] = -negated.leafValues[i] }
                 margins.withUnsafeMutableBufferPointer { m in
-                    var negated = tree
-                    for i in negated.leafValues.indices { negated.leafValues[i] = -negated.leafValues[i] }
                     negated.addLeafValues(Bin.self, data: train, margins: m.baseAddress!, threads: options.threads)
                 }
                 if let validation {
                     validationMargins.withUnsafeMutableBufferPointer { m in
-                        var negated = tree
-                        for i in negated.leafValues.indices { negated.leafValues[i] = -negated.leafValues[i] }
                         negated.addLeafValues(Bin.self, data: validation, margins: m.baseAddress!, threads: options.threads)
                     }
                 }
