@@ -7,7 +7,7 @@ import PropensityProtocol
 
 /// A connection to a Propensity scorer. Requests may be issued concurrently: they are pipelined on the one
 /// connection and matched to their responses by request id.
-public final class PropensityClient: Sendable {
+public final class PropensityClient: ScoringConnection, Sendable {
     private let channel: Channel
 
     private init(channel: Channel) {
@@ -82,32 +82,8 @@ public final class PropensityClient: Sendable {
         return response
     }
 
-    public func ping() async throws {
-        _ = try await send(.ping)
-    }
-
-    public func listModels() async throws -> [ModelSummary] {
-        guard case .modelList(let models) = try await send(.listModels) else { throw ClientError.unexpectedResponse }
-        return models
-    }
-
-    public func modelInfo(_ model: String) async throws -> ModelInfo {
-        guard case .modelInfo(let info) = try await send(.modelInfo(model: model)) else {
-            throw ClientError.unexpectedResponse
-        }
-        return info
-    }
-
-    /// Scores row-major features (`featureCount` float32 per row, schema order) and returns one probability per row.
-    public func score(model: String, fingerprint: UInt64, featureCount: Int, features: [Float]) async throws -> [Float] {
-        precondition(featureCount > 0 && features.count % featureCount == 0, "features must be whole rows")
-        let request = ScoreRequest(
-            model: model, fingerprint: fingerprint, rowCount: features.count / featureCount,
-            featureCount: featureCount, features: features)
-        guard case .scores(let scores) = try await send(.score(request)) else { throw ClientError.unexpectedResponse }
-        guard scores.count == request.rowCount else { throw ClientError.unexpectedResponse }
-        return scores
-    }
+    /// False once the connection has closed (the server went away, or `close` was called).
+    public var isConnected: Bool { channel.isActive }
 
     public func close() async throws {
         try await channel.close()

@@ -1,9 +1,11 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
 
 /// A minimal HTTP/1.1 endpoint on its own port: `GET /metrics` (the text a Prometheus scraper reads),
-/// `GET /healthz` (the process is up) and `GET /readyz` (at least one model is loaded).
+/// `GET /healthz` (the process is up) and `GET /readyz` (200 while the server takes traffic, 503 with the reason
+/// otherwise).
 public final class MetricsHTTPServer: Sendable {
     public let channel: Channel
 
@@ -12,14 +14,15 @@ public final class MetricsHTTPServer: Sendable {
     public var port: Int { channel.localAddress?.port ?? 0 }
 
     public static func start(
-        host: String, port: Int, metrics: @escaping @Sendable () -> [UInt8], ready: @escaping @Sendable () -> Bool,
+        host: String, port: Int, metrics: @escaping @Sendable () -> [UInt8], notReadyReason: @escaping @Sendable () -> String?,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> MetricsHTTPServer {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(HTTPHandler(metrics: metrics, ready: ready))
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(metrics: metrics, notReadyReason: notReadyReason))
                 }
             }
             .bind(host: host, port: port).get()
@@ -29,17 +32,30 @@ public final class MetricsHTTPServer: Sendable {
     public func close() async throws { try await channel.close() }
 }
 
+/// Run under a `ServiceGroup`: serves until graceful shutdown. Put it before the scoring server in the group, so
+/// that it shuts down after it: scrapes and `/readyz` (which then reports "shutting down") keep answering while
+/// connections drain.
+extension MetricsHTTPServer: Service {
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            self.channel.close(promise: nil)
+        }
+    }
+}
+
 private final class HTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     let metrics: @Sendable () -> [UInt8]
-    let ready: @Sendable () -> Bool
+    let notReadyReason: @Sendable () -> String?
     private var head: HTTPRequestHead?
 
-    init(metrics: @escaping @Sendable () -> [UInt8], ready: @escaping @Sendable () -> Bool) {
+    init(metrics: @escaping @Sendable () -> [UInt8], notReadyReason: @escaping @Sendable () -> String?) {
         self.metrics = metrics
-        self.ready = ready
+        self.notReadyReason = notReadyReason
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -51,8 +67,12 @@ private final class HTTPHandler: ChannelInboundHandler {
             let (status, body, type): (HTTPResponseStatus, [UInt8], String) = switch (head.method, head.uri) {
             case (.GET, "/metrics"): (.ok, metrics(), "text/plain; version=0.0.4")
             case (.GET, "/healthz"): (.ok, Array("ok\n".utf8), "text/plain")
-            case (.GET, "/readyz"): ready() ? (.ok, Array("ready\n".utf8), "text/plain")
-                : (.serviceUnavailable, Array("no model loaded\n".utf8), "text/plain")
+            case (.GET, "/readyz"):
+                if let reason = notReadyReason() {
+                    (.serviceUnavailable, Array("\(reason)\n".utf8), "text/plain")
+                } else {
+                    (.ok, Array("ready\n".utf8), "text/plain")
+                }
             default: (.notFound, Array("not found\n".utf8), "text/plain")
             }
             var headers = HTTPHeaders()

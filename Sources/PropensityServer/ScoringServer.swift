@@ -20,6 +20,8 @@ public struct ServerLimits: Sendable {
     /// Unsent responses a connection may accumulate before the server stops reading its requests (backpressure:
     /// this bounds the requests in flight per connection).
     public var maxPendingResponseBytes = 4 << 20
+    /// On graceful shutdown, connections still open this long after the listener closed are closed at once.
+    public var shutdownTimeout: TimeAmount = .seconds(10)
 
     public init() {}
 }
@@ -50,15 +52,19 @@ public final class ScoringServer: Sendable {
     public let registry: ModelRegistry
     private let connections: NIOLockedValueBox<Int>
     private let children: NIOLockedValueBox<[ObjectIdentifier: Channel]>
+    let shutdownTimeout: TimeAmount
+    let logger: Logger
 
     private init(
         channel: Channel, registry: ModelRegistry, connections: NIOLockedValueBox<Int>,
-        children: NIOLockedValueBox<[ObjectIdentifier: Channel]>
+        children: NIOLockedValueBox<[ObjectIdentifier: Channel]>, shutdownTimeout: TimeAmount, logger: Logger
     ) {
+        self.logger = logger
         self.channel = channel
         self.registry = registry
         self.connections = connections
         self.children = children
+        self.shutdownTimeout = shutdownTimeout
     }
 
     /// The port actually bound (useful with port 0).
@@ -132,7 +138,9 @@ public final class ScoringServer: Sendable {
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
-        return ScoringServer(channel: channel, registry: registry, connections: connections, children: children)
+        return ScoringServer(
+            channel: channel, registry: registry, connections: connections, children: children,
+            shutdownTimeout: limits.shutdownTimeout, logger: logger)
     }
 
     /// Stops accepting; resolves when the listening socket is closed.
@@ -140,20 +148,25 @@ public final class ScoringServer: Sendable {
         try await channel.close()
     }
 
-    /// Graceful shutdown: stop accepting, then close every connection after the requests it already delivered
-    /// have been answered and flushed (requests are answered on the connection's event loop in arrival order, so a
-    /// close queued behind them runs after them). Waits at most `timeout` for connections to close.
-    public func shutdown(timeout: TimeAmount = .seconds(10)) async {
+    /// False once the listener has closed (shutdown has begun): what `/readyz` reports so that a load balancer
+    /// stops sending new connections before the process exits.
+    public var isAccepting: Bool { channel.isActive }
+
+    /// Graceful shutdown: stop accepting, then close every connection once the requests it already delivered have
+    /// been answered and flushed. Waits at most `timeout` for connections to close.
+    public func shutdown(timeout: TimeAmount? = nil) async {
         try? await channel.close()
+        await drainConnections(timeout: timeout ?? shutdownTimeout)
+    }
+
+    /// Closes every open connection once it has gone quiet: nothing read for a moment, no frame half-received, and
+    /// every response written out (requests are answered on the connection's event loop as they are read, so a quiet
+    /// connection owes nothing). Connections still open after `timeout` are closed at once.
+    func drainConnections(timeout: TimeAmount) async {
         let open = children.withLockedValue { Array($0.values) }
-        let closed = open.map { child in
-            child.eventLoop.submit {
-                child.flush()
-                child.close(promise: nil)
-            }.flatMap { child.closeFuture }
-        }
+        for child in open { child.pipeline.fireUserInboundEventTriggered(ConnectionGuard.Drain()) }
         guard let loop = open.first?.eventLoop else { return }
-        let all = EventLoopFuture.whenAllComplete(closed, on: loop)
+        let all = EventLoopFuture.whenAllComplete(open.map(\.closeFuture), on: loop)
         let deadline = loop.scheduleTask(in: timeout) { for child in open { child.close(promise: nil) } }
         _ = try? await all.get()
         deadline.cancel()
@@ -167,10 +180,17 @@ final class ConnectionGuard: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// Sent down a connection's pipeline on graceful shutdown: close once quiet.
+    struct Drain {}
+
+    /// How long a draining connection must stay silent before it is closed.
+    static let drainQuietPeriod = TimeAmount.milliseconds(50)
+
     private let limits: ServerLimits
     private let progress: FrameProgress
     private var lastRead = NIODeadline.now()
     private var timer: RepeatedTask?
+    private var draining = false
 
     init(limits: ServerLimits, progress: FrameProgress) {
         self.limits = limits
@@ -179,8 +199,13 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let check = TimeAmount.milliseconds(min(1000, max(10, limits.frameTimeout.nanoseconds / 4_000_000)))
+        schedule(every: check, context: context)
+    }
+
+    private func schedule(every interval: TimeAmount, context: ChannelHandlerContext) {
+        timer?.cancel()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: check, delay: check) { _ in
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let (handler, context) = loopBound.value
             handler.inspect(context: context)
         }
@@ -195,12 +220,26 @@ final class ConnectionGuard: ChannelDuplexHandler {
         context.fireChannelRead(data)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is Drain else { return context.fireUserInboundEventTriggered(event) }
+        draining = true
+        schedule(every: .milliseconds(10), context: context)
+        inspect(context: context)
+    }
+
     private func inspect(context: ChannelHandlerContext) {
         let now = NIODeadline.now()
         if let started = progress.partialSince, now - started > limits.frameTimeout {
             context.close(promise: nil)  // half a frame and a stall: the stream cannot be trusted any more
         } else if now - lastRead > limits.idleTimeout {
             context.close(promise: nil)
+        } else if draining, progress.partialSince == nil, now - lastRead >= Self.drainQuietPeriod {
+            timer?.cancel()
+            // An empty write completes after every write before it: the responses are out before the close.
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
         }
     }
 

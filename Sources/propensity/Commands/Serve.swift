@@ -1,10 +1,10 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import Metrics
 import Prometheus
 import PropensityServer
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve every model in a directory over the binary protocol.")
@@ -71,23 +71,10 @@ struct Serve: AsyncParsableCommand {
                 options.token = token
             }
             let registry = ModelRegistry()
-            let serverMetrics = options.metrics
-            let reload = { @Sendable (reason: String) in
-                do {
-                    let report = try registry.loadDirectory(models)
-                    for key in report.loaded { logger.notice("audit: model loaded", metadata: ["model": "\(key)", "trigger": "\(reason)"]) }
-                    for key in report.removed { logger.notice("audit: model removed", metadata: ["model": "\(key)", "trigger": "\(reason)"]) }
-                    if !report.isEmpty { serverMetrics.setModelsLoaded(registry.all.count) }
-                    for failure in report.failures {
-                        logger.error("audit: model not loaded; the previous version keeps serving",
-                                     metadata: ["reason": "\(failure.reason)", "trigger": "\(reason)"])
-                    }
-                } catch {
-                    logger.error("cannot read the model directory", metadata: ["reason": "\(error)"])
-                }
-            }
-            reload("start")
-            options.metrics.setModelsLoaded(registry.all.count)
+            let watcher = ModelDirectoryWatcher(
+                directory: models, registry: registry, metrics: options.metrics,
+                interval: watchInterval > 0 ? .seconds(watchInterval) : nil, logger: logger)
+            watcher.reload(trigger: "start")
             guard !registry.all.isEmpty else { throw CLIError("no model could be loaded from \(models)") }
             for m in registry.all {
                 logger.info("model ready", metadata: [
@@ -97,46 +84,34 @@ struct Serve: AsyncParsableCommand {
             }
             let server = try await ScoringServer.start(
                 host: host, port: port, registry: registry, options: options, logger: logger)
-            var metricsServer: MetricsHTTPServer? = nil
+            // Graceful shutdown runs the services in reverse order: the scorer stops accepting and drains first,
+            // then the watcher stops, and the metrics endpoint (whose /readyz now says so) closes last.
+            var services: [any Service] = []
             if let metricsPort {
-                metricsServer = try await MetricsHTTPServer.start(
+                let metricsServer = try await MetricsHTTPServer.start(
                     host: host, port: metricsPort, metrics: { prometheus.emitToBuffer() },
-                    ready: { !registry.all.isEmpty })
-                logger.notice("audit: metrics endpoint", metadata: ["port": "\(metricsServer!.port)"])
+                    notReadyReason: {
+                        if !server.isAccepting { return "shutting down" }
+                        return registry.all.isEmpty ? "no model loaded" : nil
+                    })
+                logger.notice("audit: metrics endpoint", metadata: ["port": "\(metricsServer.port)"])
+                services.append(metricsServer)
             }
+            services.append(watcher)
+            services.append(server)
             logger.notice("audit: listening", metadata: [
                 "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)", "tls": "\(options.tls != nil)",
                 "max_connections": "\(maxConnections)", "max_frame_bytes": "\(maxFrameBytes)",
             ])
-
-            // Reload on SIGHUP, and when the directory changes (a cheap stat of each file per interval).
-            signal(SIGHUP, SIG_IGN)
-            let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-            hangup.setEventHandler { reload("SIGHUP") }
-            hangup.resume()
-            let watcher = DispatchSource.makeTimerSource(queue: .global())
-            if watchInterval > 0 {
-                watcher.schedule(deadline: .now() + watchInterval, repeating: watchInterval)
-                watcher.setEventHandler { reload("file change") }
-                watcher.resume()
-            }
-
-            // SIGINT / SIGTERM close the listener; the command returns once it is closed.
-            signal(SIGINT, SIG_IGN)
-            signal(SIGTERM, SIG_IGN)
-            let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .main) }
-            for source in sources {
-                source.setEventHandler {
-                    logger.notice("audit: shutting down: no new connections; finishing in-flight requests")
-                    Task { await server.shutdown() }
-                }
-                source.resume()
-            }
-            try await server.channel.closeFuture.get()
-            sources.forEach { $0.cancel() }
-            hangup.cancel()
-            try? await metricsServer?.close()
-            if watchInterval > 0 { watcher.cancel() }
+            // SIGINT / SIGTERM: stop accepting, answer what was already received, exit 0. A second signal cancels.
+            var lifecycleLogger = logger
+            lifecycleLogger.logLevel = .notice
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                    cancellationSignals: [], logger: lifecycleLogger))
+            try await group.run()
+            logger.notice("audit: stopped")
         }
     }
 }
