@@ -133,12 +133,18 @@ public enum ResponseCodec {
     public static func encodeScores(
         requestID: UInt32, count: Int, into buffer: inout ByteBuffer, _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) {
-        buffer.writeFrame(opcode: .scores, requestID: requestID) { b in
-            b.writeInteger(UInt32(count), endianness: .little)
-            b.writeWithUnsafeMutableBytes(minimumWritableBytes: count * 4) { out in
-                fill(UnsafeMutableRawBufferPointer(rebasing: out[0..<(count * 4)]))
-                return count * 4
-            }
+        // The size is known up front, so the header goes in with the scores in one pass over raw memory (this is
+        // the server's per-request hot path).
+        let frameBytes = 4 + WireProtocol.headerSize + 4 + count * 4
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: frameBytes) { out in
+            out.storeBytes(of: UInt32(frameBytes - 4).littleEndian, toByteOffset: 0, as: UInt32.self)
+            out.storeBytes(of: WireProtocol.version, toByteOffset: 4, as: UInt8.self)
+            out.storeBytes(of: Opcode.scores.rawValue, toByteOffset: 5, as: UInt8.self)
+            out.storeBytes(of: UInt16(0), toByteOffset: 6, as: UInt16.self)
+            out.storeBytes(of: requestID.littleEndian, toByteOffset: 8, as: UInt32.self)
+            out.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 12, as: UInt32.self)
+            fill(UnsafeMutableRawBufferPointer(rebasing: out[16..<frameBytes]))
+            return frameBytes
         }
     }
 

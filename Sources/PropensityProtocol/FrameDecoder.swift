@@ -45,22 +45,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
     }
 
     private func decodeFrame(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self) else {
-            return .needMoreData
-        }
-        guard Int(length) >= WireProtocol.headerSize else {
-            throw ProtocolError(.malformedFrame, "frame length \(length) is shorter than the 8-byte header")
-        }
-        guard Int(length) <= maxFrameBytes else {
-            throw ProtocolError(.frameTooLarge, "frame of \(length) bytes exceeds the limit of \(maxFrameBytes)")
-        }
-        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 4)
-        let (version, opcode, flags, id) = buffer.readMultipleIntegers(
-            endianness: .little, as: (UInt8, UInt8, UInt16, UInt32).self)!
-        let payload = buffer.readSlice(length: Int(length) - WireProtocol.headerSize)!
-        context.fireChannelRead(wrapInboundOut(
-            Frame(version: version, opcode: opcode, flags: flags, requestID: id, payload: payload)))
+        guard let frame = try FrameSplitter.next(from: &buffer, maxFrameBytes: maxFrameBytes) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(frame))
         return .continue
     }
 
@@ -69,6 +55,31 @@ public struct FrameDecoder: ByteToMessageDecoder {
     {
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
+    }
+}
+
+/// Takes whole frames off the front of a byte stream. Shared by `FrameDecoder` (clients) and the server's handler,
+/// which splits its receive buffer in place rather than passing each frame down a pipeline.
+public enum FrameSplitter {
+    /// The next frame at the front of `buffer`, consumed (its payload is a slice, not a copy); nil while the frame is
+    /// incomplete. A length below the header size or above `maxFrameBytes` throws: the stream cannot be resynchronized.
+    @inlinable
+    public static func next(from buffer: inout ByteBuffer, maxFrameBytes: Int) throws(ProtocolError) -> Frame? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self) else {
+            return nil
+        }
+        guard Int(length) >= WireProtocol.headerSize else {
+            throw ProtocolError(.malformedFrame, "frame length \(length) is shorter than the 8-byte header")
+        }
+        guard Int(length) <= maxFrameBytes else {
+            throw ProtocolError(.frameTooLarge, "frame of \(length) bytes exceeds the limit of \(maxFrameBytes)")
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        let (version, opcode, flags, id) = buffer.readMultipleIntegers(
+            endianness: .little, as: (UInt8, UInt8, UInt16, UInt32).self)!
+        let payload = buffer.readSlice(length: Int(length) - WireProtocol.headerSize)!
+        return Frame(version: version, opcode: opcode, flags: flags, requestID: id, payload: payload)
     }
 }
 

@@ -25,6 +25,15 @@ public final class Scorer: Sendable {
         }
     }
 
+    /// The fewest rows for which scoring several rows in one call beats scoring them one by one (nil: never, the
+    /// cost per row is the same). The server gathers small pipelined requests into batches of at least this many.
+    public var batchingPays: Int? {
+        switch plan {
+        case .forest: FlatForest.minimumBlockRows
+        case .logistic, .trees: nil
+        }
+    }
+
     private enum Plan: Sendable {
         case logistic(LogisticPlan)
         case forest(FlatForest)

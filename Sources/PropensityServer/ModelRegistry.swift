@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import PropensityModel
 import PropensityModelFile
 import PropensityScoring
+import Synchronization
 
 /// A model ready to serve: its compiled scorer and the identity clients check. A class, so that handing one to a
 /// request is a single reference count, whatever the model holds.
@@ -59,6 +60,11 @@ public final class ModelRegistry: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    private let changes = Atomic<UInt64>(0)
+
+    /// Goes up whenever the set of models changes: connections keep the model they used last and look it up again
+    /// only when this moved, so the request path takes no lock.
+    public var generation: UInt64 { changes.load(ordering: .acquiring) }
 
     public init() {}
 
@@ -101,6 +107,7 @@ public final class ModelRegistry: Sendable {
                     s.keyOfPath[path] = key
                     s.stamps[path] = stamp
                     s.refreshNewest()
+                    changes.add(1, ordering: .releasing)
                 }
                 report.loaded.append(key)
             } catch {
@@ -115,7 +122,10 @@ public final class ModelRegistry: Sendable {
                 report.removed.append(key)
             }
             for path in s.stamps.keys where !present.contains(path) { s.stamps[path] = nil }
-            s.refreshNewest()
+            if !report.removed.isEmpty {
+                s.refreshNewest()
+                changes.add(1, ordering: .releasing)
+            }
         }
         return report
     }
@@ -139,6 +149,7 @@ public final class ModelRegistry: Sendable {
         state.withLockedValue { s in
             s.models[name + "@" + version] = ServedModel(name: name, version: version, model: model, path: "")
             s.refreshNewest()
+            changes.add(1, ordering: .releasing)
         }
     }
 

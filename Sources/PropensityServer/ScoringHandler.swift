@@ -4,10 +4,12 @@ import NIOCore
 import PropensityModel
 import PropensityProtocol
 
-/// Answers request frames in order on one connection. Scoring runs inline on the event loop: a request is
-/// microseconds of arithmetic, less than a thread hop would cost.
+/// Answers request frames in order on one connection. It splits frames off the receive buffer itself (payloads are
+/// slices of it, nothing is copied or boxed per request) and scores inline on the event loop: a request is
+/// microseconds of arithmetic, less than a thread hop would cost. Answers to the requests of one read burst leave in
+/// one write.
 final class ScoringHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let registry: ModelRegistry
@@ -16,37 +18,92 @@ final class ScoringHandler: ChannelInboundHandler {
     private let token: [UInt8]?
     private var authenticated: Bool
     private let metrics: ServerMetrics
-    /// The metric handles of the model this connection scored last (most connections use one model).
-    private var lastMetrics: (name: String, metrics: ServerMetrics.ModelMetrics)?
+    /// Tells the connection guard when part of a frame is waiting for the rest.
+    private let progress: FrameProgress
+    /// The start of a frame whose rest has not arrived yet.
+    private var partial: ByteBuffer?
+    /// Answers for the requests of the current read burst, sent as one write when the burst ends.
+    private var outgoing: ByteBuffer?
+    /// Set after a framing error: the stream cannot be resynchronized, the connection is closing.
+    private var closing = false
+    /// The model this connection scored last, valid while the registry's generation is unchanged.
+    private var lastModel: (address: String, generation: UInt64, served: ServedModel)?
+    /// Metric handles of the model scored last, and counts not yet added to them (added once per burst).
+    private var lastMetrics: (name: String, metrics: ServerMetrics.ModelMetrics, requests: Int, rows: Int)?
+    /// Whether the current read answered a SCORE: its duration is then observed once, from the read to its last
+    /// answer (the server time of the read's slowest request). One observation per read rather than per request keeps
+    /// the shared histogram's lock off the per-request path.
+    private var scoredInRead = false
+    /// Small SCORE requests of the current read waiting to be scored together.
+    private var batch = ScoreBatch()
 
-    init(registry: ModelRegistry, limits: ServerLimits, token: [UInt8]?, metrics: ServerMetrics, logger: Logger) {
+    init(
+        registry: ModelRegistry, limits: ServerLimits, token: [UInt8]?, metrics: ServerMetrics,
+        progress: FrameProgress = FrameProgress(), logger: Logger
+    ) {
         self.registry = registry
         self.limits = limits
         self.logger = logger
         self.token = token
         self.authenticated = token == nil
         self.metrics = metrics
+        self.progress = progress
     }
 
-    /// Answers for the requests of the current read burst, sent as one write when the burst ends.
-    private var outgoing: ByteBuffer?
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !closing else { return }
+        var input = unwrapInboundIn(data)
+        let continuing = partial != nil
+        if var held = partial {
+            partial = nil
+            held.writeBuffer(&input)
+            input = held
+        }
         var out = outgoing ?? context.channel.allocator.buffer(capacity: 256)
         outgoing = nil
+        var answered = false
+        let readStart = DispatchTime.now().uptimeNanoseconds
         do {
-            let request = try RequestCodec.decode(frame)
-            try answer(request, id: frame.requestID, into: &out)
+            while let frame = try FrameSplitter.next(from: &input, maxFrameBytes: limits.maxFrameBytes) {
+                respond(to: frame, into: &out)
+                answered = true
+            }
+            flushBatch(into: &out)
         } catch {
+            flushBatch(into: &out)
+            // A bad length cannot be resynchronized past: send the answers so far and the error (request id 0),
+            // then close this connection only.
+            closing = true
+            progress.partialSince = nil
             metrics.error(error.code)
-            ResponseCodec.encode(.error(error.code, error.message), requestID: frame.requestID, into: &out)
+            ResponseCodec.encode(.error(error.code, error.message), requestID: 0, into: &out)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        if scoredInRead, let last = lastMetrics {
+            scoredInRead = false
+            last.metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - readStart))
+        }
+        if input.readableBytes > 0 {
+            if continuing && !answered {
+                partial = input  // still the same frame, in our own buffer: keep growing it
+            } else {
+                // Copied, so that a few leftover bytes do not pin the whole receive buffer.
+                var held = context.channel.allocator.buffer(capacity: input.readableBytes)
+                held.writeBuffer(&input)
+                partial = held
+            }
+            if answered || progress.partialSince == nil { progress.partialSince = .now() }
+        } else {
+            progress.partialSince = nil
         }
         outgoing = out
     }
 
     /// Pipelined requests that arrived together leave in one write and one flush.
     func channelReadComplete(context: ChannelHandlerContext) {
+        flushCounts()
         if let out = outgoing, out.readableBytes > 0 {
             outgoing = nil
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
@@ -54,17 +111,36 @@ final class ScoringHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // Framing errors cannot be resynchronized past: answer (request id 0) and close this connection only.
-        if let error = error as? ProtocolError {
+        logger.debug("connection error", metadata: ["error": "\(type(of: error))"])
+        context.close(promise: nil)
+    }
+
+    private func respond(to frame: Frame, into out: inout ByteBuffer) {
+        do {
+            let request = try RequestCodec.decode(frame)
+            if case .score = request {} else { flushBatch(into: &out) }  // answers leave in request order
+            try answer(request, id: frame.requestID, into: &out)
+        } catch {
+            flushBatch(into: &out)
             metrics.error(error.code)
-            var out = context.channel.allocator.buffer(capacity: 64)
-            ResponseCodec.encode(.error(error.code, error.message), requestID: 0, into: &out)
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            logger.debug("connection error", metadata: ["error": "\(type(of: error))"])
-            context.close(promise: nil)
+            ResponseCodec.encode(.error(error.code, error.message), requestID: frame.requestID, into: &out)
         }
+    }
+
+    private func flushCounts() {
+        guard let last = lastMetrics, last.requests > 0 else { return }
+        last.metrics.requests.increment(by: last.requests)
+        last.metrics.rows.increment(by: last.rows)
+        lastMetrics = (last.name, last.metrics, 0, 0)
+    }
+
+    private func count(model name: String, rows: Int) {
+        if lastMetrics?.name != name {
+            flushCounts()
+            lastMetrics = (name, metrics.model(name), 0, 0)
+        }
+        lastMetrics!.requests += 1
+        lastMetrics!.rows += rows
     }
 
     private func answer(_ request: IncomingRequest, id: UInt32, into out: inout ByteBuffer) throws(ProtocolError) {
@@ -115,24 +191,27 @@ final class ScoringHandler: ChannelInboundHandler {
             guard rowCount <= limits.maxRowsPerRequest else {
                 throw ProtocolError(.tooManyRows, "\(rowCount) rows exceed the limit of \(limits.maxRowsPerRequest) per request")
             }
-            let start = DispatchTime.now().uptimeNanoseconds
+            if rowCount <= ScoreBatch.maxRows {
+                if !batch.accepts(served, rows: rowCount) { flushBatch(into: &out) }
+                batch.add(served, id: id, rows: rowCount, features: features)
+                return
+            }
+            flushBatch(into: &out)
             out.reserveCapacity(minimumWritableBytes: 16 + rowCount * 4)
             features.withUnsafeReadableBytes { input in
                 ResponseCodec.encodeScores(requestID: id, count: rowCount, into: &out) { output in
                     served.scorer.score(rows: input, rowCount: rowCount, into: output)
                 }
             }
-            let handles: ServerMetrics.ModelMetrics
-            if let last = lastMetrics, last.name == served.name {
-                handles = last.metrics
-            } else {
-                handles = metrics.model(served.name)
-                lastMetrics = (served.name, handles)
-            }
-            handles.requests.increment()
-            handles.rows.increment(by: rowCount)
-            handles.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+            count(model: served.name, rows: rowCount)
+            scoredInRead = true
         }
+    }
+
+    private func flushBatch(into out: inout ByteBuffer) {
+        guard batch.model != nil else { return }
+        batch.flush(into: &out) { served, rows in count(model: served.name, rows: rows) }
+        scoredInRead = true
     }
 
     /// Compares every byte whatever the first difference, so timing does not reveal how much of a guess was right.
@@ -147,9 +226,12 @@ final class ScoringHandler: ChannelInboundHandler {
     }
 
     private func lookup(_ name: String) throws(ProtocolError) -> ServedModel {
+        let generation = registry.generation
+        if let last = lastModel, last.generation == generation, last.address == name { return last.served }
         guard let served = registry.model(named: name) else {
             throw ProtocolError(.unknownModel, "no model named '\(name)' is loaded")
         }
+        lastModel = (name, generation, served)
         return served
     }
 }

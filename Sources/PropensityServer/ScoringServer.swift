@@ -130,11 +130,9 @@ public final class ScoringServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ConnectionGuard(limits: limits, progress: progress))
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: limits.maxFrameBytes, progress: progress)))
-                    try channel.pipeline.syncOperations.addHandler(
                         ScoringHandler(
                             registry: registry, limits: limits, token: options.token, metrics: options.metrics,
-                            logger: logger))
+                            progress: progress, logger: logger))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -188,7 +186,9 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     private let limits: ServerLimits
     private let progress: FrameProgress
+    /// When the last read was seen, to the resolution of the periodic check.
     private var lastRead = NIODeadline.now()
+    private var readSinceCheck = false
     private var timer: RepeatedTask?
     private var draining = false
 
@@ -216,7 +216,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastRead = .now()
+        readSinceCheck = true  // the clock is read by the periodic check, not on every read
         context.fireChannelRead(data)
     }
 
@@ -229,6 +229,10 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     private func inspect(context: ChannelHandlerContext) {
         let now = NIODeadline.now()
+        if readSinceCheck {
+            readSinceCheck = false
+            lastRead = now
+        }
         if let started = progress.partialSince, now - started > limits.frameTimeout {
             context.close(promise: nil)  // half a frame and a stall: the stream cannot be trusted any more
         } else if now - lastRead > limits.idleTimeout {

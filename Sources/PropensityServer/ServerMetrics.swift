@@ -7,7 +7,9 @@ import PropensityProtocol
 ///
 /// - `propensity_requests_total{model}`, `propensity_rows_total{model}`: scored requests and rows.
 /// - `propensity_errors_total{code}`: ERROR frames sent, by protocol error code.
-/// - `propensity_request_duration_seconds{model}`: time from a SCORE frame decoded to its answer encoded.
+/// - `propensity_request_duration_seconds{model}`: server time of SCORE requests: for each read that carried any,
+///   from the read to its last answer encoded (decoding, lookup, scoring) — what the slowest request of the read saw;
+///   one observation per read (a lone request gets its own).
 /// - `propensity_connections`: open connections; `propensity_models_loaded`: loaded model versions.
 public final class ServerMetrics: Sendable {
     struct ModelMetrics: Sendable {

@@ -15,6 +15,8 @@ struct BenchmarkScorer: AsyncParsableCommand {
     @Option(help: "Batch passes over all rows.") var repeats: Int = 5
     @Option(help: "Threads for batch scoring (rows split evenly).") var threads: Int = 1
     @Option(help: "Single-row calls to time (cycling over the rows).") var singleRows: Int = 100_000
+    @Option(help: "Rows per call for the call-size sweep (comma-separated; 1 thread, all rows once per size).")
+    var callSizes: String = "1,2,4,8,16,32,64"
 
     func run() async throws {
         try await reportingErrors {
@@ -58,6 +60,26 @@ struct BenchmarkScorer: AsyncParsableCommand {
                     }
                 }
             }
+            // Rows per second when the rows come in calls of k rows (how pipelined requests batch in the server).
+            var bySize: [String: Double] = [:]
+            let sizes = callSizes.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+            features.withUnsafeBytes { input in
+                output.withUnsafeMutableBytes { out in
+                    for k in sizes {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        var lower = 0
+                        while lower < rows {
+                            let upper = min(rows, lower + k)
+                            scorer.score(
+                                rows: UnsafeRawBufferPointer(rebasing: input[(lower * width * 4)..<(upper * width * 4)]),
+                                rowCount: upper - lower,
+                                into: UnsafeMutableRawBufferPointer(rebasing: out[(lower * 4)..<(upper * 4)]))
+                            lower = upper
+                        }
+                        bySize[String(k)] = Double(rows) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    }
+                }
+            }
             latencies.sort()
             let best = batchSeconds.sorted()[batchSeconds.count / 2]
             let trees: Int
@@ -70,6 +92,7 @@ struct BenchmarkScorer: AsyncParsableCommand {
                     "median": latencies[latencies.count / 2], "p99": latencies[latencies.count * 99 / 100],
                     "p999": latencies[latencies.count * 999 / 1000], "calls": singleRows,
                 ],
+                "rows_per_second_by_call_size": bySize,
                 "checksum": Double(sink),
             ])
         }

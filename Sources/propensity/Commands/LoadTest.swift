@@ -31,14 +31,16 @@ struct LoadTest: AsyncParsableCommand {
     @Option(help: "Rows per request.") var rows: Int = 1
     @Option(help: "File holding the server's token.") var tokenFile: String?
     @Option(help: "Seconds of warm-up before measuring.") var warmup: Double = 1
+    @Option(help: "Event-loop threads of the load generator (default: one per core, at most one per connection).")
+    var threads: Int?
     @Flag(help: "One connection, one request at a time, from a blocking socket (like the echo floor's client).")
     var blocking = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
         try await reportingErrors {
-            guard connections > 0, pipeline > 0, rows > 0, duration > 0, rate >= 0 else {
-                throw CLIError("--connections, --pipeline, --rows and --duration must be positive, --rate ≥ 0")
+            guard connections > 0, pipeline > 0, (threads ?? 1) > 0, rows > 0, duration > 0, rate >= 0 else {
+                throw CLIError("--connections, --pipeline, --threads, --rows and --duration must be positive, --rate ≥ 0")
             }
             var token: [UInt8]? = nil
             if let tokenFile {
@@ -78,7 +80,7 @@ struct LoadTest: AsyncParsableCommand {
                 try report(result.histogram, completed: result.completed, errors: result.errors, unsent: 0)
                 return
             }
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: min(connections, System.coreCount))
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: min(connections, threads ?? System.coreCount))
             var workers: [LoadConnection] = []
             for c in 0..<connections {
                 let worker = LoadConnection(
@@ -215,6 +217,8 @@ final class LoadConnection: @unchecked Sendable {
     var until: UInt64 = 0
     var start: UInt64 = 0
     var stopped = false
+    /// Requests queued during a read burst, written as one buffer when it ends.
+    var outgoing: ByteBuffer?
 
     static let ring = 1 << 16
 
@@ -232,7 +236,6 @@ final class LoadConnection: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -272,7 +275,7 @@ final class LoadConnection: @unchecked Sendable {
         }
     }
 
-    private func send(due dueAt: UInt64) {
+    private func send(due dueAt: UInt64, batched: Bool = false) {
         let id = nextID
         nextID = nextID == UInt32(Self.ring - 1) ? 1 : nextID + 1
         var buffer = payloads[sent % payloads.count]
@@ -280,28 +283,36 @@ final class LoadConnection: @unchecked Sendable {
         due[Int(id)] = max(dueAt, 1)
         inFlight += 1
         sent += 1
-        channel.write(buffer, promise: nil)
+        if batched {
+            outgoing = outgoing ?? channel.allocator.buffer(capacity: buffer.readableBytes * pipeline)
+            outgoing!.writeBuffer(&buffer)
+        } else {
+            channel.write(buffer, promise: nil)
+        }
     }
 
-    func received(_ frame: Frame) {
-        let slot = Int(frame.requestID)
+    /// An answer arrived at `now` (one clock reading per read: answers of one read arrived together).
+    func received(opcode: UInt8, requestID: UInt32, now: UInt64) {
+        let slot = Int(requestID)
         guard slot < Self.ring, due[slot] != 0 else { return }
         let dueAt = due[slot]
         due[slot] = 0
         inFlight -= 1
-        let now = DispatchTime.now().uptimeNanoseconds
-        if frame.opcode != Opcode.scores.rawValue { errors += 1 }
+        if opcode != Opcode.scores.rawValue { errors += 1 }
         if dueAt >= measureFrom && now <= until + 1_000_000_000 {
             completed += 1
             _ = histogram.record(now - dueAt)
         }
         if interval == 0 && now < until && !stopped {
-            send(due: now)  // flushed when the read burst ends
+            send(due: now, batched: true)  // written when the read burst ends
         }
     }
 
     func readBurstEnded() {
-        if interval == 0 { channel.flush() }
+        if let buffer = outgoing {
+            outgoing = nil
+            channel.writeAndFlush(buffer, promise: nil)
+        }
     }
 
     func finish() async -> Result {
@@ -313,15 +324,36 @@ final class LoadConnection: @unchecked Sendable {
     }
 }
 
+/// Splits answers off the receive buffer in place (no per-answer pipeline hop), reading the clock once per read.
 final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
     let owner: LoadConnection
+    private var partial: ByteBuffer?
+
     init(owner: LoadConnection) { self.owner = owner }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        if frame.requestID == 0 { return }  // the AUTH answer (or a connection-level error)
-        owner.received(frame)
+        var input = unwrapInboundIn(data)
+        if var held = partial {
+            partial = nil
+            held.writeBuffer(&input)
+            input = held
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        do {
+            while let frame = try FrameSplitter.next(from: &input, maxFrameBytes: WireProtocol.defaultMaxFrameBytes) {
+                if frame.requestID == 0 { continue }  // the AUTH answer (or a connection-level error)
+                owner.received(opcode: frame.opcode, requestID: frame.requestID, now: now)
+            }
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if input.readableBytes > 0 {
+            var held = context.channel.allocator.buffer(capacity: input.readableBytes)
+            held.writeBuffer(&input)
+            partial = held
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
