@@ -85,7 +85,15 @@ int main(int argc, char **argv) {
     lat[n++] = now_us() - t0;
   }
   qsort(lat, n, sizeof(double), cmp);
-  printf("{\"requests\": %zu, \"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"p99.9\": %.2f, \"max\": %.2f}\n", n,
+  printf("{\"requests\": %zu, \"p50\": %.2f, \"p90\": %.2f, \"p99\": %.2f, \"p99.9\": %.2f, \"max\": %.2f, ", n,
          lat[n / 2], lat[n * 9 / 10], lat[n * 99 / 100], lat[n * 999 / 1000], lat[n - 1]);
+  /* The HdrHistogram-style spectrum: percentiles 100·(1 − 2^−k), as loadtest --json reports them. */
+  printf("\"percentiles\": [");
+  for (int k = 0; k <= 16; k++) {
+    double p = 100.0 * (1.0 - 1.0 / (double)(1 << k));
+    size_t i = (size_t)(p / 100.0 * (double)(n - 1));
+    printf("%s[%.6f, %.2f]", k ? ", " : "", p, lat[i]);
+  }
+  printf(", [100.0, %.2f]]}\n", lat[n - 1]);
   return 0;
 }

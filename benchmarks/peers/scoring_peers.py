@@ -43,14 +43,15 @@ def models(data, trees, train_rows):
     return lgb_path, xgb_path
 
 
-def best_of(fn, repeats):
-    times = []
+def rates(fn, rows, repeats):
+    """Rows per second over `repeats` timed calls: median, min, max and the run count."""
+    values = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2]
+        values.append(rows / (time.perf_counter() - start))
+    values.sort()
+    return {"median": values[len(values) // 2], "min": values[0], "max": values[-1], "runs": len(values)}
 
 
 LLEAVES_HARNESS = r"""
@@ -106,13 +107,13 @@ def main():
     import lightgbm as lgb
     import xgboost as xgb
     booster = lgb.Booster(model_file=lgb_path)
-    result["peers"]["lightgbm"] = {str(t): len(X) / best_of(lambda: booster.predict(X, num_threads=t), a.repeats)
+    result["peers"]["lightgbm"] = {str(t): rates(lambda: booster.predict(X, num_threads=t), len(X), a.repeats)
                                    for t in threads}
     xb = xgb.Booster(model_file=xgb_path)
     out = {}
     for t in threads:
         xb.set_param({"nthread": t})
-        out[str(t)] = len(X) / best_of(lambda: xb.inplace_predict(X), a.repeats)
+        out[str(t)] = rates(lambda: xb.inplace_predict(X), len(X), a.repeats)
     result["peers"]["xgboost"] = out
 
     if "lleaves" not in skip:
@@ -120,7 +121,7 @@ def main():
         so = os.path.join(WORK, f"scoring-lleaves-{a.trees}.o")
         model = lleaves.Model(model_file=lgb_path)
         model.compile(cache=so)
-        result["peers"]["lleaves"] = {str(t): len(X) / best_of(lambda: model.predict(X64, n_jobs=t), a.repeats)
+        result["peers"]["lleaves"] = {str(t): rates(lambda: model.predict(X64, n_jobs=t), len(X), a.repeats)
                                       for t in threads}
         with tempfile.TemporaryDirectory() as tmp:
             c = os.path.join(tmp, "h.c")
@@ -146,7 +147,7 @@ def main():
         for t in threads:
             predictor = tl2cgen.Predictor(lib, nthread=t)
             dmat = tl2cgen.DMatrix(X, dtype="float32")
-            out[str(t)] = len(X) / best_of(lambda: predictor.predict(dmat), a.repeats)
+            out[str(t)] = rates(lambda: predictor.predict(dmat), len(X), a.repeats)
         result["peers"]["tl2cgen"] = out
     print(json.dumps(result))
 

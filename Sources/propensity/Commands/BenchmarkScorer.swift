@@ -15,11 +15,20 @@ struct BenchmarkScorer: AsyncParsableCommand {
     @Option(help: "Batch passes over all rows.") var repeats: Int = 5
     @Option(help: "Threads for batch scoring (rows split evenly).") var threads: Int = 1
     @Option(help: "Single-row calls to time (cycling over the rows).") var singleRows: Int = 100_000
+    @Option(help: "Times to load the model file and compile its scorer (what the server does on load), timed.")
+    var loadRepeats: Int = 5
     @Option(help: "Rows per call for the call-size sweep (comma-separated; 1 thread, all rows once per size).")
     var callSizes: String = "1,2,4,8,16,32,64"
 
     func run() async throws {
         try await reportingErrors {
+            var loadSeconds: [Double] = []
+            for _ in 0..<max(1, loadRepeats) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = Scorer(model: try ModelFile.load(from: model))
+                loadSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            loadSeconds.sort()
             let loaded = try ModelFile.load(from: model)
             let scorer = Scorer(model: loaded)
             let (table, features) = try readInputs(file: data, schema: loaded.schema, delimiter: nil)
@@ -93,6 +102,11 @@ struct BenchmarkScorer: AsyncParsableCommand {
                     "p999": latencies[latencies.count * 999 / 1000], "calls": singleRows,
                 ],
                 "rows_per_second_by_call_size": bySize,
+                "load_seconds": [
+                    "median": loadSeconds[loadSeconds.count / 2], "min": loadSeconds[0], "max": loadSeconds.last!,
+                    "runs": loadSeconds.count,
+                ],
+                "model_bytes": (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0,
                 "checksum": Double(sink),
             ])
         }

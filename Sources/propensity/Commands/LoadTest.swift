@@ -35,6 +35,8 @@ struct LoadTest: AsyncParsableCommand {
     var threads: Int?
     @Flag(help: "One connection, one request at a time, from a blocking socket (like the echo floor's client).")
     var blocking = false
+    @Flag(help: "Closed loop in rounds, as redis-benchmark -P does: send --pipeline requests, wait for all their answers, repeat (default: a sliding window that refills as each answer arrives).")
+    var rounds = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
@@ -85,7 +87,7 @@ struct LoadTest: AsyncParsableCommand {
             for c in 0..<connections {
                 let worker = LoadConnection(
                     payloads: payloads, pipeline: pipeline, interval: rate > 0 ? Double(connections) / rate : 0,
-                    offset: rate > 0 ? Double(c) / rate : 0)
+                    offset: rate > 0 ? Double(c) / rate : 0, rounds: rounds)
                 try await worker.connect(host: host, port: port, token: token, group: group)
                 workers.append(worker)
             }
@@ -114,13 +116,18 @@ struct LoadTest: AsyncParsableCommand {
             let seconds = duration
             func us(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }
             let summary: [String: Any] = [
-                "model": model, "connections": connections, "pipeline": pipeline, "rows_per_request": rows,
+                "model": model, "connections": connections, "pipeline": pipeline, "rounds": rounds, "rows_per_request": rows,
                 "target_rate": rate, "duration_seconds": seconds, "completed": completed, "errors": errors,
                 "unsent": late, "achieved_rate": Double(completed) / seconds,
                 "latency_us": [
                     "p50": us(50), "p90": us(90), "p99": us(99), "p99.9": us(99.9),
                     "max": Double(histogram.max) / 1000, "mean": histogram.mean / 1000,
                 ],
+                // The HdrHistogram percentile spectrum: 100·(1 − 2^−k) for k = 0…16, then the maximum.
+                "percentiles": (0...16).map { k -> [Double] in
+                    let p = 100 * (1 - 1 / Double(1 << k))
+                    return [p, us(p)]
+                } + [[100, Double(histogram.max) / 1000]],
             ]
             if json {
                 try printJSON(summary)
@@ -222,7 +229,11 @@ final class LoadConnection: @unchecked Sendable {
 
     static let ring = 1 << 16
 
-    init(payloads: [ByteBuffer], pipeline: Int, interval: Double, offset: Double) {
+    /// Closed loop in rounds: the next `pipeline` requests go out once every answer of the last round is in.
+    let rounds: Bool
+
+    init(payloads: [ByteBuffer], pipeline: Int, interval: Double, offset: Double, rounds: Bool = false) {
+        self.rounds = rounds
         self.due = [UInt64](repeating: 0, count: Self.ring)
         self.payloads = payloads
         self.pipeline = pipeline
@@ -304,7 +315,11 @@ final class LoadConnection: @unchecked Sendable {
             _ = histogram.record(now - dueAt)
         }
         if interval == 0 && now < until && !stopped {
-            send(due: now, batched: true)  // written when the read burst ends
+            if !rounds {
+                send(due: now, batched: true)  // written when the read burst ends
+            } else if inFlight == 0 {
+                for _ in 0..<pipeline { send(due: now, batched: true) }
+            }
         }
     }
 
