@@ -14,6 +14,13 @@ let package = Package(
     products: [
         .executable(name: "propensity", targets: ["propensity"]),
         .library(name: "PropensityClient", targets: ["PropensityClient"]),
+        // The engine in process (data, training, model files, scoring, protocol), e.g. for benchmarks/micro.
+        .library(
+            name: "PropensityEngine",
+            targets: [
+                "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining", "PropensityModelFile",
+                "PropensityScoring", "PropensityProtocol",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -7,6 +7,9 @@ recorded extremes (Propensity's min / the peer's max … Propensity's max / the 
 the new band lies entirely on the worse side of the reference band: the two runs' spreads do not overlap.
 
   compare.py [--history F] [--baseline F] REF     REF: "baseline", "previous", or a commit (prefix) or date (prefix)
+
+Exit status: 0 when no ratio got worse beyond its noise band, 3 when one did (other non-zero codes are failures of
+the tool itself, e.g. an unreadable history).
 """
 import argparse
 import json
@@ -17,9 +20,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HISTORY = os.path.join(HERE, "results", "history.jsonl")
 BASELINE = os.path.join(HERE, "results", "baseline.jsonl")
 
-# Records written before ratios carried a direction and band: their headline ratio and which way is better.
+# Records written before ratios carried a direction and band: which way their headline ratio is better, and the
+# figure it was Propensity's side of (its min/max and the peer's give the band, as for newer records).
 LEGACY_BETTER = {"lr-train": "lower", "gbdt-train": "lower", "gbdt-accuracy": "higher", "scoring": "higher",
                  "server": "lower", "model-load": "lower"}
+LEGACY_OURS = {"lr-train": "propensity_fit_seconds", "gbdt-train": "propensity_fit_seconds",
+               "gbdt-accuracy": "propensity_auc", "scoring": "propensity_rows_per_second"}
+
+
+def spread(x):
+    return (x["min"], x["max"]) if isinstance(x, dict) else (x, x)
+
+
+REGRESSION = 3
 
 
 def load(path):
@@ -38,8 +51,13 @@ def ratios(record):
     if "ratios" in record:
         return {name: (r["value"], tuple(r["band"]), r["better"]) for name, r in record["ratios"].items()}
     if record.get("ratio") is not None and record["benchmark"] in LEGACY_BETTER:
-        v = record["ratio"]
-        return {"headline": (v, (v, v), LEGACY_BETTER[record["benchmark"]])}
+        v, band = record["ratio"], (record["ratio"], record["ratio"])
+        ours = record.get("figures", {}).get(LEGACY_OURS.get(record["benchmark"], ""))
+        peer = (record.get("peer") or {}).get("figure")
+        if ours is not None and peer is not None:
+            (olo, ohi), (plo, phi) = spread(ours), spread(peer)
+            band = (olo / phi, ohi / plo)
+        return {"headline": (v, band, LEGACY_BETTER[record["benchmark"]])}
     return {}
 
 
@@ -76,6 +94,8 @@ def compare(ref, history_path=HISTORY, baseline_path=BASELINE, out=sys.stdout):
         if old is None:
             continue
         old_ratios, new_ratios = ratios(old), ratios(new)
+        if "headline" in old_ratios and new.get("headline") in new_ratios:  # a record from before named ratios
+            new_ratios["headline"] = new_ratios.pop(new["headline"])
         for name in sorted(set(old_ratios) & set(new_ratios)):
             (ov, (olo, ohi), better), (nv, (nlo, nhi), _) = old_ratios[name], new_ratios[name]
             if better == "lower":
@@ -98,7 +118,7 @@ def compare(ref, history_path=HISTORY, baseline_path=BASELINE, out=sys.stdout):
         print(f"{bench:<14} {name:<{width}} {ov:8.3f} {nv:8.3f}  {better:<6}  {verdict}  ({oc} → {nc})", file=out)
     if worse:
         print(f"\n{len(worse)} ratio(s) got worse beyond their noise band", file=out)
-        return 1
+        return REGRESSION
     print("\nno ratio got worse beyond its noise band", file=out)
     return 0
 

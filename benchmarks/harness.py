@@ -272,14 +272,14 @@ def bench_gbdt_accuracy(args):
         peer_seconds = {k: summary([r[k]["seconds"] for r in runs]) for k in ("lightgbm", "xgboost")}
         lgb_auc, xgb_auc = runs[0]["lightgbm"]["auc"], runs[0]["xgboost"]["auc"]
         records.append(record(
-            "gbdt-accuracy", {"dataset": name, "trees": 100, "num_leaves": 31, "max_depth": 8, "threads": 2},
+            "gbdt-accuracy", {"dataset": name, "trees": 100, "num_leaves": 31, "max_depth": 8},
             {"propensity_auc": auc, "lightgbm_auc": lgb_auc, "xgboost_auc": xgb_auc,
              "auc_difference_vs_lightgbm": auc - lgb_auc, "propensity_fit_seconds": seconds,
              "propensity_peak_rss_kb": summary([o[1] for o in ours]),
              **{f"{k}_fit_seconds": v for k, v in peer_seconds.items()}},
             {"auc_vs_lightgbm": ratio(auc, lgb_auc, "higher", "lightgbm"),
              "fit_time_vs_lightgbm": ratio(seconds, peer_seconds["lightgbm"], "lower", "lightgbm")},
-            "auc_vs_lightgbm"))
+            "auc_vs_lightgbm", threads=2))
         print(f"gbdt-accuracy {name}: AUC propensity {auc:.4f}, lightgbm {lgb_auc:.4f}, xgboost {xgb_auc:.4f}; "
               f"fit {seconds['median']:.2f} s vs lightgbm {peer_seconds['lightgbm']['median']:.2f} s, "
               f"xgboost {peer_seconds['xgboost']['median']:.2f} s", file=sys.stderr)
@@ -503,8 +503,8 @@ def bench_server(args):
           f"4x8 {shallow['median']:.0f}/s vs in-process {in_process_rate:.0f}/s "
           f"({ratios['saturation_vs_in_process']['value']:.2f}, {ratios['shallow_pipeline_vs_in_process']['value']:.2f})",
           file=sys.stderr)
-    return [record("server", {"seconds": seconds, "trees": 500 if not args.quick else 100, "features": 28,
-                              "threads": os.cpu_count()}, figures, ratios, "p50_vs_floor")]
+    return [record("server", {"seconds": seconds, "trees": 500 if not args.quick else 100, "features": 28},
+                   figures, ratios, "p50_vs_floor", threads=os.cpu_count())]
 
 
 def ensure_redis():

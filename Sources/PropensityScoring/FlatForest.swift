@@ -154,8 +154,9 @@ struct FlatForest: Sendable {
         }
     }
 
-    /// `rows` (a multiple of 8) rows of a block: tree by tree, 8 rows at a time.
-    @inline(__always)
+    /// `rows` (a multiple of 8) rows of a block: tree by tree, 8 rows at a time. Not inlined, like `margin`: each
+    /// loop gets a function (and registers) of its own; a call per 64 rows costs nothing measurable.
+    @inline(never)
     private func scoreBlock(
         _ v: UnsafeMutablePointer<Float>, rows: Int, stride: Int, nodes: UnsafePointer<Node>,
         values: UnsafePointer<Double>, output: UnsafeMutableRawBufferPointer, first: Int
@@ -191,7 +192,8 @@ struct FlatForest: Sendable {
 
     /// One row (as its row-and-negation vector): trees taken 16 at a time, each group stepped together to its
     /// deepest tree's depth (a tree that reached a leaf stays there).
-    @inline(__always)
+    // Not inlined: its 16 live chains inside the batch loop's function cost the batch path ~8 % (measured).
+    @inline(never)
     func margin(_ v: UnsafePointer<Float>, nodes: UnsafePointer<Node>, values: UnsafePointer<Double>) -> Double {
         var z = baseScore
         @inline(__always) func step(_ c: Int) -> Int {
