@@ -315,7 +315,7 @@ def bench_scoring(args):
         single_p99 = summary([r["single_row_us"]["p99"] for r in runs])
         ratios = {"throughput_vs_best_peer": ratio(ours, peer_rates[best], "higher", best)}
         if peers.get("lleaves_single_row_us"):
-            ratios["single_row_latency_vs_lleaves"] = ratio(single, peers["lleaves_single_row_us"]["median"], "lower", "lleaves")
+            ratios["single_row_latency_vs_lleaves"] = ratio(single, peers["lleaves_single_row_us"], "lower", "lleaves")
         result = record(
             "scoring", {"trees": trees, "max_depth": 6, "features": 28, "rows": peers["rows"], "threads": threads},
             {

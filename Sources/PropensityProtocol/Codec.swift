@@ -56,6 +56,8 @@ public enum RequestCodec {
             }
             request = .auth(token: token)
         case .score:
+            if let request = fastScore(payload) { return request }
+            // Something is off: the step-by-step reading below names what.
             let model = try payload.readShortString("model name")
             let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
             let rows = Int(try payload.readLE(UInt32.self, "row count"))
@@ -78,6 +80,30 @@ public enum RequestCodec {
             throw ProtocolError(.malformedFrame, "\(payload.readableBytes) unexpected bytes after the request")
         }
         return request
+    }
+
+    /// A well-formed SCORE payload in one pass over its bytes (the server's per-request path); nil for anything
+    /// else, which the careful path then reports precisely.
+    @inline(__always)
+    static func fastScore(_ payload: ByteBuffer) -> IncomingRequest? {
+        let parsed = payload.withUnsafeReadableBytes { raw -> (String, UInt64, Int, Int, Int)? in
+            guard raw.count >= 2 else { return nil }
+            let n = Int(UInt16(littleEndian: raw.loadUnaligned(as: UInt16.self)))
+            let start = 2 + n + 16
+            guard raw.count >= start,
+                  let model = String(validating: UnsafeRawBufferPointer(rebasing: raw[2..<(2 + n)]), as: UTF8.self)
+            else { return nil }
+            let fingerprint = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 2 + n, as: UInt64.self))
+            let rows = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 10 + n, as: UInt32.self)))
+            let features = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 14 + n, as: UInt32.self)))
+            let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
+            guard !overflow, bytes == raw.count - start else { return nil }
+            return (model, fingerprint, rows, features, start)
+        }
+        guard let (model, fingerprint, rows, features, start) = parsed else { return nil }
+        return .score(
+            model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features,
+            features: payload.getSlice(at: payload.readerIndex + start, length: rows * features * 4)!)
     }
 }
 

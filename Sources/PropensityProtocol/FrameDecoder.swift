@@ -65,20 +65,25 @@ public enum FrameSplitter {
     /// incomplete. A length below the header size or above `maxFrameBytes` throws: the stream cannot be resynchronized.
     @inlinable
     public static func next(from buffer: inout ByteBuffer, maxFrameBytes: Int) throws(ProtocolError) -> Frame? {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: UInt32.self) else {
-            return nil
+        let readable = buffer.readableBytes
+        guard readable >= 4 else { return nil }
+        // One pass over raw bytes for the prefix and header (this runs for every request the server reads).
+        let (length, version, opcode, flags, id) = buffer.withUnsafeReadableBytes { raw in
+            let length = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            guard raw.count >= 4 + WireProtocol.headerSize else { return (length, UInt8(0), UInt8(0), UInt16(0), UInt32(0)) }
+            return (
+                length, raw[4], raw[5], UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self)),
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
         }
-        guard Int(length) >= WireProtocol.headerSize else {
+        guard length >= WireProtocol.headerSize else {
             throw ProtocolError(.malformedFrame, "frame length \(length) is shorter than the 8-byte header")
         }
-        guard Int(length) <= maxFrameBytes else {
+        guard length <= maxFrameBytes else {
             throw ProtocolError(.frameTooLarge, "frame of \(length) bytes exceeds the limit of \(maxFrameBytes)")
         }
-        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
-        buffer.moveReaderIndex(forwardBy: 4)
-        let (version, opcode, flags, id) = buffer.readMultipleIntegers(
-            endianness: .little, as: (UInt8, UInt8, UInt16, UInt32).self)!
-        let payload = buffer.readSlice(length: Int(length) - WireProtocol.headerSize)!
+        guard readable >= 4 + length else { return nil }
+        let payload = buffer.getSlice(at: buffer.readerIndex + 4 + WireProtocol.headerSize, length: length - WireProtocol.headerSize)!
+        buffer.moveReaderIndex(forwardBy: 4 + length)
         return Frame(version: version, opcode: opcode, flags: flags, requestID: id, payload: payload)
     }
 }
@@ -108,12 +113,13 @@ extension ByteBuffer {
     }
 
     public mutating func readShortString(_ what: String) throws(ProtocolError) -> String {
-        guard let n = readInteger(endianness: .little, as: UInt16.self), let bytes = readBytes(length: Int(n)) else {
+        guard let n = readInteger(endianness: .little, as: UInt16.self).map(Int.init), readableBytes >= n else {
             throw ProtocolError(.malformedFrame, "\(what) runs past the end of the frame")
         }
-        guard let s = String(validating: bytes, as: UTF8.self) else {
-            throw ProtocolError(.malformedFrame, "\(what) is not valid UTF-8")
-        }
+        // Validated straight from the buffer: no intermediate array (this runs for every request's model name).
+        let s = withUnsafeReadableBytes { String(validating: UnsafeRawBufferPointer(rebasing: $0[0..<n]), as: UTF8.self) }
+        guard let s else { throw ProtocolError(.malformedFrame, "\(what) is not valid UTF-8") }
+        moveReaderIndex(forwardBy: n)
         return s
     }
 
