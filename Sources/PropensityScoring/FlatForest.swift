@@ -126,7 +126,9 @@ struct FlatForest: Sendable {
         let stride = 2 * width
         nodes.withUnsafeBufferPointer { nodes in
             values.withUnsafeBufferPointer { values in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.rowBlock * max(1, stride)) { block in
+                // Sized to the call: a single row's block (a few hundred bytes) stays on the stack; a full 64-row
+                // block of a wide model may come from the heap, once per call.
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: min(Self.rowBlock, max(1, rowCount)) * max(1, stride)) { block in
                     var start = 0
                     while start < rowCount {
                         let count = min(Self.rowBlock, rowCount - start)

@@ -28,8 +28,11 @@ enum Inputs {
         return (columns, try! LabelReader.read(columns, column: label, positive: nil).values)
     }
 
-    static func forest(trees: Int) -> (Model, [Float]) {
-        let (table, labels) = table(rows: 20_000)
+    /// A 300-tree depth-6 forest. Numeric splits only compile to the flat forest; with the generator's categorical
+    /// columns (device, channel, …) the scorer takes its general tree plan.
+    static func forest(trees: Int, categorical: Bool) -> (Model, [Float]) {
+        var (table, labels) = table(rows: 20_000)
+        if !categorical { table.columns.removeAll { $0.kind == .categorical && $0.name != label } }
         var options = GBDTOptions()
         options.trees = trees
         options.maxDepth = 6
@@ -62,43 +65,47 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 10, maxDuration: .seconds(3),
         maxIterations: 1_000_000, thresholds: thresholds)
 
-    // Scoring: one row through a 300-tree depth-6 forest (the server's single-request path), 64 rows (batch
-    // path), and one row through a logistic model. None may allocate.
-    let (forest, forestRows) = Inputs.forest(trees: 300)
-    let forestScorer = Scorer(model: forest)
-    let width = forestScorer.featureCount
-    let rowCount = forestRows.count / width
-    Benchmark("score/forest-300/1-row") { benchmark in
-        var out = [Float](repeating: 0, count: 1)
-        var r = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            forestRows.withUnsafeBytes { input in
-                out.withUnsafeMutableBytes { output in
-                    forestScorer.score(
-                        rows: UnsafeRawBufferPointer(rebasing: input[(r * width * 4)..<((r + 1) * width * 4)]),
-                        rowCount: 1, into: output)
+    // Scoring: one row through 300-tree depth-6 forests (the server's single-request path) — numeric splits only
+    // (the flat forest) and with categorical splits (the general plan) — and 64 rows at once (batch path). None may
+    // allocate.
+    for categorical in [false, true] {
+        let (forest, forestRows) = Inputs.forest(trees: 300, categorical: categorical)
+        let scorer = Scorer(model: forest)
+        let width = scorer.featureCount
+        let rowCount = forestRows.count / width
+        let name = "score/forest-300" + (categorical ? "-categorical" : "")
+        Benchmark("\(name)/1-row") { benchmark in
+            var out = [Float](repeating: 0, count: 1)
+            var r = 0
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                forestRows.withUnsafeBytes { input in
+                    out.withUnsafeMutableBytes { output in
+                        scorer.score(
+                            rows: UnsafeRawBufferPointer(rebasing: input[(r * width * 4)..<((r + 1) * width * 4)]),
+                            rowCount: 1, into: output)
+                    }
                 }
+                r = (r + 1) % rowCount
             }
-            r = (r + 1) % rowCount
+            blackHole(out)
         }
-        blackHole(out)
-    }
-    Benchmark("score/forest-300/64-rows", configuration: .init(scalingFactor: .one)) { benchmark in
-        var out = [Float](repeating: 0, count: 64)
-        var start = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            forestRows.withUnsafeBytes { input in
-                out.withUnsafeMutableBytes { output in
-                    forestScorer.score(
-                        rows: UnsafeRawBufferPointer(rebasing: input[(start * width * 4)..<((start + 64) * width * 4)]),
-                        rowCount: 64, into: output)
+        Benchmark("\(name)/64-rows", configuration: .init(scalingFactor: .one)) { benchmark in
+            var out = [Float](repeating: 0, count: 64)
+            var start = 0
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                forestRows.withUnsafeBytes { input in
+                    out.withUnsafeMutableBytes { output in
+                        scorer.score(
+                            rows: UnsafeRawBufferPointer(rebasing: input[(start * width * 4)..<((start + 64) * width * 4)]),
+                            rowCount: 64, into: output)
+                    }
                 }
+                start = (start + 64) % (rowCount - 64)
             }
-            start = (start + 64) % (rowCount - 64)
+            blackHole(out)
         }
-        blackHole(out)
     }
     let (logistic, logisticRows) = Inputs.logistic()
     let logisticScorer = Scorer(model: logistic)
@@ -124,9 +131,11 @@ let benchmarks: @Sendable () -> Void = {
 
     // Protocol: 64 pipelined single-row SCORE frames split off one receive buffer and decoded (the server's
     // per-request parsing; payloads are slices, so nothing is allocated per frame).
+    let (frameModel, frameRows) = Inputs.forest(trees: 10, categorical: false)
+    let width = frameModel.schema.count
     var stream = ByteBuffer()
     for id in 1...64 {
-        let row = Array(forestRows[(id * width)..<((id + 1) * width)])
+        let row = Array(frameRows[(id * width)..<((id + 1) * width)])
         RequestCodec.encode(
             .score(ScoreRequest(model: "conversion", fingerprint: 42, rowCount: 1, featureCount: width, features: row)),
             requestID: UInt32(id), into: &stream)
