@@ -50,6 +50,7 @@ def latency_chart(server, path):
         points = [(p, v) for p, v in points if p < 100]
         ax.plot([1 / (1 - p / 100) for p, _ in points], [v for _, v in points], style, label=name, markersize=3)
     ax.set_xscale("log")
+    ax.set_yscale("log")  # the tail spans two orders of magnitude above the median
     ticks = [1, 2, 10, 100, 1000, 10000]
     ax.set_xticks(ticks)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100 * (1 - 1 / x):g}%"))
