@@ -42,6 +42,20 @@ def median(x):
     return x["median"] if isinstance(x, dict) else x
 
 
+def log_log_chart(ax, fig, path, xlabel, ylabel, title, record):
+    """The common finish of the line charts: log axes, labels, the record's date and commit, grid, legend, PNG."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{title} ({record['date'][:10]}, {record['commit']})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def latency_chart(server, path):
     """HdrHistogram-style: latency against percentile, the x axis stretched toward the tail (1 / (1 − p))."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -49,19 +63,10 @@ def latency_chart(server, path):
                                 ("echo floor (blocking C, same frame sizes)", server["figures"]["floor_percentiles_us"], "--s")]:
         points = [(p, v) for p, v in points if p < 100]
         ax.plot([1 / (1 - p / 100) for p, _ in points], [v for _, v in points], style, label=name, markersize=3)
-    ax.set_xscale("log")
-    ax.set_yscale("log")  # the tail spans two orders of magnitude above the median
-    ticks = [1, 2, 10, 100, 1000, 10000]
-    ax.set_xticks(ticks)
+    ax.set_xticks([1, 2, 10, 100, 1000, 10000])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100 * (1 - 1 / x):g}%"))
-    ax.set_xlabel("percentile")
-    ax.set_ylabel("round trip, µs")
-    ax.set_title(f"Loopback round trip, one connection ({server['date'][:10]}, {server['commit']})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    # Log latency too: the tail spans two orders of magnitude above the median.
+    log_log_chart(ax, fig, path, "percentile", "round trip, µs", "Loopback round trip, one connection", server)
 
 
 def trees_chart(record, path):
@@ -72,16 +77,8 @@ def trees_chart(record, path):
         values = [median(record["figures"][c].get(field)) if record["figures"][c].get(field) else None for c in counts]
         if any(v is not None for v in values):
             ax.plot([int(c) for c in counts], values, "-o", label=name)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("trees (depth 6)")
-    ax.set_ylabel("rows per second, 1 thread")
-    ax.set_title(f"Batch scoring throughput against model size ({record['date'][:10]}, {record['commit']})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    log_log_chart(ax, fig, path, "trees (depth 6)", "rows per second, 1 thread",
+                  "Batch scoring throughput against model size", record)
 
 
 def training_chart(record, path):
@@ -92,16 +89,8 @@ def training_chart(record, path):
         if points:
             rows = sorted(points, key=int)
             ax.plot([int(r) * 0.8 for r in rows], [median(points[r]) for r in rows], "-o", label=name)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("training rows (28 features)")
-    ax.set_ylabel("fit seconds, 100 trees, 2 threads")
-    ax.set_title(f"GBDT training time against rows ({record['date'][:10]}, {record['commit']})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    log_log_chart(ax, fig, path, "training rows (28 features)", "fit seconds, 100 trees, 2 threads",
+                  "GBDT training time against rows", record)
 
 
 def history_chart(records, path):

@@ -74,37 +74,25 @@ let benchmarks: @Sendable () -> Void = {
         let width = scorer.featureCount
         let rowCount = forestRows.count / width
         let name = "score/forest-300" + (categorical ? "-categorical" : "")
-        Benchmark("\(name)/1-row") { benchmark in
-            var out = [Float](repeating: 0, count: 1)
-            var r = 0
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                forestRows.withUnsafeBytes { input in
-                    out.withUnsafeMutableBytes { output in
-                        scorer.score(
-                            rows: UnsafeRawBufferPointer(rebasing: input[(r * width * 4)..<((r + 1) * width * 4)]),
-                            rowCount: 1, into: output)
+        for rows in [1, 64] {
+            Benchmark("\(name)/\(rows == 1 ? "1-row" : "\(rows)-rows")", configuration: .init(scalingFactor: .one)) {
+                benchmark in
+                var out = [Float](repeating: 0, count: rows)
+                var start = 0
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    forestRows.withUnsafeBytes { input in
+                        out.withUnsafeMutableBytes { output in
+                            scorer.score(
+                                rows: UnsafeRawBufferPointer(
+                                    rebasing: input[(start * width * 4)..<((start + rows) * width * 4)]),
+                                rowCount: rows, into: output)
+                        }
                     }
+                    start = (start + rows) % (rowCount - rows)
                 }
-                r = (r + 1) % rowCount
+                blackHole(out)
             }
-            blackHole(out)
-        }
-        Benchmark("\(name)/64-rows", configuration: .init(scalingFactor: .one)) { benchmark in
-            var out = [Float](repeating: 0, count: 64)
-            var start = 0
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                forestRows.withUnsafeBytes { input in
-                    out.withUnsafeMutableBytes { output in
-                        scorer.score(
-                            rows: UnsafeRawBufferPointer(rebasing: input[(start * width * 4)..<((start + 64) * width * 4)]),
-                            rowCount: 64, into: output)
-                    }
-                }
-                start = (start + 64) % (rowCount - 64)
-            }
-            blackHole(out)
         }
     }
     let (logistic, logisticRows) = Inputs.logistic()
