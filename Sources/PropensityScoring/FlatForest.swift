@@ -1,9 +1,9 @@
 import PropensityModel
 
-/// The fast evaluation plan for ensembles whose splits are all numeric with finite thresholds (every model
-/// Propensity trains without categorical columns, and most imported ones).
+/// The fast evaluation plan for tree ensembles: every split with a finite threshold, numeric or categorical (every
+/// model Propensity trains, and most imported ones; zero-as-missing splits take the general plan).
 ///
-/// Each node is 16 bytes and one comparison decides it, missing values included:
+/// Each node is 16 bytes and one comparison decides a numeric split, missing values included:
 ///
 ///     next = left + (v[feature] ≤ limit ? 0 : 1)
 ///
@@ -15,15 +15,35 @@ import PropensityModel
 /// step always adds 1) and `left = i − 1`: it steps to itself. So any number of steps past a leaf is harmless, trees
 /// run a fixed number of steps with no leaf test, and the loop has no data-dependent branch.
 ///
+/// Categorical splits (when the ensemble has any) stay branch-free too. `v` then also holds a zero and, per
+/// categorical feature, the row's category code: the category itself when it is a whole number below the feature's
+/// code space `C` (the largest category bound among its splits), `C` for a missing value, `C + 1` for anything else.
+/// Each categorical node owns a bitset over those codes saying which go right (a category outside its set or beyond
+/// its bound, the missing code per its default direction, `C + 1` always), and every node adds one bit:
+///
+///     next = left + (v[feature] ≤ limit ? 0 : 1) + bit(words, node.words, code(v[codeSlot]))
+///
+/// A categorical node compares the zero slot with +∞ (adds 0); a numeric node reads code 0 of the all-zero word 0
+/// (adds 0). These are the general plan's decisions exactly, so both plans score the same bits.
+///
 /// Batches evaluate 8 rows per tree pass (independent chains hide the load latency; the tree stays in cache);
 /// single rows, and batches too small for that to pay, evaluate 16 trees at a time for the same reason.
 struct FlatForest: Sendable {
     struct Node: Sendable {
         var limit: Float
-        /// Index into the row-and-negation vector `v`.
+        /// Index into `v` of the value compared with `limit`; with categorical splits, the low 16 bits, and the high
+        /// 16 bits index the category code.
         var feature: UInt32
         var left: Int32
-        var unused: UInt32 = 0
+        /// With categorical splits: where the node's go-right bitset starts in `words` (0: the all-zero word).
+        var words: UInt32 = 0
+    }
+
+    /// A categorical feature's code slot in `v` and its code space.
+    struct CategoryCodes: Sendable {
+        var feature: Int
+        var slot: Int
+        var space: Int
     }
 
     let nodes: [Node]
@@ -32,6 +52,11 @@ struct FlatForest: Sendable {
     let roots: [UInt32]
     let depths: [Int]
     let baseScore: Double
+    /// Values per row in `v`: the row and its negation, then (with categorical splits) the zero slot and the codes.
+    let stride: Int
+    let categories: [CategoryCodes]
+    /// Go-right bitsets of the categorical nodes; word 0 is zero.
+    let words: [UInt32]
 
     /// Rows scored per pass over the trees: each tree (~2 KB at depth 6) is read once per block from wherever it is in
     /// the cache hierarchy and then serves 64 rows from L1; 64 rows' values (with negations) fit in L1 too.
@@ -45,22 +70,39 @@ struct FlatForest: Sendable {
     /// (measured with `benchmark-scorer --call-sizes`: 8-row blocks were slower than single rows, 16 faster).
     static let minimumBlockRows = 16
 
-    /// nil when the ensemble has a split this plan cannot express (categorical, zero-as-missing, infinite threshold).
+    /// nil when the ensemble has a split this plan cannot express (zero-as-missing, infinite threshold), or so many
+    /// features that the packed node fields cannot address them.
     init?(_ ensemble: TreeEnsembleModel) {
         let width = ensemble.schema.count
+        var space: [Int: Int] = [:]  // categorical feature → code space
         for tree in ensemble.trees {
-            for node in tree.nodes where node.kind != .numeric || node.zeroIsMissing || !node.threshold.isFinite {
-                return nil
+            for node in tree.nodes {
+                if node.zeroIsMissing { return nil }
+                if node.kind == .categorical {
+                    space[Int(node.feature), default: 0] = max(space[Int(node.feature)] ?? 0, Int(node.categoryCount) * 32)
+                } else if !node.threshold.isFinite {
+                    return nil
+                }
             }
         }
+        let zeroSlot = 2 * width
+        let categories = space.keys.sorted().enumerated().map { i, f in
+            CategoryCodes(feature: f, slot: zeroSlot + 1 + i, space: space[f]!)
+        }
+        let stride = categories.isEmpty ? 2 * width : zeroSlot + 1 + categories.count
+        if !categories.isEmpty && stride > Int(UInt16.max) { return nil }
+        let slotOf = Dictionary(uniqueKeysWithValues: categories.map { ($0.feature, $0) })
         var nodes: [Node] = []
         var values: [Double] = []
         var roots: [UInt32] = []
         var depths: [Int] = []
+        var words: [UInt32] = [0]
+        // With categorical splits, every other node reads code 0 through the zero slot (see the type's comment).
+        let plainCode = categories.isEmpty ? 0 : UInt32(zeroSlot) << 16
         func allocate(_ count: Int) -> Int {
             let start = nodes.count
             for _ in 0..<count {
-                nodes.append(Node(limit: .nan, feature: 0, left: Int32(nodes.count) - 1))
+                nodes.append(Node(limit: .nan, feature: plainCode, left: Int32(nodes.count) - 1))
                 values.append(0)
             }
             return start
@@ -81,14 +123,23 @@ struct FlatForest: Sendable {
                     let children = allocate(2)
                     var first = node.left
                     var second = node.right
-                    var feature = Int(node.feature)
-                    var limit = node.threshold
-                    if node.defaultLeft {
-                        swap(&first, &second)
-                        feature += width
-                        limit = -node.threshold.nextUp
+                    if node.kind == .categorical {
+                        let codes = slotOf[Int(node.feature)]!
+                        let start = words.count
+                        words += Self.goRightBits(node, tree: tree, space: codes.space)
+                        nodes[slot] = Node(
+                            limit: .infinity, feature: UInt32(zeroSlot) | UInt32(codes.slot) << 16,
+                            left: Int32(children), words: UInt32(start))
+                    } else {
+                        var feature = Int(node.feature)
+                        var limit = node.threshold
+                        if node.defaultLeft {
+                            swap(&first, &second)
+                            feature += width
+                            limit = -node.threshold.nextUp
+                        }
+                        nodes[slot] = Node(limit: limit, feature: UInt32(feature) | plainCode, left: Int32(children))
                     }
-                    nodes[slot] = Node(limit: limit, feature: UInt32(feature), left: Int32(children))
                     next.append((first, children, d + 1))
                     next.append((second, children + 1, d + 1))
                 }
@@ -102,6 +153,31 @@ struct FlatForest: Sendable {
         self.roots = roots
         self.depths = depths
         self.baseScore = ensemble.baseScore
+        self.stride = stride
+        self.categories = categories
+        self.words = words
+    }
+
+    /// A categorical node's bitset over the codes 0…space+1: set where the row goes right.
+    static func goRightBits(_ node: DecisionTree.Node, tree: DecisionTree, space: Int) -> [UInt32] {
+        var bits = [UInt32](repeating: 0, count: (space + 2 + 31) / 32)
+        func setRight(_ code: Int) { bits[code >> 5] |= 1 << UInt32(code & 31) }
+        let bound = Int(node.categoryCount) * 32
+        for code in 0..<space {
+            let inSet = code < bound
+                && tree.categoryWords[Int(node.categoryOffset) + code >> 5] & (1 << UInt32(code & 31)) != 0
+            if !inSet { setRight(code) }
+        }
+        if !node.defaultLeft { setRight(space) }  // missing
+        setRight(space + 1)  // negative, fractional or beyond every bound: not in the set
+        return bits
+    }
+
+    /// The code of a categorical value (see the type's comment).
+    @inline(__always)
+    static func code(_ x: Float, space: Int) -> Float {
+        if x.isNaN { return Float(space) }
+        return x >= 0 && x < Float(space) && x == x.rounded(.towardZero) ? x.rounded(.towardZero) + 0 : Float(space + 1)
     }
 
     /// Number of splits on the longest root-to-leaf path.
@@ -123,9 +199,22 @@ struct FlatForest: Sendable {
 
     /// Batch: blocks of 64 rows; each tree is evaluated for the whole block, 8 rows at a time, before the next tree.
     func score(rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer) {
-        let stride = 2 * width
+        if categories.isEmpty {
+            score(rows: input, rowCount: rowCount, width: width, into: output, step: NumericStep.self)
+        } else {
+            score(rows: input, rowCount: rowCount, width: width, into: output, step: CategoricalStep.self)
+        }
+    }
+
+    private func score<Step: FlatStep>(
+        rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer,
+        step: Step.Type
+    ) {
+        let stride = self.stride
         nodes.withUnsafeBufferPointer { nodes in
             values.withUnsafeBufferPointer { values in
+              words.withUnsafeBufferPointer { words in
+                let tables = Tables(nodes: nodes.baseAddress!, values: values.baseAddress!, words: words.baseAddress!)
                 // Sized to the call: a single row's block (a few hundred bytes) stays on the stack; a full 64-row
                 // block of a wide model may come from the heap, once per call.
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: min(Self.rowBlock, max(1, rowCount)) * max(1, stride)) { block in
@@ -133,25 +222,29 @@ struct FlatForest: Sendable {
                     while start < rowCount {
                         let count = min(Self.rowBlock, rowCount - start)
                         for r in 0..<count {
+                            let v = block.baseAddress! + r * stride
                             for j in 0..<width {
                                 let x = loadFeature(input, ((start + r) * width + j) * 4)
-                                block[r * stride + j] = x
-                                block[r * stride + width + j] = -x
+                                v[j] = x
+                                v[width + j] = -x
+                            }
+                            if !categories.isEmpty {
+                                v[2 * width] = 0
+                                for c in categories { v[c.slot] = Self.code(v[c.feature], space: c.space) }
                             }
                         }
                         let full = count >= Self.minimumBlockRows ? count / Self.chains * Self.chains : 0
                         if full > 0 {
-                            scoreBlock(block.baseAddress!, rows: full, stride: stride, nodes: nodes.baseAddress!,
-                                       values: values.baseAddress!, output: output, first: start)
+                            scoreBlock(block.baseAddress!, rows: full, stride: stride, tables: tables, output: output,
+                                       first: start, step: Step.self)
                         }
                         for r in full..<count {
-                            let z = margin(block.baseAddress! + r * stride, nodes: nodes.baseAddress!,
-                                           values: values.baseAddress!)
-                            storeScore(output, start + r, z)
+                            storeScore(output, start + r, margin(block.baseAddress! + r * stride, tables: tables, step: Step.self))
                         }
                         start += count
                     }
                 }
+              }
             }
         }
     }
@@ -159,14 +252,10 @@ struct FlatForest: Sendable {
     /// `rows` (a multiple of 8) rows of a block: tree by tree, 8 rows at a time. Not inlined, like `margin`: each
     /// loop gets a function (and registers) of its own; a call per 64 rows costs nothing measurable.
     @inline(never)
-    private func scoreBlock(
-        _ v: UnsafeMutablePointer<Float>, rows: Int, stride: Int, nodes: UnsafePointer<Node>,
-        values: UnsafePointer<Double>, output: UnsafeMutableRawBufferPointer, first: Int
+    private func scoreBlock<Step: FlatStep>(
+        _ v: UnsafeMutablePointer<Float>, rows: Int, stride: Int, tables: Tables, output: UnsafeMutableRawBufferPointer,
+        first: Int, step: Step.Type
     ) {
-        @inline(__always) func step(_ c: Int, _ row: UnsafeMutablePointer<Float>) -> Int {
-            let node = nodes[c]
-            return Int(node.left) &+ (row[Int(node.feature)] <= node.limit ? 0 : 1)
-        }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.rowBlock) { margins in
           withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.rowBlock) { cursor in
             for r in 0..<rows { margins[r] = baseScore }
@@ -179,11 +268,11 @@ struct FlatForest: Sendable {
                         for _ in 0..<depths[t] {
                             var row = v
                             for r in 0..<rows {
-                                cursor[r] = step(cursor[r], row)
+                                cursor[r] = Step.next(cursor[r], row, tables)
                                 row += stride
                             }
                         }
-                        for r in 0..<rows { margins[r] += values[cursor[r]] }
+                        for r in 0..<rows { margins[r] += tables.values[cursor[r]] }
                     }
                 }
             }
@@ -192,16 +281,14 @@ struct FlatForest: Sendable {
         }
     }
 
-    /// One row (as its row-and-negation vector): trees taken 16 at a time, each group stepped together to its
-    /// deepest tree's depth (a tree that reached a leaf stays there).
+    /// One row (as its `v` vector): trees taken 16 at a time, each group stepped together to its deepest tree's depth
+    /// (a tree that reached a leaf stays there).
     // Not inlined: its 16 live chains inside the batch loop's function cost the batch path ~8 % (measured).
     @inline(never)
-    func margin(_ v: UnsafePointer<Float>, nodes: UnsafePointer<Node>, values: UnsafePointer<Double>) -> Double {
+    func margin<Step: FlatStep>(_ v: UnsafePointer<Float>, tables: Tables, step: Step.Type) -> Double {
         var z = baseScore
-        @inline(__always) func step(_ c: Int) -> Int {
-            let node = nodes[c]
-            return Int(node.left) &+ (v[Int(node.feature)] <= node.limit ? 0 : 1)
-        }
+        @inline(__always) func step(_ c: Int) -> Int { Step.next(c, v, tables) }
+        let values = tables.values
         roots.withUnsafeBufferPointer { roots in
             depths.withUnsafeBufferPointer { depths in
                 var t = 0
@@ -235,5 +322,36 @@ struct FlatForest: Sendable {
             }
         }
         return z
+    }
+
+    /// The arrays a walk reads, as pointers (valid for the duration of a `score` call).
+    struct Tables {
+        let nodes: UnsafePointer<Node>
+        let values: UnsafePointer<Double>
+        let words: UnsafePointer<UInt32>
+    }
+}
+
+/// One step of a walk: the node's next slot for a row's `v`. Two kinds, chosen once per call and specialized, so the
+/// walk of an all-numeric forest does no categorical work.
+protocol FlatStep {
+    static func next(_ c: Int, _ v: UnsafePointer<Float>, _ tables: FlatForest.Tables) -> Int
+}
+
+enum NumericStep: FlatStep {
+    @inline(__always)
+    static func next(_ c: Int, _ v: UnsafePointer<Float>, _ tables: FlatForest.Tables) -> Int {
+        let node = tables.nodes[c]
+        return Int(node.left) &+ (v[Int(node.feature)] <= node.limit ? 0 : 1)
+    }
+}
+
+enum CategoricalStep: FlatStep {
+    @inline(__always)
+    static func next(_ c: Int, _ v: UnsafePointer<Float>, _ tables: FlatForest.Tables) -> Int {
+        let node = tables.nodes[c]
+        let code = Int(v[Int(node.feature >> 16)])
+        let bit = (tables.words[Int(node.words) &+ (code >> 5)] >> UInt32(code & 31)) & 1
+        return Int(node.left) &+ (v[Int(node.feature & 0xFFFF)] <= node.limit ? 0 : 1) &+ Int(bit)
     }
 }

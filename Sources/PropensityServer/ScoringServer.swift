@@ -189,6 +189,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
     /// When the last read was seen, to the resolution of the periodic check.
     private var lastRead = NIODeadline.now()
     private var readSinceCheck = false
+    /// Reading is paused for backpressure: requests may be waiting unread, so the connection is not quiet.
+    private var readingPaused = false
     private var timer: RepeatedTask?
     private var draining = false
 
@@ -237,7 +239,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
             context.close(promise: nil)  // half a frame and a stall: the stream cannot be trusted any more
         } else if now - lastRead > limits.idleTimeout {
             context.close(promise: nil)
-        } else if draining, progress.partialSince == nil, now - lastRead >= Self.drainQuietPeriod {
+        } else if draining, !readingPaused, progress.partialSince == nil, now - lastRead >= Self.drainQuietPeriod {
             timer?.cancel()
             // An empty write completes after every write before it: the responses are out before the close.
             let channel = context.channel
@@ -249,7 +251,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     /// Backpressure: while the client does not read its responses, stop reading its requests.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        readingPaused = !context.channel.isWritable
+        context.channel.setOption(ChannelOptions.autoRead, value: !readingPaused).whenFailure { _ in }
         context.fireChannelWritabilityChanged()
     }
 }

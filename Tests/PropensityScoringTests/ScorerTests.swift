@@ -67,6 +67,77 @@ import Testing
         }
     }
 
+    /// Forests mixing numeric and categorical splits compile to the flat forest and score exactly the bits of the
+    /// general plan, for every kind of categorical input: listed and unlisted categories, codes beyond a split's
+    /// bound or beyond every bound, negative, fractional, −0, ±∞ and missing values; in batches and alone.
+    @Test func flatForestScoresCategoricalSplitsExactlyAsTheGeneralPlan() {
+        var rng = SplitMix64(seed: 99)
+        let features = 5  // 0, 2, 4 numeric; 1 and 3 categorical
+        let categorical: Set<Int> = [1, 3]
+        let schema = FeatureSchema(features: (0..<features).map {
+            categorical.contains($0) ? .categorical("c\($0)", (0..<70).map { "k\($0)" }) : .numeric("x\($0)")
+        })
+        var trees: [DecisionTree] = []
+        for _ in 0..<40 {
+            var nodes: [DecisionTree.Node] = []
+            var leaves: [Double] = []
+            var words: [UInt32] = []
+            func build(_ level: Int) -> Int32 {
+                if level == 5 || (level > 0 && rng.nextUnit() < 0.2) {
+                    leaves.append(rng.nextGaussian())
+                    return ~Int32(leaves.count - 1)
+                }
+                let index = nodes.count
+                let feature = rng.nextInt(below: features)
+                if categorical.contains(feature) {
+                    let count = 1 + rng.nextInt(below: 2)  // a bound of 32 or 64 categories
+                    let offset = words.count
+                    for _ in 0..<count { words.append(UInt32(truncatingIfNeeded: rng.next())) }
+                    nodes.append(DecisionTree.Node(
+                        feature: Int32(feature), kind: .categorical, defaultLeft: rng.nextUnit() < 0.5, threshold: 0,
+                        left: 0, right: 0, categoryOffset: UInt32(offset), categoryCount: UInt32(count)))
+                } else {
+                    nodes.append(DecisionTree.Node(
+                        feature: Int32(feature), kind: .numeric, defaultLeft: rng.nextUnit() < 0.5,
+                        threshold: Float(rng.nextGaussian()), left: 0, right: 0))
+                }
+                let left = build(level + 1)
+                let right = build(level + 1)
+                nodes[index].left = left
+                nodes[index].right = right
+                return Int32(index)
+            }
+            _ = build(0)
+            trees.append(DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: words))
+        }
+        let ensemble = TreeEnsembleModel(
+            schema: schema, baseScore: 0.2, trees: trees,
+            importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: features))
+        let scorer = Scorer(model: Model(body: .treeEnsemble(ensemble), metadata: ModelMetadata()))
+        #expect(scorer.planName == "flat-forest")
+        let odd: [Float] = [.nan, -1, -0.0, 0.5, 31, 32, 63, 64, 65, 69, 1e9, .infinity, -.infinity, 2.000001]
+        let rows = 300
+        var input: [Float] = []
+        for _ in 0..<rows {
+            for j in 0..<features {
+                if categorical.contains(j) {
+                    input.append(rng.nextUnit() < 0.3 ? odd[rng.nextInt(below: odd.count)] : Float(rng.nextInt(below: 70)))
+                } else {
+                    input.append(rng.nextUnit() < 0.1 ? .nan : Float(rng.nextGaussian()))
+                }
+            }
+        }
+        var general = [Float](repeating: 0, count: rows)
+        input.withUnsafeBytes { raw in
+            general.withUnsafeMutableBytes { TreePlan(ensemble).score(rows: raw, rowCount: rows, width: features, into: $0) }
+        }
+        #expect(scorer.score(input).map(\.bitPattern) == general.map(\.bitPattern), "batch")
+        for r in 0..<rows {
+            let alone = scorer.score(Array(input[(r * features)..<((r + 1) * features)]))
+            #expect(alone[0].bitPattern == general[r].bitPattern, "row \(r)")
+        }
+    }
+
     @Test func generalPlanHandlesCategoriesAndZeroAsMissing() {
         let schema = FeatureSchema(features: [.numeric("x"), .categorical("c", ["a", "b", "c", "d"])])
         let tree = DecisionTree(
