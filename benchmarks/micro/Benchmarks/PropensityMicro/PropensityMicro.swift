@@ -28,8 +28,8 @@ enum Inputs {
         return (columns, try! LabelReader.read(columns, column: label, positive: nil).values)
     }
 
-    /// A 300-tree depth-6 forest. Numeric splits only compile to the flat forest; with the generator's categorical
-    /// columns (device, channel, …) the scorer takes its general tree plan.
+    /// A 300-tree depth-6 forest, on the numeric columns only or with the generator's categorical ones (device,
+    /// channel, …): the flat forest's all-numeric walk, or its walk with category bits.
     static func forest(trees: Int, categorical: Bool) -> (Model, [Float]) {
         var (table, labels) = table(rows: 20_000)
         if !categorical { table.columns.removeAll { $0.kind == .categorical && $0.name != label } }
@@ -65,9 +65,8 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 10, maxDuration: .seconds(3),
         maxIterations: 1_000_000, thresholds: thresholds)
 
-    // Scoring: one row through 300-tree depth-6 forests (the server's single-request path) — numeric splits only
-    // (the flat forest) and with categorical splits (the general plan) — and 64 rows at once (batch path). None may
-    // allocate.
+    // Scoring: one row through 300-tree depth-6 forests (the server's single-request path) — numeric splits only and
+    // with categorical splits — and 64 rows at once (batch path). A single row may not allocate.
     for categorical in [false, true] {
         let (forest, forestRows) = Inputs.forest(trees: 300, categorical: categorical)
         let scorer = Scorer(model: forest)
