@@ -6,19 +6,34 @@ import Testing
 
 /// The compiled plans against the model's own double-precision evaluation, on random trees and inputs.
 @Suite struct ScorerTests {
-    /// A random tree of up to `depth` levels over `features` numeric features, with both missing directions.
-    static func randomTree(_ rng: inout SplitMix64, features: Int, depth: Int) -> DecisionTree {
+    /// A random tree of up to `depth` levels over `features` features, with both missing directions; the features in
+    /// `categorical` get categorical splits on random sets of 32 or 64 categories.
+    static func randomTree(
+        _ rng: inout SplitMix64, features: Int, depth: Int, categorical: Set<Int> = []
+    ) -> DecisionTree {
         var nodes: [DecisionTree.Node] = []
         var leaves: [Double] = []
+        var words: [UInt32] = []
         func build(_ level: Int) -> Int32 {
             if level == depth || (level > 0 && rng.nextUnit() < 0.25) {
                 leaves.append(rng.nextGaussian() * 0.1)
                 return ~Int32(leaves.count - 1)
             }
             let index = nodes.count
-            nodes.append(DecisionTree.Node(
-                feature: Int32(rng.nextInt(below: features)), kind: .numeric, defaultLeft: rng.nextUnit() < 0.5,
-                threshold: Float(rng.nextGaussian()), left: 0, right: 0))
+            let feature = rng.nextInt(below: features)
+            if categorical.contains(feature) {
+                let count = 1 + rng.nextInt(below: 2)
+                let offset = words.count
+                for _ in 0..<count { words.append(UInt32(truncatingIfNeeded: rng.next())) }
+                nodes.append(DecisionTree.Node(
+                    feature: Int32(feature), kind: .categorical, defaultLeft: rng.nextUnit() < 0.5, threshold: 0,
+                    left: 0, right: 0, categoryOffset: UInt32(offset), categoryCount: UInt32(count)))
+            } else {
+                let defaultLeft = rng.nextUnit() < 0.5
+                nodes.append(DecisionTree.Node(
+                    feature: Int32(feature), kind: .numeric, defaultLeft: defaultLeft,
+                    threshold: Float(rng.nextGaussian()), left: 0, right: 0))
+            }
             let left = build(level + 1)
             let right = build(level + 1)
             nodes[index].left = left
@@ -26,7 +41,7 @@ import Testing
             return Int32(index)
         }
         _ = build(0)
-        return DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: [])
+        return DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: words)
     }
 
     static func model(trees: Int, features: Int, seed: UInt64) -> Model {
@@ -77,39 +92,7 @@ import Testing
         let schema = FeatureSchema(features: (0..<features).map {
             categorical.contains($0) ? .categorical("c\($0)", (0..<70).map { "k\($0)" }) : .numeric("x\($0)")
         })
-        var trees: [DecisionTree] = []
-        for _ in 0..<40 {
-            var nodes: [DecisionTree.Node] = []
-            var leaves: [Double] = []
-            var words: [UInt32] = []
-            func build(_ level: Int) -> Int32 {
-                if level == 5 || (level > 0 && rng.nextUnit() < 0.2) {
-                    leaves.append(rng.nextGaussian())
-                    return ~Int32(leaves.count - 1)
-                }
-                let index = nodes.count
-                let feature = rng.nextInt(below: features)
-                if categorical.contains(feature) {
-                    let count = 1 + rng.nextInt(below: 2)  // a bound of 32 or 64 categories
-                    let offset = words.count
-                    for _ in 0..<count { words.append(UInt32(truncatingIfNeeded: rng.next())) }
-                    nodes.append(DecisionTree.Node(
-                        feature: Int32(feature), kind: .categorical, defaultLeft: rng.nextUnit() < 0.5, threshold: 0,
-                        left: 0, right: 0, categoryOffset: UInt32(offset), categoryCount: UInt32(count)))
-                } else {
-                    nodes.append(DecisionTree.Node(
-                        feature: Int32(feature), kind: .numeric, defaultLeft: rng.nextUnit() < 0.5,
-                        threshold: Float(rng.nextGaussian()), left: 0, right: 0))
-                }
-                let left = build(level + 1)
-                let right = build(level + 1)
-                nodes[index].left = left
-                nodes[index].right = right
-                return Int32(index)
-            }
-            _ = build(0)
-            trees.append(DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: words))
-        }
+        let trees = (0..<40).map { _ in Self.randomTree(&rng, features: features, depth: 5, categorical: categorical) }
         let ensemble = TreeEnsembleModel(
             schema: schema, baseScore: 0.2, trees: trees,
             importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: features))
