@@ -169,6 +169,13 @@ def propensity_gbdt(train_csv, test_csv, label, threads, extra):
     return seconds, peak, auc
 
 
+def peer_gbdt(library, base, threads):
+    """One LightGBM or XGBoost fit (its own process) with the parameters of the training benchmarks."""
+    return json.loads(run([PY, os.path.join(HERE, "peers", "gbdt_peers.py"), "--library", library,
+                           "--train", base + "-train.npz", "--test", base + "-test.npz", "--threads", str(threads),
+                           "--trees", "100", "--max-depth", "6", "--num-leaves", "63", "--max-bin", "255"]).stdout)
+
+
 def bench_gbdt_train(args):
     """GBDT training time (binning included), peak memory and AUC vs LightGBM and XGBoost hist, 1M x 28 synthetic
     rows (800k train), 100 trees, depth 6 / 63 leaves, 255 bins."""
@@ -179,14 +186,8 @@ def bench_gbdt_train(args):
         ours = [propensity_gbdt(base + "-train.csv", base + "-test.csv", "label", threads,
                                 ["--trees", "100", "--max-depth", "6", "--num-leaves", "63", "--max-bin", "255"])
                 for _ in range(args.repeats)]
-        peers = {}
-        for library in ["lightgbm", "xgboost"]:
-            results = [json.loads(run([PY, os.path.join(HERE, "peers", "gbdt_peers.py"), "--library", library,
-                                       "--train", base + "-train.npz", "--test", base + "-test.npz",
-                                       "--threads", str(threads), "--trees", "100", "--max-depth", "6",
-                                       "--num-leaves", "63", "--max-bin", "255"]).stdout)
-                       for _ in range(args.repeats)]
-            peers[library] = results
+        peers = {library: [peer_gbdt(library, base, threads) for _ in range(args.repeats)]
+                 for library in ["lightgbm", "xgboost"]}
         seconds = summary([o[0] for o in ours])
         fastest = min(peers, key=lambda k: statistics.median(r["seconds"] for r in peers[k]))
         peer_seconds = summary([r["seconds"] for r in peers[fastest]])
@@ -219,12 +220,6 @@ def bench_gbdt_train(args):
               f"time ratio {result['ratio']:.2f}, memory ratio {result['ratios']['peak_memory_vs_lightgbm']['value']:.2f}",
               file=sys.stderr)
     return records
-
-
-def peer_gbdt(library, base, threads, extra=()):
-    return json.loads(run([PY, os.path.join(HERE, "peers", "gbdt_peers.py"), "--library", library,
-                           "--train", base + "-train.npz", "--test", base + "-test.npz", "--threads", str(threads),
-                           "--trees", "100", "--max-depth", "6", "--num-leaves", "63", "--max-bin", "255", *extra]).stdout)
 
 
 def bench_gbdt_scaling(args):

@@ -4,7 +4,6 @@ the server's latency percentile spectrum against the echo floor, scoring through
 training time against rows for Propensity and its peers, and every headline ratio over the history."""
 import argparse
 import collections
-import json
 import os
 
 import matplotlib
@@ -17,15 +16,6 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-
-
-def load(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def key(r):
-    return r["benchmark"] + " " + json.dumps(r.get("params", {}), sort_keys=True)
 
 
 def label(r):
@@ -99,7 +89,7 @@ def history_chart(records, path):
     for r in records:
         if r.get("ratio") is None or r.get("quick"):
             continue
-        series.setdefault(key(r), []).append(r)
+        series.setdefault(compare.key(r), []).append(r)
     n = len(series)
     if n == 0:
         return False
@@ -133,7 +123,7 @@ def ratio_table(records):
     latest_by_key = collections.OrderedDict()
     for r in records:
         if not r.get("quick"):
-            latest_by_key[key(r)] = r
+            latest_by_key[compare.key(r)] = r
     lines = ["| benchmark | ratio | value | noise band | better | peer | run |", "|---|---|---:|---|---|---|---|"]
     for r in latest_by_key.values():
         for name, q in (r.get("ratios") or {}).items():
@@ -147,7 +137,7 @@ def main():
     p.add_argument("--history", default=os.path.join(RESULTS, "history.jsonl"))
     p.add_argument("--out", default=RESULTS, help="folder for REPORT.md and charts/")
     a = p.parse_args()
-    records = load(a.history)
+    records = compare.load(a.history)
     charts = os.path.join(a.out, "charts")
     os.makedirs(charts, exist_ok=True)
     sections = ["# Propensity benchmark report", "",

@@ -56,23 +56,7 @@ public enum RequestCodec {
             }
             request = .auth(token: token)
         case .score:
-            if let request = fastScore(payload) { return request }
-            // Something is off: the step-by-step reading below names what.
-            let model = try payload.readShortString("model name")
-            let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
-            let rows = Int(try payload.readLE(UInt32.self, "row count"))
-            let features = Int(try payload.readLE(UInt32.self, "feature count"))
-            // Both counts come from the peer: the product must not overflow.
-            let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
-            guard !overflow, bytes == payload.readableBytes else {
-                throw ProtocolError(
-                    .malformedFrame,
-                    "\(rows) rows × \(features) features do not match the \(payload.readableBytes) bytes of floats in the frame")
-            }
-            request = .score(
-                model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features,
-                features: payload.readSlice(length: bytes)!)
-            return request
+            return try decodeScore(payload)
         default:
             throw ProtocolError(.unknownOpcode, "opcode 0x\(String(frame.opcode, radix: 16)) is not a request")
         }
@@ -82,29 +66,46 @@ public enum RequestCodec {
         return request
     }
 
-    /// A well-formed SCORE payload in one pass over its bytes (the server's per-request path); nil for anything
-    /// else, which the careful path then reports precisely.
+    /// A SCORE payload in one pass over its bytes (the server's per-request path: no copies, no intermediate
+    /// buffers); a malformed one is refused naming the field that does not fit. The error is built only then.
     @inline(__always)
-    static func fastScore(_ payload: ByteBuffer) -> IncomingRequest? {
+    static func decodeScore(_ payload: ByteBuffer) throws(ProtocolError) -> IncomingRequest {
+        var short = ""  // the field that runs past the end, if one does
+        var badName = false
         let parsed = payload.withUnsafeReadableBytes { raw -> (String, UInt64, Int, Int, Int)? in
-            guard raw.count >= 2 else { return nil }
+            guard raw.count >= 2 else { short = "model name"; return nil }
             let n = Int(UInt16(littleEndian: raw.loadUnaligned(as: UInt16.self)))
-            let start = 2 + n + 16
-            guard raw.count >= start,
-                  let model = String(validating: UnsafeRawBufferPointer(rebasing: raw[2..<(2 + n)]), as: UTF8.self)
-            else { return nil }
-            let fingerprint = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 2 + n, as: UInt64.self))
-            let rows = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 10 + n, as: UInt32.self)))
-            let features = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 14 + n, as: UInt32.self)))
-            let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
-            guard !overflow, bytes == raw.count - start else { return nil }
-            return (model, fingerprint, rows, features, start)
+            guard raw.count >= 18 + n else {
+                short = raw.count < 2 + n ? "model name" : raw.count < 10 + n ? "schema fingerprint"
+                    : raw.count < 14 + n ? "row count" : "feature count"
+                return nil
+            }
+            guard let model = String(validating: UnsafeRawBufferPointer(rebasing: raw[2..<(2 + n)]), as: UTF8.self) else {
+                badName = true
+                return nil
+            }
+            return (
+                model, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 2 + n, as: UInt64.self)),
+                Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 10 + n, as: UInt32.self))),
+                Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 14 + n, as: UInt32.self))), 18 + n)
         }
-        guard let (model, fingerprint, rows, features, start) = parsed else { return nil }
+        guard let (model, fingerprint, rows, features, start) = parsed else {
+            throw badName
+                ? ProtocolError(.malformedFrame, "model name is not valid UTF-8")
+                : ProtocolError(.malformedFrame, "\(short) runs past the end of the frame")
+        }
+        // Both counts come from the peer: the product must not overflow.
+        let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
+        guard !overflow, bytes == payload.readableBytes - start else {
+            throw ProtocolError(
+                .malformedFrame,
+                "\(rows) rows × \(features) features do not match the \(payload.readableBytes - start) bytes of floats in the frame")
+        }
         return .score(
             model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features,
-            features: payload.getSlice(at: payload.readerIndex + start, length: rows * features * 4)!)
+            features: payload.getSlice(at: payload.readerIndex + start, length: bytes)!)
     }
+
 }
 
 public enum ResponseCodec {

@@ -177,7 +177,7 @@ struct FlatForest: Sendable {
     @inline(__always)
     static func code(_ x: Float, space: Int) -> Float {
         if x.isNaN { return Float(space) }
-        return x >= 0 && x < Float(space) && x == x.rounded(.towardZero) ? x.rounded(.towardZero) + 0 : Float(space + 1)
+        return x >= 0 && x < Float(space) && x == x.rounded(.towardZero) ? x : Float(space + 1)
     }
 
     /// Number of splits on the longest root-to-leaf path.

@@ -102,4 +102,28 @@ import Testing
         let utf8: [UInt8] = [2, 0, 0xC3, 0x28]
         #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 3, payload: utf8)) }
     }
+
+    /// Every cut of a valid SCORE payload is refused as malformed, naming the field it falls in.
+    @Test func truncatedScorePayloadsNameTheMissingField() {
+        // Model "m", fingerprint, 1 row × 2 features, two floats.
+        let payload: [UInt8] = [1, 0, 109] + [UInt8](repeating: 7, count: 8) + [1, 0, 0, 0, 2, 0, 0, 0]
+            + [UInt8](repeating: 0, count: 8)
+        guard case .score(let model, _, let rows, let features, _) = try? RequestCodec.decode(frame(opcode: 4, payload: payload))
+        else { Issue.record("the whole payload should decode"); return }
+        #expect(model == "m" && rows == 1 && features == 2)
+        for cut in 0..<payload.count {
+            let error = #expect(throws: ProtocolError.self) {
+                try RequestCodec.decode(frame(opcode: 4, payload: Array(payload.prefix(cut))))
+            }
+            #expect(error?.code == .malformedFrame)
+            let field = switch cut {
+            case 0..<3: "model name runs past"
+            case 3..<11: "schema fingerprint runs past"
+            case 11..<15: "row count runs past"
+            case 15..<19: "feature count runs past"
+            default: "do not match"
+            }
+            #expect(error?.message.contains(field) == true, "cut at \(cut): \(error?.message ?? "")")
+        }
+    }
 }

@@ -41,6 +41,9 @@ struct LoadTest: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            guard !rounds || rate == 0 else {
+                throw CLIError("--rounds is a closed-loop pattern: use it with --rate 0 (open loop sends on schedule)")
+            }
             guard connections > 0, pipeline > 0, (threads ?? 1) > 0, rows > 0, duration > 0, rate >= 0 else {
                 throw CLIError("--connections, --pipeline, --threads, --rows and --duration must be positive, --rate ≥ 0")
             }
