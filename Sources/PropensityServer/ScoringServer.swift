@@ -183,6 +183,10 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     /// How long a draining connection must stay silent before it is closed.
     static let drainQuietPeriod = TimeAmount.milliseconds(50)
+    /// How long a drained connection keeps reading (and discarding) after its output is closed, waiting for the
+    /// client to close: closing with unread bytes would send a reset, which makes the client's kernel discard the
+    /// answers it has received but not yet read.
+    static let lingerPeriod = TimeAmount.seconds(1)
 
     private let limits: ServerLimits
     private let progress: FrameProgress
@@ -193,6 +197,8 @@ final class ConnectionGuard: ChannelDuplexHandler {
     private var readingPaused = false
     private var timer: RepeatedTask?
     private var draining = false
+    /// Output closed after draining: whatever still arrives was sent after the last answer and is discarded.
+    private var lingering = false
 
     init(limits: ServerLimits, progress: FrameProgress) {
         self.limits = limits
@@ -218,6 +224,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if lingering { return }
         readSinceCheck = true  // the clock is read by the periodic check, not on every read
         context.fireChannelRead(data)
     }
@@ -241,11 +248,13 @@ final class ConnectionGuard: ChannelDuplexHandler {
             context.close(promise: nil)
         } else if draining, !readingPaused, progress.partialSince == nil, now - lastRead >= Self.drainQuietPeriod {
             timer?.cancel()
-            // An empty write completes after every write before it: the responses are out before the close.
+            lingering = true
+            // Closing the output sends the client an end of stream after the last answer (the close is queued
+            // behind the pending writes). Requests it sent meanwhile are read and dropped, so it sees that end of
+            // stream (and fails them as unanswered) rather than a reset; it closes its side, and so do we.
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
+            context.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+            context.eventLoop.scheduleTask(in: Self.lingerPeriod) { channel.close(promise: nil) }
         }
     }
 

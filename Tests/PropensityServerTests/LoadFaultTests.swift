@@ -59,19 +59,9 @@ import Glibc
         let killer = Task.detached {
             for i in 0..<100 {
                 // Send all or part of a large request, then reset the connection without reading the answer.
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                _ = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                let count = i % 2 == 0 ? bytes.count : bytes.count / 3
-                _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, count, Int32(MSG_NOSIGNAL)) }
-                var reset = linger(l_onoff: 1, l_linger: 0)
-                setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
-                close(fd)
+                guard let socket = try? RawSocket(port: port) else { continue }
+                try? socket.send(bytes, count: i % 2 == 0 ? bytes.count : bytes.count / 3)
+                socket.resetAndClose()
             }
         }
         let scorer = Scorer(model: ServerTests.model)

@@ -279,25 +279,13 @@ func expectServerError(_ code: ErrorCode, sourceLocation: SourceLocation = #_sou
 
 /// Sends raw bytes on a fresh blocking socket and reads `expect` frames (or until the server closes).
 func rawExchange(port: Int, send bytes: [UInt8], expect frames: Int = 1, timeoutSeconds: Int = 5) throws -> [UInt8] {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-    _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+    let socket = try RawSocket(port: port, timeoutSeconds: timeoutSeconds)
+    defer { socket.close() }
+    try? socket.send(bytes)  // the server may close before reading it all: what it answered is still read below
     var received: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
     while countFrames(received) < frames {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        received += buffer[0..<n]
+        guard let chunk = try? socket.receive(), !chunk.isEmpty else { break }
+        received += chunk
     }
     return received
 }
