@@ -44,6 +44,8 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev"]), .brew(["lapack"])]
         ),
+        // Linux epoll for the load generator's raw event loop (no library to link).
+        .systemLibrary(name: "CEpoll"),
         .target(name: "PropensityData"),
         .target(name: "PropensityLinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
         .target(name: "PropensityModel", dependencies: ["PropensityData"]),
@@ -96,6 +98,7 @@ let package = Package(
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
+                .target(name: "CEpoll", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

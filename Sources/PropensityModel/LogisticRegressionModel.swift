@@ -91,14 +91,17 @@ public enum CategoryCode {
     /// Inlinable so the scorer's per-feature loop gets a specialized, branch-only version.
     @inlinable @inline(__always)
     public static func index(_ x: Float, count: Int) -> Int? {
-        guard x >= 0, x < Float(count), x == x.rounded(.towardZero) else { return nil }
-        return Int(x)
+        // A truncating conversion and a compare back instead of rounding: no libm call on baseline x86-64.
+        guard x >= 0, x < Float(count) else { return nil }
+        let i = Int(x)
+        return Float(i) == x ? i : nil
     }
 
     @inlinable @inline(__always)
     public static func index(_ x: Double, count: Int) -> Int? {
-        guard x >= 0, x < Double(count), x == x.rounded(.towardZero) else { return nil }
-        return Int(x)
+        guard x >= 0, x < Double(count) else { return nil }
+        let i = Int(x)
+        return Double(i) == x ? i : nil
     }
 }
 

@@ -80,7 +80,7 @@ public enum RequestCodec {
                     : raw.count < 14 + n ? "row count" : "feature count"
                 return nil
             }
-            guard let model = String(validating: UnsafeRawBufferPointer(rebasing: raw[2..<(2 + n)]), as: UTF8.self) else {
+            guard let model = String(strictUTF8: UnsafeRawBufferPointer(rebasing: raw[2..<(2 + n)])) else {
                 badName = true
                 return nil
             }

@@ -26,8 +26,11 @@ final class ScoringHandler: ChannelInboundHandler {
     private var outgoing: ByteBuffer?
     /// Set after a framing error: the stream cannot be resynchronized, the connection is closing.
     private var closing = false
-    /// The model this connection scored last, valid while the registry's generation is unchanged.
-    private var lastModel: (address: String, generation: UInt64, served: ServedModel)?
+    /// The model this connection scored last and the address it was asked for, valid while the registry's
+    /// generation is unchanged (separate fields: reading a tuple copies, and retains, all of it).
+    private var lastServed: ServedModel?
+    private var lastAddress = ""
+    private var lastGeneration: UInt64 = 0
     /// Metric handles of the model scored last, and counts not yet added to them (added once per burst).
     private var lastMetrics: (name: String, metrics: ServerMetrics.ModelMetrics, requests: Int, rows: Int)?
     /// Whether the current read answered a SCORE: its duration is then observed once, from the read to its last
@@ -191,7 +194,7 @@ final class ScoringHandler: ChannelInboundHandler {
             guard rowCount <= limits.maxRowsPerRequest else {
                 throw ProtocolError(.tooManyRows, "\(rowCount) rows exceed the limit of \(limits.maxRowsPerRequest) per request")
             }
-            if rowCount <= ScoreBatch.maxRows {
+            if rowCount <= ScoreBatch.maxRows, served.scorer.batchingPays != nil {
                 if !batch.accepts(served, rows: rowCount) { flushBatch(into: &out) }
                 batch.add(served, id: id, rows: rowCount, features: features)
                 return
@@ -227,11 +230,11 @@ final class ScoringHandler: ChannelInboundHandler {
 
     private func lookup(_ name: String) throws(ProtocolError) -> ServedModel {
         let generation = registry.generation
-        if let last = lastModel, last.generation == generation, last.address == name { return last.served }
+        if let served = lastServed, lastGeneration == generation, lastAddress == name { return served }
         guard let served = registry.model(named: name) else {
             throw ProtocolError(.unknownModel, "no model named '\(name)' is loaded")
         }
-        lastModel = (name, generation, served)
+        (lastServed, lastAddress, lastGeneration) = (served, name, generation)
         return served
     }
 }

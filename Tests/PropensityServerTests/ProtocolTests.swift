@@ -103,6 +103,33 @@ import Testing
         #expect(throws: ProtocolError.self) { try RequestCodec.decode(frame(opcode: 3, payload: utf8)) }
     }
 
+    /// Model names are strict UTF-8: what the standard library's validating initializer accepts, and nothing else
+    /// (overlong forms, surrogates, code points past U+10FFFF, stray or missing continuation bytes are refused).
+    @Test func modelNamesAreStrictUTF8() {
+        let cases: [[UInt8]] = [
+            [], Array("conversion@3".utf8), Array("zażółć 🐈".utf8), [0x7F], [0xC2, 0x80], [0xEF, 0xBF, 0xBD],
+            [0xF4, 0x8F, 0xBF, 0xBF],  // valid, up to the last code point
+            [0xC3, 0x28], [0x80], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+            [0xF8, 0x88, 0x80, 0x80, 0x80], [0xE2, 0x82], [0x61, 0xFF, 0x62], [0x61, 0x00, 0x62],
+        ]
+        for bytes in cases {
+            let strict = bytes.withUnsafeBytes { String(strictUTF8: $0) }
+            let reference = String(validating: bytes, as: UTF8.self)
+            #expect(strict == reference, "bytes \(bytes)")
+            // Through the SCORE decoder too: a valid name is decoded, an invalid one refused as malformed.
+            let payload = [UInt8(bytes.count), 0] + bytes + [UInt8](repeating: 0, count: 8) + [0, 0, 0, 0, 1, 0, 0, 0]
+            do {
+                guard case .score(let model, _, _, _, _) = try RequestCodec.decode(frame(opcode: 4, payload: payload)) else {
+                    Issue.record("not a SCORE request")
+                    continue
+                }
+                #expect(model == reference)
+            } catch {
+                #expect(reference == nil && error.code == .malformedFrame, "bytes \(bytes)")
+            }
+        }
+    }
+
     /// Every cut of a valid SCORE payload is refused as malformed, naming the field it falls in.
     @Test func truncatedScorePayloadsNameTheMissingField() {
         // Model "m", fingerprint, 1 row × 2 features, two floats.

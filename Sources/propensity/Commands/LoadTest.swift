@@ -16,7 +16,8 @@ import PropensityProtocol
 /// Open loop (`--rate R`): requests are due at a constant rate, spread over the connections, and each latency is
 /// measured from the moment the request was *due*, not when it was sent — a stalled server cannot hide its stall
 /// by delaying the requests behind it (no coordinated omission). Closed loop (`--rate 0`): every connection keeps
-/// `--pipeline` requests in flight, for saturation throughput.
+/// `--pipeline` requests in flight, for saturation throughput (`ClosedLoopLoad`, a lean epoll loop, so that the
+/// generator takes as little as possible of the cores it shares with the server).
 struct LoadTest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadtest", abstract: "Measure a scorer's latency and throughput under load.")
@@ -79,18 +80,36 @@ struct LoadTest: AsyncParsableCommand {
             }
 
             if blocking {
-                guard tokenFile == nil else { throw CLIError("--blocking does not authenticate; drop --token-file") }
                 let result = try BlockingLoad.run(
-                    host: host, port: port, payloads: payloads, warmup: warmup, duration: duration)
+                    host: host, port: port, token: token, payloads: payloads, warmup: warmup, duration: duration)
                 try report(result.histogram, completed: result.completed, errors: result.errors, unsent: 0)
                 return
             }
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: min(connections, threads ?? System.coreCount))
+            let threadCount = min(connections, threads ?? System.coreCount)
+            if rate == 0 {
+                #if os(Linux)
+                let requests = payloads.map { Array($0.readableBytesView) }
+                let (host, port, connections, pipeline, rounds) = (host, port, connections, pipeline, rounds)
+                let (warmup, duration) = (warmup, duration)
+                let result = try await Task.detached {  // blocking loops: off the concurrency pool
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let measureFrom = start + UInt64(warmup * 1e9)
+                    return try ClosedLoopLoad.run(
+                        host: host, port: port, token: token, requests: requests, connections: connections,
+                        pipeline: pipeline, rounds: rounds, threads: threadCount, measureFrom: measureFrom,
+                        end: measureFrom + UInt64(duration * 1e9))
+                }.value
+                try report(result.histogram, completed: result.completed, errors: result.errors, unsent: 0)
+                return
+                #else
+                throw CLIError("the closed-loop load generator (--rate 0) needs Linux (epoll)")
+                #endif
+            }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
             var workers: [LoadConnection] = []
             for c in 0..<connections {
                 let worker = LoadConnection(
-                    payloads: payloads, pipeline: pipeline, interval: rate > 0 ? Double(connections) / rate : 0,
-                    offset: rate > 0 ? Double(c) / rate : 0, rounds: rounds)
+                    payloads: payloads, pipeline: pipeline, interval: Double(connections) / rate, offset: Double(c) / rate)
                 try await worker.connect(host: host, port: port, token: token, group: group)
                 workers.append(worker)
             }
@@ -145,21 +164,11 @@ struct LoadTest: AsyncParsableCommand {
 
 /// The blocking client of `loadtest --blocking`: write a request, read its answer, repeat.
 enum BlockingLoad {
-    static func run(host: String, port: Int, payloads: [ByteBuffer], warmup: Double, duration: Double) throws
+    static func run(host: String, port: Int, token: [UInt8]?, payloads: [ByteBuffer], warmup: Double, duration: Double) throws
         -> (histogram: Histogram<UInt64>, completed: Int, errors: Int)
     {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try LoadSocket.connect(host: host, port: port, token: token, nonBlocking: false)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw CLIError("cannot connect to \(host):\(port)") }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let requests = payloads.map { Array($0.readableBytesView) }
         var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
         var completed = 0
@@ -199,7 +208,7 @@ enum BlockingLoad {
     }
 }
 
-/// One connection of the load generator: sends on schedule (or keeps `pipeline` in flight), records latencies.
+/// One connection of the open-loop load generator: sends each request when it is due, records latencies from then.
 final class LoadConnection: @unchecked Sendable {
     struct Result {
         var histogram: Histogram<UInt64>
@@ -227,16 +236,10 @@ final class LoadConnection: @unchecked Sendable {
     var until: UInt64 = 0
     var start: UInt64 = 0
     var stopped = false
-    /// Requests queued during a read burst, written as one buffer when it ends.
-    var outgoing: ByteBuffer?
 
     static let ring = 1 << 16
 
-    /// Closed loop in rounds: the next `pipeline` requests go out once every answer of the last round is in.
-    let rounds: Bool
-
-    init(payloads: [ByteBuffer], pipeline: Int, interval: Double, offset: Double, rounds: Bool = false) {
-        self.rounds = rounds
+    init(payloads: [ByteBuffer], pipeline: Int, interval: Double, offset: Double) {
         self.due = [UInt64](repeating: 0, count: Self.ring)
         self.payloads = payloads
         self.pipeline = pipeline
@@ -266,12 +269,7 @@ final class LoadConnection: @unchecked Sendable {
             self.start = start
             self.measureFrom = measureFrom
             self.until = until
-            if self.interval == 0 {
-                for _ in 0..<self.pipeline { self.send(due: DispatchTime.now().uptimeNanoseconds) }
-                self.channel.flush()
-            } else {
-                self.scheduleNext()
-            }
+            self.scheduleNext()
         }
     }
 
@@ -289,7 +287,7 @@ final class LoadConnection: @unchecked Sendable {
         }
     }
 
-    private func send(due dueAt: UInt64, batched: Bool = false) {
+    private func send(due dueAt: UInt64) {
         let id = nextID
         nextID = nextID == UInt32(Self.ring - 1) ? 1 : nextID + 1
         var buffer = payloads[sent % payloads.count]
@@ -297,12 +295,7 @@ final class LoadConnection: @unchecked Sendable {
         due[Int(id)] = max(dueAt, 1)
         inFlight += 1
         sent += 1
-        if batched {
-            outgoing = outgoing ?? channel.allocator.buffer(capacity: buffer.readableBytes * pipeline)
-            outgoing!.writeBuffer(&buffer)
-        } else {
-            channel.write(buffer, promise: nil)
-        }
+        channel.write(buffer, promise: nil)
     }
 
     /// An answer arrived at `now` (one clock reading per read: answers of one read arrived together).
@@ -316,20 +309,6 @@ final class LoadConnection: @unchecked Sendable {
         if dueAt >= measureFrom && now <= until + 1_000_000_000 {
             completed += 1
             _ = histogram.record(now - dueAt)
-        }
-        if interval == 0 && now < until && !stopped {
-            if !rounds {
-                send(due: now, batched: true)  // written when the read burst ends
-            } else if inFlight == 0 {
-                for _ in 0..<pipeline { send(due: now, batched: true) }
-            }
-        }
-    }
-
-    func readBurstEnded() {
-        if let buffer = outgoing {
-            outgoing = nil
-            channel.writeAndFlush(buffer, promise: nil)
         }
     }
 
@@ -374,7 +353,4 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        owner.readBurstEnded()
-    }
 }
