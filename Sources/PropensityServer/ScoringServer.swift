@@ -172,11 +172,10 @@ public final class ScoringServer: Sendable {
 }
 
 /// Closes connections that stay silent too long or leave a frame half-sent.
-final class ConnectionGuard: ChannelDuplexHandler {
+/// Inbound only (writability changes are inbound events), so answers do not pass through it on their way out.
+final class ConnectionGuard: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     /// Sent down a connection's pipeline on graceful shutdown: close once quiet.
     struct Drain {}
