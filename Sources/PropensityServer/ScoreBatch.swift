@@ -1,7 +1,8 @@
 import NIOCore
 import PropensityProtocol
 
-/// Small SCORE requests of one read for the same model, scored together. Pipelined single-row requests then take the
+/// Small SCORE requests of one read for the same model, scored together (for models whose scorer has a faster batch
+/// path, `Scorer.batchingPays`; the handler scores the others directly). Pipelined single-row requests then take the
 /// scorer's batch path where that is faster per row than one row at a time (tree ensembles: several rows walk each
 /// tree level together); every scorer gives the same bits for a row whether it is scored alone or in a batch. The
 /// features are gathered only when the batch is large enough to pay for the copy (`Scorer.batchingPays`).

@@ -74,6 +74,9 @@ enum ClosedLoopLoad {
         /// Bytes to write, from `pendingStart`.
         var pending: [UInt8] = []
         var pendingStart = 0
+        /// Registered for EPOLLOUT: a write is unfinished (a write refused outright leaves `pendingStart` at 0, so
+        /// that cannot tell).
+        var watchingWritable = false
         /// Bytes read and not yet parsed: `input[inputStart..<inputEnd]`.
         var input = [UInt8](repeating: 0, count: 1 << 16)
         var inputStart = 0
@@ -225,10 +228,10 @@ enum ClosedLoopLoad {
 
         private func flush(_ slot: Int) throws {
             let c = connections[slot]
-            let wasWaiting = c.pendingStart > 0
             let done = try c.flush()
-            guard done == wasWaiting else { return }
+            guard done == c.watchingWritable else { return }
             // Watch for room in the socket buffer only while a write is unfinished.
+            c.watchingWritable = !done
             var event = epoll_event()
             event.events = EPOLLIN.rawValue | (done ? 0 : EPOLLOUT.rawValue)
             event.data.u64 = UInt64(slot)
