@@ -34,6 +34,18 @@ final class LogisticObjective: @unchecked Sendable {
 
     var totalWeight: Double { sampleWeights?.reduce(0, +) ?? Double(rows) }
 
+    /// How far a computed loss `value` may be from the exact one, so that two evaluations closer than this cannot be
+    /// told apart. Each row's term is within a few ulps of exact (one exp, one log1p, a product and a sum, ≤ 4ε), and
+    /// each of the running sums (⌈rows / chunks⌉ terms per chunk, then the chunks) adds at most ε·|partial sum| per
+    /// addition; rounding errors of both kinds have random signs, so they grow like √m·ε·f rather than m·ε·f
+    /// (Higham, Accuracy and Stability of Numerical Algorithms, §4.2). The factor 8 covers the constants and the
+    /// margins' own rounding (z = Xw through `gemv`).
+    func roundingError(of value: Double) -> Double {
+        let chunks = min(Self.chunkCount, max(1, rows))
+        let additions = Double((rows + chunks - 1) / chunks + chunks)
+        return 8 * Double.ulpOfOne * abs(value) * additions.squareRoot()
+    }
+
     struct Evaluation {
         var value: Double
         var gradient: [Double]

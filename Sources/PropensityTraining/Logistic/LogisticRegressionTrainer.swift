@@ -77,17 +77,10 @@ public enum LogisticRegressionTrainer {
         case .lbfgs: false
         case .auto: encoder.width <= options.maxNewtonWidth
         }
-        var (w, report) = useNewton
+        let (w, report) = useNewton
             ? NewtonSolver.minimize(objective, from: start, tolerance: options.tolerance, maxIterations: options.maxIterations)
             : LBFGSSolver.minimize(
                 objective, from: start, tolerance: options.tolerance, maxIterations: max(options.maxIterations, 1000))
-        // Without a penalty, separable classes have no optimum: the loss goes to 0 as the weights grow, and the
-        // gradient vanishes with it, so "converged" would be a lie. A near-zero mean loss is the tell.
-        if options.l2 == 0, report.objective / objective.totalWeight < 1e-4 {
-            report.converged = false
-            report.stopReason = "the training classes are (almost) perfectly separable, so unpenalized coefficients "
-                + "grow without bound: add --l2"
-        }
         guard w.allSatisfy(\.isFinite) else {
             throw TrainingError("the solver diverged (non-finite weights); the classes may be separable: add --l2")
         }

@@ -98,9 +98,9 @@ struct Train: AsyncParsableCommand {
             }
             let r = fit.report
             progress("\(r.solver): \(r.iterations) iterations, gradient \(String(format: "%.2e", r.gradientNorm)), "
-                + (r.converged ? "converged" : "NOT converged: \(r.stopReason ?? "")"))
+                + (r.converged ? "converged (\(r.stop))" : "NOT converged: \(r.stop)"))
             if !r.converged {
-                progress("warning: the solver did not converge (\(r.stopReason ?? "unknown reason")); the model is saved anyway")
+                progress("warning: the solver did not converge (\(r.stop)); the model is saved anyway")
             }
             body = .logisticRegression(fit.model)
             properties = [
