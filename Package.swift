@@ -6,20 +6,27 @@ import PackageDescription
 // `PropensityClient` library product, so other packages can still depend on it.
 let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
-// Dependencies point one way:
-// data & linear algebra → model → training → model file → scoring → protocol → server / client → CLI.
+// Dependencies point one way (each target lists only what it imports):
+//   PropensityData, PropensityLinearAlgebra, PropensityModel, PropensityMetrics   (no Propensity dependencies)
+//   → PropensityInput (tables as a model's input: Data + Model)
+//   → PropensityTraining (Data, LinearAlgebra, Model, Metrics)
+//   → PropensityModelFile, PropensityImport (Model) → PropensityScoring (Model) → PropensityProtocol (Model)
+//   → PropensityServer (ModelFile, Scoring, Protocol), PropensityClient (Protocol)
+//   → PropensityLoad (Client, Protocol) → propensity (the CLI), propensity-bench.
 let package = Package(
     name: "Propensity",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "propensity", targets: ["propensity"]),
+        // In-process measurements for benchmarks/ (not part of the shipped CLI).
+        .executable(name: "propensity-bench", targets: ["propensity-bench"]),
         .library(name: "PropensityClient", targets: ["PropensityClient"]),
         // The engine in process (data, training, model files, scoring, protocol), e.g. for benchmarks/micro.
         .library(
             name: "PropensityEngine",
             targets: [
-                "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining", "PropensityModelFile",
-                "PropensityScoring", "PropensityProtocol",
+                "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
+                "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityProtocol",
             ]),
     ],
     dependencies: [
@@ -48,8 +55,10 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         .target(name: "PropensityData"),
         .target(name: "PropensityLinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
-        .target(name: "PropensityModel", dependencies: ["PropensityData"]),
+        .target(name: "PropensityModel"),
         .target(name: "PropensityMetrics"),
+        // Where tables meet models: a schema's CSV options and the feature rows a table gives it.
+        .target(name: "PropensityInput", dependencies: ["PropensityData", "PropensityModel"]),
         .target(
             name: "PropensityTraining",
             dependencies: ["PropensityData", "PropensityLinearAlgebra", "PropensityModel", "PropensityMetrics"]
@@ -59,9 +68,7 @@ let package = Package(
             dependencies: ["PropensityModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "PropensityImport", dependencies: ["PropensityModel"]),
-        .target(
-            name: "PropensityScoring", dependencies: ["PropensityModel", "PropensityData"],
-            swiftSettings: uncheckedExclusivity),
+        .target(name: "PropensityScoring", dependencies: ["PropensityModel"], swiftSettings: uncheckedExclusivity),
         .target(
             name: "PropensityProtocol",
             dependencies: ["PropensityModel", .product(name: "NIOCore", package: "swift-nio")]
@@ -93,38 +100,63 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The load generators behind `propensity loadtest`: open loop (SwiftNIO timers), closed loop (raw epoll),
+        // blocking.
+        .target(
+            name: "PropensityLoad",
+            dependencies: [
+                "PropensityModel", "PropensityProtocol", "PropensityClient",
+                .target(name: "CEpoll", condition: .when(platforms: [.linux])),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: uncheckedExclusivity
+        ),
         .executableTarget(
             name: "propensity",
             dependencies: [
-                "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining",
+                "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
-                .target(name: "CEpoll", condition: .when(platforms: [.linux])),
+                "PropensityLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "propensity-bench",
+            dependencies: [
+                "PropensityInput", "PropensityModelFile", "PropensityScoring",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: uncheckedExclusivity
         ),
+
+        // Tests: one target per library, and what several of them share.
+        .target(
+            name: "PropensityTestSupport",
+            dependencies: [
+                "PropensityModel", "PropensityServer", "PropensityClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/PropensityTestSupport"
+        ),
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
+        .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
+        .testTarget(
+            name: "PropensityInputTests", dependencies: ["PropensityData", "PropensityModel", "PropensityInput"]),
         .testTarget(
             name: "PropensityTrainingTests",
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining", "PropensityLinearAlgebra",
-                "PropensityScoring",
+                "PropensityInput", "PropensityScoring", "PropensityTestSupport",
             ],
-            resources: [.copy("Fixtures")]
-        ),
-        .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
-        .testTarget(name: "PropensityScoringTests", dependencies: ["PropensityData", "PropensityModel", "PropensityScoring"]),
-        .testTarget(
-            name: "PropensityImportTests",
-            dependencies: ["PropensityModel", "PropensityImport", "PropensityScoring", "PropensityModelFile"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -132,10 +164,20 @@ let package = Package(
             dependencies: ["PropensityModel", "PropensityModelFile", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
+            name: "PropensityImportTests",
+            dependencies: ["PropensityModel", "PropensityImport", "PropensityScoring", "PropensityModelFile"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "PropensityScoringTests", dependencies: ["PropensityModel", "PropensityScoring"]),
+        .testTarget(
+            name: "PropensityProtocolTests",
+            dependencies: ["PropensityModel", "PropensityProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "PropensityServerTests",
             dependencies: [
                 "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol", "PropensityServer",
-                "PropensityClient", "PropensityData",
+                "PropensityClient", "PropensityTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -143,6 +185,22 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "PropensityClientTests",
+            dependencies: [
+                "PropensityModel", "PropensityScoring", "PropensityProtocol", "PropensityServer", "PropensityClient",
+                "PropensityTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PropensityLoadTests",
+            dependencies: [
+                "PropensityModel", "PropensityServer", "PropensityLoad", "PropensityTestSupport", "PropensityProtocol",
+            ]
         ),
     ]
 )

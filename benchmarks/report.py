@@ -8,7 +8,7 @@ import os
 
 import matplotlib
 
-import compare
+from harness import compare
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

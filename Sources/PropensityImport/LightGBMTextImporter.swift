@@ -11,20 +11,13 @@ import PropensityModel
 /// - categorical split (bit 0 set): categories in the node's bitset go left; NaN, negative and unlisted ones right.
 /// - probability = sigmoid(σ · Σ leaf values), σ from `objective=binary sigmoid:σ`; leaf values are scaled by σ.
 public enum LightGBMTextImporter {
-    public static func load(from path: String) throws(ImportError) -> Model {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImportError(file: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file")
-        }
-        return try decode(String(decoding: data, as: UTF8.self), source: path)
-    }
-
     public static func decode(_ text: String, source: String) throws(ImportError) -> Model {
-        func fail(_ reason: String) -> ImportError { ImportError(file: source, reason: reason) }
+        func fail(_ reason: ImportError.Reason) -> ImportError { ImportError(file: source, reason: reason) }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasSuffix("\r") ? $0.dropLast() : $0
         }
         guard lines.first == "tree" else {
-            throw fail("not a LightGBM text model (first line is not 'tree'); save it with Booster.save_model(\"model.txt\")")
+            throw fail(.wrongFormat(hint: "not a LightGBM text model (first line is not 'tree'); save it with Booster.save_model(\"model.txt\")"))
         }
         // Header: key=value lines up to the first "Tree=".
         var header: [String: String] = [:]
@@ -43,22 +36,22 @@ public enum LightGBMTextImporter {
         let objective = header["objective"] ?? "unknown"
         let objectiveParts = objective.split(separator: " ")
         guard objectiveParts.first == "binary" else {
-            throw fail("objective '\(objective)' is not supported: only binary models can be imported")
+            throw fail(.unsupported("objective '\(objective)' is not supported: only binary models can be imported"))
         }
         var sigmoid = 1.0
         for part in objectiveParts.dropFirst() where part.hasPrefix("sigmoid:") {
-            guard let s = Double(part.dropFirst("sigmoid:".count)), s > 0 else { throw fail("bad sigmoid in '\(objective)'") }
+            guard let s = Double(part.dropFirst("sigmoid:".count)), s > 0 else { throw fail(.malformed("bad sigmoid in '\(objective)'")) }
             sigmoid = s
         }
         if flags.contains("average_output") {
-            throw fail("average_output (random forest mode, boosting=rf) is not supported: its trees are averaged, not summed")
+            throw fail(.unsupported("average_output (random forest mode, boosting=rf) is not supported: its trees are averaged, not summed"))
         }
-        if let classes = header["num_class"], classes != "1" { throw fail("num_class = \(classes) is not supported") }
+        if let classes = header["num_class"], classes != "1" { throw fail(.unsupported("num_class = \(classes) is not supported")) }
         if let perIteration = header["num_tree_per_iteration"], perIteration != "1" {
-            throw fail("num_tree_per_iteration = \(perIteration) is not supported")
+            throw fail(.unsupported("num_tree_per_iteration = \(perIteration) is not supported"))
         }
         guard let names = header["feature_names"]?.split(separator: " ").map(String.init), !names.isEmpty else {
-            throw fail("feature_names is missing")
+            throw fail(.malformed("feature_names is missing"))
         }
         let infos = header["feature_infos"]?.split(separator: " ").map(String.init) ?? []
         let pandasCategories = Self.pandasCategorical(lines)
@@ -76,7 +69,7 @@ public enum LightGBMTextImporter {
             let listed = info.split(separator: ":").map { Int($0) }
             let codes = listed.compactMap { $0 }.filter { $0 >= 0 }
             guard !codes.isEmpty, !listed.contains(nil) else {
-                throw fail("feature_infos for '\(name)' is neither a range nor a list of category codes")
+                throw fail(.malformed("feature_infos for '\(name)' is neither a range nor a list of category codes"))
             }
             let count = codes.max()! + 1
             var vocabulary = (0..<count).map(String.init)
@@ -103,7 +96,7 @@ public enum LightGBMTextImporter {
             while k < lines.count, lines[k].isEmpty { k += 1 }
             trees.append(try convert(block, index: trees.count, schema: schema, sigmoid: sigmoid, fail))
         }
-        guard !trees.isEmpty else { throw fail("the model has no trees") }
+        guard !trees.isEmpty else { throw fail(.malformed("the model has no trees")) }
         let ensemble = TreeEnsembleModel(
             schema: schema, baseScore: 0, trees: trees,
             importance: XGBoostJSONImporter.importance(trees, featureCount: schema.count))
@@ -115,14 +108,14 @@ public enum LightGBMTextImporter {
     }
 
     static func convert(
-        _ block: [String: String], index t: Int, schema: FeatureSchema, sigmoid: Double, _ fail: (String) -> ImportError
+        _ block: [String: String], index t: Int, schema: FeatureSchema, sigmoid: Double, _ fail: (ImportError.Reason) -> ImportError
     ) throws(ImportError) -> DecisionTree {
         func ints(_ key: String) -> [Int] { block[key]?.split(separator: " ").compactMap { Int($0) } ?? [] }
         func doubles(_ key: String) -> [Double] { block[key]?.split(separator: " ").compactMap { Double($0) } ?? [] }
-        if block["is_linear"] == "1" { throw fail("tree \(t): linear trees (linear_tree=true) are not supported") }
-        guard let leafCount = Int(block["num_leaves"] ?? "") , leafCount >= 1 else { throw fail("tree \(t): num_leaves is missing") }
+        if block["is_linear"] == "1" { throw fail(.unsupported("tree \(t): linear trees (linear_tree=true) are not supported")) }
+        guard let leafCount = Int(block["num_leaves"] ?? "") , leafCount >= 1 else { throw fail(.malformed("tree \(t): num_leaves is missing")) }
         let leafValues = doubles("leaf_value")
-        guard leafValues.count == leafCount else { throw fail("tree \(t): \(leafValues.count) leaf values for \(leafCount) leaves") }
+        guard leafValues.count == leafCount else { throw fail(.malformed("tree \(t): \(leafValues.count) leaf values for \(leafCount) leaves")) }
         // `shrinkage` needs no handling: LightGBM has already folded it into leaf_value.
         if leafCount == 1 {
             return DecisionTree(nodes: [], leafValues: leafValues.map { $0 * sigmoid }, categoryWords: [])
@@ -134,7 +127,7 @@ public enum LightGBMTextImporter {
         let lefts = ints("left_child")
         let rights = ints("right_child")
         guard features.count == n, thresholds.count == n, types.count == n, lefts.count == n, rights.count == n else {
-            throw fail("tree \(t): split arrays do not have num_leaves − 1 = \(n) entries")
+            throw fail(.malformed("tree \(t): split arrays do not have num_leaves − 1 = \(n) entries"))
         }
         let boundaries = ints("cat_boundaries")
         let bitsets = block["cat_threshold"]?.split(separator: " ").compactMap { UInt32($0) } ?? []
@@ -142,19 +135,19 @@ public enum LightGBMTextImporter {
         var words: [UInt32] = []
         for i in 0..<n {
             let feature = features[i]
-            guard feature >= 0, feature < schema.count else { throw fail("tree \(t): split on feature \(feature)") }
+            guard feature >= 0, feature < schema.count else { throw fail(.malformed("tree \(t): split on feature \(feature)")) }
             let type = types[i]
             let defaultLeft = type & 2 != 0
             let missingType = (type >> 2) & 3
-            guard lefts[i] < n, rights[i] < n else { throw fail("tree \(t): child out of range") }
+            guard lefts[i] < n, rights[i] < n else { throw fail(.malformed("tree \(t): child out of range")) }
             if type & 1 != 0 {
                 guard let vocabulary = schema.features[feature].kind.categories else {
-                    throw fail("tree \(t): categorical split on numeric feature '\(schema.features[feature].name)'")
+                    throw fail(.malformed("tree \(t): categorical split on numeric feature '\(schema.features[feature].name)'"))
                 }
                 let catIndex = Int(thresholds[i])
                 guard catIndex >= 0, catIndex + 1 < boundaries.count, boundaries[catIndex] <= boundaries[catIndex + 1],
                       boundaries[catIndex + 1] <= bitsets.count
-                else { throw fail("tree \(t): categorical split \(i) points outside cat_boundaries") }
+                else { throw fail(.malformed("tree \(t): categorical split \(i) points outside cat_boundaries")) }
                 let count = (vocabulary.count + 31) / 32
                 let offset = words.count
                 words += [UInt32](repeating: 0, count: count)
@@ -169,14 +162,14 @@ public enum LightGBMTextImporter {
                     categoryCount: UInt32(count)))
             } else {
                 guard schema.features[feature].kind == .numeric else {
-                    throw fail("tree \(t): numeric split on categorical feature '\(schema.features[feature].name)'")
+                    throw fail(.malformed("tree \(t): numeric split on categorical feature '\(schema.features[feature].name)'"))
                 }
                 let threshold = thresholds[i]
                 let missingGoesLeft: Bool
                 switch missingType {
                 case 0: missingGoesLeft = 0 <= threshold  // None: NaN is read as 0
                 case 1, 2: missingGoesLeft = defaultLeft  // Zero or NaN: the default direction
-                default: throw fail("tree \(t): unknown missing type \(missingType)")
+                default: throw fail(.malformed("tree \(t): unknown missing type \(missingType)"))
                 }
                 nodes.append(DecisionTree.Node(
                     feature: Int32(feature), kind: .numeric, defaultLeft: missingGoesLeft,

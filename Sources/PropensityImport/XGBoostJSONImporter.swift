@@ -11,48 +11,41 @@ import PropensityModel
 ///   value follows `default_left`. Propensity sends the listed set left, so the children are swapped.
 /// - the margin is `logit(base_score) + Σ leaf values` (base_score is stored as a probability for this objective).
 public enum XGBoostJSONImporter {
-    public static func load(from path: String) throws(ImportError) -> Model {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImportError(file: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file")
-        }
-        return try decode(data, source: path)
-    }
-
     public static func decode(_ data: Data, source: String) throws(ImportError) -> Model {
-        func fail(_ reason: String) -> ImportError { ImportError(file: source, reason: reason) }
+        func fail(_ reason: ImportError.Reason) -> ImportError { ImportError(file: source, reason: reason) }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let learner = root["learner"] as? [String: Any]
-        else { throw fail("not an XGBoost JSON model (no 'learner' object); save it with Booster.save_model(\"model.json\")") }
+        else { throw fail(.wrongFormat(hint: "not an XGBoost JSON model (no 'learner' object); save it with Booster.save_model(\"model.json\")")) }
         let version = (root["version"] as? [Any])?.map { "\($0)" }.joined(separator: ".") ?? "unknown"
 
         let objective = (learner["objective"] as? [String: Any])?["name"] as? String ?? "unknown"
         guard objective == "binary:logistic" else {
-            throw fail("objective '\(objective)' is not supported: only binary:logistic models can be imported")
+            throw fail(.unsupported("objective '\(objective)' is not supported: only binary:logistic models can be imported"))
         }
         let parameters = learner["learner_model_param"] as? [String: Any] ?? [:]
         if let classes = Int(parameters["num_class"] as? String ?? "0"), classes > 1 {
-            throw fail("a \(classes)-class model is not supported: only binary classification")
+            throw fail(.unsupported("a \(classes)-class model is not supported: only binary classification"))
         }
         if let targets = Int(parameters["num_target"] as? String ?? "1"), targets != 1 {
-            throw fail("a \(targets)-target model is not supported")
+            throw fail(.unsupported("a \(targets)-target model is not supported"))
         }
-        guard let booster = learner["gradient_booster"] as? [String: Any] else { throw fail("no 'gradient_booster'") }
+        guard let booster = learner["gradient_booster"] as? [String: Any] else { throw fail(.malformed("no 'gradient_booster'")) }
         let boosterName = booster["name"] as? String ?? "unknown"
         guard boosterName == "gbtree" else {
-            throw fail("booster '\(boosterName)' is not supported: only gbtree (dart scales trees by dropout weights; gblinear has no trees)")
+            throw fail(.unsupported("booster '\(boosterName)' is not supported: only gbtree (dart scales trees by dropout weights; gblinear has no trees)"))
         }
         guard let model = booster["model"] as? [String: Any], let trees = model["trees"] as? [[String: Any]] else {
-            throw fail("no trees in 'gradient_booster.model'")
+            throw fail(.malformed("no trees in 'gradient_booster.model'"))
         }
         if let forest = (model["gbtree_model_param"] as? [String: Any])?["num_parallel_tree"] as? String, forest != "1" {
-            throw fail("num_parallel_tree = \(forest) (boosted random forests) is not supported")
+            throw fail(.unsupported("num_parallel_tree = \(forest) (boosted random forests) is not supported"))
         }
         guard let baseText = parameters["base_score"] as? String, let baseScore = Self.number(baseText),
               baseScore > 0, baseScore < 1
-        else { throw fail("base_score is missing or not a probability") }
+        else { throw fail(.malformed("base_score is missing or not a probability")) }
 
         let featureCount = Int(parameters["num_feature"] as? String ?? "") ?? 0
-        guard featureCount > 0 else { throw fail("num_feature is missing") }
+        guard featureCount > 0 else { throw fail(.malformed("num_feature is missing")) }
         let names = (learner["feature_names"] as? [String]).flatMap { $0.count == featureCount ? $0 : nil }
             ?? (0..<featureCount).map { "f\($0)" }
         let types = (learner["feature_types"] as? [String]).flatMap { $0.count == featureCount ? $0 : nil }
@@ -101,7 +94,7 @@ public enum XGBoostJSONImporter {
         ]))
     }
 
-    static func convert(_ tree: [String: Any], index t: Int, schema: FeatureSchema, _ fail: (String) -> ImportError)
+    static func convert(_ tree: [String: Any], index t: Int, schema: FeatureSchema, _ fail: (ImportError.Reason) -> ImportError)
         throws(ImportError) -> DecisionTree
     {
         guard let lefts = tree["left_children"] as? [Int], let rights = tree["right_children"] as? [Int],
@@ -109,9 +102,9 @@ public enum XGBoostJSONImporter {
               let indices = tree["split_indices"] as? [Int], let defaults = tree["default_left"] as? [Any],
               lefts.count == rights.count, lefts.count == conditions.count, lefts.count == indices.count,
               lefts.count == defaults.count, !lefts.isEmpty
-        else { throw fail("tree \(t): node arrays are missing or of different lengths") }
+        else { throw fail(.malformed("tree \(t): node arrays are missing or of different lengths")) }
         if let size = (tree["tree_param"] as? [String: Any])?["size_leaf_vector"] as? String, size != "1", size != "0" {
-            throw fail("tree \(t): vector leaves (size_leaf_vector = \(size)) are not supported")
+            throw fail(.unsupported("tree \(t): vector leaves (size_leaf_vector = \(size)) are not supported"))
         }
         let splitTypes = tree["split_type"] as? [Int] ?? Array(repeating: 0, count: lefts.count)
         var categorySets: [Int: [Int]] = [:]
@@ -120,7 +113,7 @@ public enum XGBoostJSONImporter {
         {
             for (k, node) in nodes.enumerated() where k < segments.count && k < sizes.count {
                 guard segments[k] >= 0, segments[k] + sizes[k] <= categories.count else {
-                    throw fail("tree \(t): a category segment runs past the category list")
+                    throw fail(.malformed("tree \(t): a category segment runs past the category list"))
                 }
                 categorySets[node] = Array(categories[segments[k]..<(segments[k] + sizes[k])])
             }
@@ -141,7 +134,7 @@ public enum XGBoostJSONImporter {
             }
         }
         func child(_ id: Int) throws(ImportError) -> Int32 {
-            guard id > 0, id < lefts.count else { throw fail("tree \(t): child \(id) is out of range") }
+            guard id > 0, id < lefts.count else { throw fail(.malformed("tree \(t): child \(id) is out of range")) }
             return lefts[id] == -1 ? ~Int32(leafIndex[id]) : Int32(nodeIndex[id])
         }
         var nodes: [DecisionTree.Node] = []
@@ -153,11 +146,11 @@ public enum XGBoostJSONImporter {
                 continue
             }
             let feature = indices[i]
-            guard feature >= 0, feature < schema.count else { throw fail("tree \(t): split on feature \(feature), the model has \(schema.count)") }
+            guard feature >= 0, feature < schema.count else { throw fail(.malformed("tree \(t): split on feature \(feature), the model has \(schema.count)")) }
             let defaultLeft = Self.flag(defaults[i])
             if splitTypes[i] == 1 {
                 guard let vocabulary = schema.features[feature].kind.categories else {
-                    throw fail("tree \(t): categorical split on feature '\(schema.features[feature].name)', which is not categorical")
+                    throw fail(.malformed("tree \(t): categorical split on feature '\(schema.features[feature].name)', which is not categorical"))
                 }
                 let set = categorySets[i] ?? []
                 let count = (vocabulary.count + 31) / 32
@@ -171,7 +164,7 @@ public enum XGBoostJSONImporter {
                     categoryCount: UInt32(count)))
             } else {
                 guard schema.features[feature].kind == .numeric else {
-                    throw fail("tree \(t): numeric split on categorical feature '\(schema.features[feature].name)'")
+                    throw fail(.malformed("tree \(t): numeric split on categorical feature '\(schema.features[feature].name)'"))
                 }
                 nodes.append(DecisionTree.Node(
                     feature: Int32(feature), kind: .numeric, defaultLeft: defaultLeft,

@@ -1,5 +1,3 @@
-import PropensityData
-
 /// What a model expects as input: one raw feature per input column, in order.
 ///
 /// On the wire and in the scorer every feature is one float32. A numeric feature is its value (NaN = missing).
@@ -42,22 +40,5 @@ public enum FeatureKind: Sendable, Equatable {
     public var categories: [String]? {
         if case .categorical(let categories) = self { return categories }
         return nil
-    }
-}
-
-extension FeatureSchema {
-    /// How to read this schema's inputs from a table.
-    public var inputSpecs: [Table.InputSpec] {
-        features.map { Table.InputSpec(name: $0.name, categories: $0.kind.categories) }
-    }
-
-    /// CSV options that read a file for this schema: categorical and numeric columns forced to the model's kinds.
-    public func csvOptions(delimiter: UInt8? = nil, extraColumns: [String] = []) -> CSVOptions {
-        CSVOptions(
-            delimiter: delimiter,
-            categorical: features.filter { $0.kind != .numeric }.map(\.name) + extraColumns,
-            numeric: features.filter { $0.kind == .numeric }.map(\.name),
-            required: names + extraColumns,
-            only: names + extraColumns)
     }
 }

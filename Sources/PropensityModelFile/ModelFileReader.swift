@@ -6,20 +6,20 @@ extension ModelFile {
     public static func load(from path: String) throws(ModelFileError) -> Model {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
-            throw ModelFileError(file: path, reason: exists ? "cannot read file" : "no such file")
+            throw ModelFileError(file: path, reason: exists ? .unreadable : .notFound)
         }
         return try decode([UInt8](data), source: path)
     }
 
     /// Verifies and decodes a whole file: nothing is returned unless every check passes.
     public static func decode(_ bytes: [UInt8], source: String) throws(ModelFileError) -> Model {
-        func fail(_ reason: String) -> ModelFileError { ModelFileError(file: source, reason: reason) }
+        func fail(_ reason: ModelFileError.Reason) -> ModelFileError { ModelFileError(file: source, reason: reason) }
 
         guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
-            throw fail("not a Propensity model file (wrong magic bytes)")
+            throw fail(.notAModelFile)
         }
         guard bytes.count >= headerSize + checksumSize else {
-            throw fail("truncated: \(bytes.count) bytes is shorter than the header and checksum")
+            throw fail(.truncated(bytes: bytes.count, declared: nil))
         }
         var header = ByteReader(bytes, from: magic.count)
         let (version, kindCode, sectionCount, declaredLength): (UInt16, UInt16, UInt32, UInt64)
@@ -29,23 +29,23 @@ extension ModelFile {
             sectionCount = try header.u32("section count")
             declaredLength = try header.u64("file length")
         } catch {
-            throw fail("truncated header")
+            throw fail(.truncated(bytes: bytes.count, declared: nil))
         }
         guard version == formatVersion else {
-            throw fail("unsupported format version \(version) (this build reads version \(formatVersion))")
+            throw fail(.unsupportedVersion(found: version, supported: formatVersion))
         }
         if declaredLength > UInt64(bytes.count) {
-            throw fail("truncated: the header declares \(declaredLength) bytes, the file has \(bytes.count)")
+            throw fail(.truncated(bytes: bytes.count, declared: declaredLength))
         }
         if declaredLength < UInt64(bytes.count) {
-            throw fail("\(UInt64(bytes.count) - declaredLength) unexpected bytes after the declared end of the file")
+            throw fail(.trailingBytes(Int(UInt64(bytes.count) - declaredLength)))
         }
         let bodyEnd = bytes.count - checksumSize
         let expected = Array(bytes[bodyEnd...])
         guard Array(SHA256.hash(data: bytes[0..<bodyEnd])) == expected else {
-            throw fail("checksum mismatch: the file is corrupt")
+            throw fail(.checksumMismatch)
         }
-        guard let kind = ModelKind(rawValue: kindCode) else { throw fail("unknown model kind \(kindCode)") }
+        guard let kind = ModelKind(rawValue: kindCode) else { throw fail(.unknownModelKind(kindCode)) }
 
         // Sections.
         var reader = ByteReader(bytes, from: headerSize, to: bodyEnd)
@@ -57,32 +57,37 @@ extension ModelFile {
                 flags = try reader.u32("flags")
                 length = try reader.u64("length")
             } catch {
-                throw fail("section \(index + 1) of \(sectionCount): header runs past the end of the file")
+                throw fail(.malformedLayout("section \(index + 1) of \(sectionCount): header runs past the end of the file"))
             }
             guard length <= UInt64(reader.remaining) else {
-                throw fail("section \(index + 1) of \(sectionCount) declares \(length) bytes, only \(reader.remaining) remain")
+                throw fail(.malformedLayout(
+                    "section \(index + 1) of \(sectionCount) declares \(length) bytes, only \(reader.remaining) remain"))
             }
             let start = reader.offset
             let padded = (Int(length) + 7) & ~7
             _ = try? reader.take(min(padded, reader.remaining), "payload")
             guard let tag = Tag(rawValue: tagValue) else {
                 if flags & requiredFlag != 0 {
-                    throw fail("required section \(tagName(tagValue)) is not supported by this build (newer file?)")
+                    throw fail(.unsupportedRequiredSection(tagName(tagValue)))
                 }
                 continue
             }
-            guard payloads[tag] == nil else { throw fail("section \(tag.name) appears twice") }
+            guard payloads[tag] == nil else { throw fail(.duplicateSection(tag.name)) }
             payloads[tag] = (start, start + Int(length))
         }
-        guard reader.remaining == 0 else { throw fail("\(reader.remaining) bytes after the last section") }
+        guard reader.remaining == 0 else { throw fail(.malformedLayout("\(reader.remaining) bytes after the last section")) }
 
+        /// What a section's decoder throws: `.malformedSection` naming that section.
+        func malformed(_ tag: Tag) -> (String) -> ModelFileError {
+            { detail in fail(.malformedSection(tag.name, detail: detail)) }
+        }
         func section(_ tag: Tag) throws(ModelFileError) -> ByteReader {
-            guard let (start, end) = payloads[tag] else { throw fail("missing required section \(tag.name)") }
+            guard let (start, end) = payloads[tag] else { throw fail(.missingSection(tag.name)) }
             return ByteReader(bytes, from: start, to: end)
         }
         func finish(_ r: ByteReader, _ tag: Tag) throws(ModelFileError) {
             guard r.remaining == 0 else {
-                throw fail("section \(tag.name): \(r.remaining) bytes left over (inconsistent sizes)")
+                throw fail(.malformedSection(tag.name, detail: "\(r.remaining) bytes left over (inconsistent sizes)"))
             }
         }
         func within<T>(_ tag: Tag, _ body: (inout ByteReader) throws -> T) throws(ModelFileError) -> T {
@@ -91,28 +96,28 @@ extension ModelFile {
             do {
                 value = try body(&r)
             } catch let e as ByteReader.OutOfBounds {
-                throw fail("section \(tag.name): \(e.what) runs past the end of the section (inconsistent sizes)")
+                throw fail(.malformedSection(tag.name, detail: "\(e.what) runs past the end of the section (inconsistent sizes)"))
             } catch let e as ModelFileError {
                 throw e
             } catch {
-                throw fail("section \(tag.name): \(error)")
+                throw fail(.malformedSection(tag.name, detail: "\(error)"))
             }
             try finish(r, tag)
             return value
         }
 
         let metadata = payloads[.metadata] == nil ? ModelMetadata() : try within(.metadata) { r in
-            try decodeMetadata(&r, fail)
+            try decodeMetadata(&r, malformed(.metadata))
         }
-        let schema = try within(.schema) { r in try decodeSchema(&r, fail) }
+        let schema = try within(.schema) { r in try decodeSchema(&r, malformed(.schema)) }
         switch kind {
         case .logisticRegression:
-            let model = try within(.logistic) { r in try decodeLogistic(&r, schema: schema, fail) }
+            let model = try within(.logistic) { r in try decodeLogistic(&r, schema: schema, malformed(.logistic)) }
             return Model(body: .logisticRegression(model), metadata: metadata)
         case .treeEnsemble:
-            var model = try within(.ensemble) { r in try decodeEnsemble(&r, schema: schema, fail) }
+            var model = try within(.ensemble) { r in try decodeEnsemble(&r, schema: schema, malformed(.ensemble)) }
             if payloads[.importance] != nil {
-                model.importance = try within(.importance) { r in try decodeImportance(&r, features: schema.count, fail) }
+                model.importance = try within(.importance) { r in try decodeImportance(&r, features: schema.count, malformed(.importance)) }
             }
             return Model(body: .treeEnsemble(model), metadata: metadata)
         }
@@ -129,13 +134,13 @@ extension ModelFile {
         let n = try r.count("property count", minimumItemSize: 8)
         for _ in 0..<n {
             guard let key = try r.string("property key"), let value = try r.string("property value") else {
-                throw fail("section META: a property is not valid UTF-8")
+                throw fail("a property is not valid UTF-8")
             }
             metadata.properties.append((key, value))
         }
         let m = try r.count("metric count", minimumItemSize: 12)
         for _ in 0..<m {
-            guard let key = try r.string("metric name") else { throw fail("section META: a metric name is not valid UTF-8") }
+            guard let key = try r.string("metric name") else { throw fail("a metric name is not valid UTF-8") }
             metadata.metrics.append((key, try r.f64("metric value")))
         }
         return metadata
@@ -143,14 +148,14 @@ extension ModelFile {
 
     static func decodeSchema(_ r: inout ByteReader, _ fail: (String) -> ModelFileError) throws -> FeatureSchema {
         let n = try r.count("feature count", minimumItemSize: 5)
-        guard n > 0 else { throw fail("section SCHM: the schema has no features") }
+        guard n > 0 else { throw fail("the schema has no features") }
         var features: [Feature] = []
         var names = Set<String>()
         for i in 0..<n {
             guard let name = try r.string("feature \(i + 1) name"), !name.isEmpty else {
-                throw fail("section SCHM: feature \(i + 1) has an empty or invalid name")
+                throw fail("feature \(i + 1) has an empty or invalid name")
             }
-            guard names.insert(name).inserted else { throw fail("section SCHM: feature '\(name)' appears twice") }
+            guard names.insert(name).inserted else { throw fail("feature '\(name)' appears twice") }
             switch try r.u8("feature \(i + 1) kind") {
             case 0:
                 features.append(.numeric(name))
@@ -160,16 +165,16 @@ extension ModelFile {
                 categories.reserveCapacity(count)
                 for _ in 0..<count {
                     guard let c = try r.string("a category of '\(name)'") else {
-                        throw fail("section SCHM: a category of '\(name)' is not valid UTF-8")
+                        throw fail("a category of '\(name)' is not valid UTF-8")
                     }
                     categories.append(c)
                 }
                 guard Set(categories).count == categories.count else {
-                    throw fail("section SCHM: '\(name)' lists a category twice")
+                    throw fail("'\(name)' lists a category twice")
                 }
                 features.append(.categorical(name, categories))
             case let k:
-                throw fail("section SCHM: feature '\(name)' has unknown kind \(k)")
+                throw fail("feature '\(name)' has unknown kind \(k)")
             }
         }
         return FeatureSchema(features: features)
@@ -179,7 +184,7 @@ extension ModelFile {
         -> LogisticRegressionModel
     {
         func finite(_ v: Double, _ what: String) throws -> Double {
-            guard v.isFinite else { throw fail("section LOGR: \(what) is not a finite number") }
+            guard v.isFinite else { throw fail("\(what) is not a finite number") }
             return v
         }
         let intercept = try finite(try r.f64("intercept"), "the intercept")
@@ -189,10 +194,10 @@ extension ModelFile {
             switch (kind, feature.kind) {
             case (0, .numeric):
                 let hasMissing = try r.u8("missing flag of '\(feature.name)'")
-                guard hasMissing <= 1 else { throw fail("section LOGR: bad missing flag for '\(feature.name)'") }
+                guard hasMissing <= 1 else { throw fail("bad missing flag for '\(feature.name)'") }
                 let center = try finite(try r.f64("center"), "the center of '\(feature.name)'")
                 let scale = try finite(try r.f64("scale"), "the scale of '\(feature.name)'")
-                guard scale > 0 else { throw fail("section LOGR: the scale of '\(feature.name)' is not positive") }
+                guard scale > 0 else { throw fail("the scale of '\(feature.name)' is not positive") }
                 let imputed = try finite(try r.f64("imputed value"), "the imputed value of '\(feature.name)'")
                 let weight = try finite(try r.f64("weight"), "the weight of '\(feature.name)'")
                 let missing = try finite(try r.f64("missing weight"), "the missing weight of '\(feature.name)'")
@@ -202,17 +207,17 @@ extension ModelFile {
             case (1, .categorical(let categories)):
                 let count = Int(try r.u32("category count of '\(feature.name)'"))
                 guard count == categories.count else {
-                    throw fail("section LOGR: '\(feature.name)' has \(count) weights for \(categories.count) categories")
+                    throw fail("'\(feature.name)' has \(count) weights for \(categories.count) categories")
                 }
                 guard count * 8 <= r.remaining else {
-                    throw fail("section LOGR: weights of '\(feature.name)' run past the end of the section")
+                    throw fail("weights of '\(feature.name)' run past the end of the section")
                 }
                 var weights: [Double] = []
                 weights.reserveCapacity(count)
                 for _ in 0..<count { weights.append(try finite(try r.f64("weight"), "a weight of '\(feature.name)'")) }
                 terms.append(.categorical(categoryWeights: weights))
             default:
-                throw fail("section LOGR: the term for '\(feature.name)' does not match its kind in the schema")
+                throw fail("the term for '\(feature.name)' does not match its kind in the schema")
             }
         }
         return LogisticRegressionModel(schema: schema, intercept: intercept, terms: terms)
@@ -222,17 +227,17 @@ extension ModelFile {
         -> TreeEnsembleModel
     {
         let base = try r.f64("base score")
-        guard base.isFinite else { throw fail("section ENSM: the base score is not a finite number") }
+        guard base.isFinite else { throw fail("the base score is not a finite number") }
         let treeCount = try r.count("tree count", minimumItemSize: 20)
         var trees: [DecisionTree] = []
         trees.reserveCapacity(treeCount)
         for t in 0..<treeCount {
-            func bad(_ message: String) -> ModelFileError { fail("section ENSM: tree \(t): \(message)") }
+            func bad(_ message: String) -> ModelFileError { fail("tree \(t): \(message)") }
             let nodeCount = Int(try r.u32("node count"))
             let leafCount = Int(try r.u32("leaf count"))
             let wordCount = Int(try r.u32("category word count"))
             guard nodeCount * 28 + leafCount * 8 + wordCount * 4 <= r.remaining else {
-                throw fail("section ENSM: tree \(t) runs past the end of the section (inconsistent sizes)")
+                throw fail("tree \(t) runs past the end of the section (inconsistent sizes)")
             }
             guard leafCount == nodeCount + 1 else { throw bad("\(nodeCount) internal nodes need \(nodeCount + 1) leaves, found \(leafCount)") }
             var nodes: [DecisionTree.Node] = []
@@ -318,12 +323,12 @@ extension ModelFile {
         -> [FeatureImportance]
     {
         let n = Int(try r.u32("feature count"))
-        guard n == features else { throw fail("section IMPT: \(n) entries for \(features) features") }
+        guard n == features else { throw fail("\(n) entries for \(features) features") }
         var result: [FeatureImportance] = []
         for _ in 0..<n {
             let gain = try r.f64("gain")
             let splits = try r.u64("splits")
-            guard splits <= UInt64(Int.max) else { throw fail("section IMPT: split count out of range") }
+            guard splits <= UInt64(Int.max) else { throw fail("split count out of range") }
             result.append(FeatureImportance(gain: gain, splits: Int(splits)))
         }
         return result

@@ -72,13 +72,10 @@ public enum FrameSplitter {
     public static func next(from buffer: inout ByteBuffer, maxFrameBytes: Int) throws(ProtocolError) -> Frame? {
         let readable = buffer.readableBytes
         guard readable >= 4 else { return nil }
-        // One pass over raw bytes for the prefix and header (this runs for every request the server reads).
-        let (length, version, opcode, flags, id) = buffer.withUnsafeReadableBytes { raw in
-            let length = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-            guard raw.count >= 4 + WireProtocol.headerSize else { return (length, UInt8(0), UInt8(0), UInt16(0), UInt32(0)) }
-            return (
-                length, raw[4], raw[5], UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self)),
-                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        // One pass over raw bytes for the prefix and header (this runs for every request the server reads). With
+        // fewer than 12 bytes only the length is known, and it may already be refused.
+        let (length, header) = buffer.withUnsafeReadableBytes { raw in
+            (Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self))), FrameHeader(raw))
         }
         guard length >= WireProtocol.headerSize else {
             throw ProtocolError(.malformedFrame, "frame length \(length) is shorter than the 8-byte header")
@@ -86,10 +83,12 @@ public enum FrameSplitter {
         guard length <= maxFrameBytes else {
             throw ProtocolError(.frameTooLarge, "frame of \(length) bytes exceeds the limit of \(maxFrameBytes)")
         }
-        guard readable >= 4 + length else { return nil }
-        let payload = buffer.getSlice(at: buffer.readerIndex + 4 + WireProtocol.headerSize, length: length - WireProtocol.headerSize)!
-        buffer.moveReaderIndex(forwardBy: 4 + length)
-        return Frame(version: version, opcode: opcode, flags: flags, requestID: id, payload: payload)
+        guard readable >= 4 + length, let header else { return nil }
+        let payload = buffer.getSlice(at: buffer.readerIndex + FrameHeader.size, length: header.payloadBytes)!
+        buffer.moveReaderIndex(forwardBy: header.frameBytes)
+        return Frame(
+            version: header.version, opcode: header.opcode, flags: header.flags, requestID: header.requestID,
+            payload: payload)
     }
 }
 

@@ -25,7 +25,7 @@ public final class ServedModel: Sendable {
     }
 
     /// When the model was made; "newest" means the latest of these (then the greatest version).
-    public var created: String { model.metadata[property: "created"] ?? "" }
+    public var created: String { model.metadata[property: ModelMetadata.Key.created] ?? "" }
 }
 
 /// The models the server answers for. Files are `NAME.model` or `NAME@VERSION.model`; a model is addressed as
@@ -133,7 +133,7 @@ public final class ModelRegistry: Sendable {
     /// Loads one file without registering it.
     static func load(path: String) throws(ModelFileError) -> ServedModel {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelFileError(file: path, reason: "cannot read file")
+            throw ModelFileError(file: path, reason: .unreadable)
         }
         let bytes = [UInt8](data)
         let model = try ModelFile.decode(bytes, source: path)

@@ -1,6 +1,36 @@
-/// A training request that cannot be carried out, with the reason in words.
-public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+/// A training parameter, named as the library names it (callers map it to their own spelling: the CLI to its flag).
+public enum TrainingParameter: String, Sendable, CaseIterable {
+    case validationFraction, threads
+    // Logistic regression.
+    case l2, tolerance, maxIterations, classWeight
+    // Gradient-boosted trees.
+    case trees, learningRate, maxDepth, numLeaves, maxBin, minChildWeight, minSamplesLeaf, minSplitGain, subsample
+    case colsample, scalePositiveWeight, earlyStoppingRounds, logEvery
+}
+
+/// Why a training request cannot be carried out. Parameters are checked before any data is read.
+public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A parameter outside its range; `requirement` is the range in words ("at least 1", "in (0, 1]").
+    case invalidParameter(TrainingParameter, requirement: String)
+    /// Early stopping watches the validation rows, and there are none.
+    case earlyStoppingNeedsValidation
+    case noTrainingRows
+    /// The training rows hold one class only: nothing to tell apart.
+    case singleClass(positives: Int, rows: Int)
+    /// Every column is the label or dropped.
+    case noInputColumns
+    /// The solver produced non-finite weights.
+    case diverged
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let parameter, let requirement): "\(parameter.rawValue) must be \(requirement)"
+        case .earlyStoppingNeedsValidation: "early stopping needs validation rows (a validation fraction above 0)"
+        case .noTrainingRows: "no training rows"
+        case .singleClass(let positives, let rows):
+            "the training rows hold only one class (\(positives) positives in \(rows) rows)"
+        case .noInputColumns: "no input columns besides the label"
+        case .diverged: "the solver diverged (non-finite weights); the classes may be separable: add a penalty"
+        }
+    }
 }

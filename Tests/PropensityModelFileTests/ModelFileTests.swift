@@ -37,13 +37,25 @@ import Testing
         return body + Array(SHA256.hash(data: body))
     }
 
-    func expectError(_ bytes: [UInt8], containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// The file is refused for exactly this reason.
+    func expectError(_ bytes: [UInt8], _ expected: ModelFileError.Reason, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectError(bytes, sourceLocation: sourceLocation) { $0 == expected }
+    }
+
+    /// The file is refused for a reason `matches` accepts (cases whose detail is a position in words).
+    func expectError(
+        _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation, _ matches: (ModelFileError.Reason) -> Bool
+    ) {
         do {
             _ = try decode(bytes)
-            Issue.record("decoded a corrupt file; expected '\(text)'", sourceLocation: sourceLocation)
+            Issue.record("decoded a corrupt file", sourceLocation: sourceLocation)
         } catch {
-            #expect(error.reason.contains(text), "\(error.reason)", sourceLocation: sourceLocation)
+            #expect(matches(error.reason), "\(error.reason)", sourceLocation: sourceLocation)
         }
+    }
+
+    func malformed(_ section: String, _ text: String) -> (ModelFileError.Reason) -> Bool {
+        { if case .malformedSection(section, let detail) = $0 { detail.contains(text) } else { false } }
     }
 
     @Test func roundTrip() throws {
@@ -56,26 +68,27 @@ import Testing
     @Test func wrongMagic() {
         var b = Self.bytes
         b[1] = UInt8(ascii: "X")
-        expectError(b, containing: "wrong magic")
-        expectError(Array("hello, world".utf8), containing: "wrong magic")
-        expectError([], containing: "wrong magic")
+        expectError(b, .notAModelFile)
+        expectError(Array("hello, world".utf8), .notAModelFile)
+        expectError([], .notAModelFile)
     }
 
     @Test func unknownVersion() {
         var b = Self.bytes
         b[8] = 2
-        expectError(b, containing: "unsupported format version 2")
+        expectError(b, .unsupportedVersion(found: 2, supported: ModelFile.formatVersion))
     }
 
     @Test func everyTruncationIsRefused() {
         for length in 0..<Self.bytes.count {
             #expect(throws: ModelFileError.self) { try decode(Array(Self.bytes[0..<length])) }
         }
-        expectError(Array(Self.bytes.dropLast(1)), containing: "truncated")
+        expectError(
+            Array(Self.bytes.dropLast(1)), .truncated(bytes: Self.bytes.count - 1, declared: UInt64(Self.bytes.count)))
     }
 
     @Test func trailingBytes() {
-        expectError(Self.bytes + [0], containing: "unexpected bytes after")
+        expectError(Self.bytes + [0], .trailingBytes(1))
     }
 
     @Test func everySingleByteFlipIsRefused() {
@@ -86,20 +99,20 @@ import Testing
         }
         var b = Self.bytes
         b[40] ^= 1
-        expectError(b, containing: "checksum mismatch")
+        expectError(b, .checksumMismatch)
     }
 
     @Test func unknownModelKind() {
         var b = Self.bytes
         b[10] = 9
-        expectError(resealed(b), containing: "unknown model kind 9")
+        expectError(resealed(b), .unknownModelKind(9))
     }
 
     @Test func sectionLengthPastTheEnd() {
         var b = Self.bytes
         b[24 + 8] = 0xFF  // first section's length, low byte
         b[24 + 9] = 0xFF
-        expectError(resealed(b), containing: "declares")
+        expectError(resealed(b)) { if case .malformedLayout(let d) = $0 { d.contains("declares") } else { false } }
     }
 
     @Test func inconsistentSectionSizes() {
@@ -113,11 +126,11 @@ import Testing
         let schemaLength = Int(b[schemaHeader + 8]) | Int(b[schemaHeader + 9]) << 8
         #expect(schemaLength % 8 != 0, "the fixture needs padding after SCHM")
         b[schemaHeader + 8] = UInt8((schemaLength + 1) & 0xFF)
-        expectError(resealed(b), containing: "left over")
+        expectError(resealed(b), malformed("SCHM", "left over"))
         // Shrink it instead: a string then runs past the section's end.
         var c = Self.bytes
         c[schemaHeader + 8] = UInt8((schemaLength - 3) & 0xFF)
-        expectError(resealed(c), containing: "past the end of the section")
+        expectError(resealed(c), malformed("SCHM", "past the end of the section"))
     }
 
     @Test func unknownRequiredSectionIsRefusedAndOptionalSkipped() {
@@ -126,7 +139,7 @@ import Testing
         b[24] = UInt8(ascii: "X")
         #expect((try? decode(resealed(b)))?.metadata == ModelMetadata())
         b[28] = 1
-        expectError(resealed(b), containing: "required section 'XETA'")
+        expectError(resealed(b), .unsupportedRequiredSection("'XETA'"))
     }
 
     @Test func missingSchemaSection() {
@@ -134,7 +147,7 @@ import Testing
         guard let i = findTag("SCHM", in: b) else { Issue.record("no SCHM"); return }
         b[i] = UInt8(ascii: "s")
         b[i + 4] = 0  // no longer required
-        expectError(resealed(b), containing: "missing required section SCHM")
+        expectError(resealed(b), .missingSection("SCHM"))
     }
 
     @Test func nonFiniteWeight() throws {
@@ -142,7 +155,7 @@ import Testing
         guard case .logisticRegression(var lr) = bad.body else { return }
         lr.intercept = .infinity
         bad.body = .logisticRegression(lr)
-        expectError(ModelFile.encode(bad), containing: "intercept is not a finite number")
+        expectError(ModelFile.encode(bad), .malformedSection("LOGR", detail: "the intercept is not a finite number"))
     }
 
     @Test func mismatchedCategoryCount() throws {
@@ -150,11 +163,11 @@ import Testing
         guard case .logisticRegression(var lr) = bad.body else { return }
         lr.terms[1] = .categorical(categoryWeights: [0.1, 0.2])
         bad.body = .logisticRegression(lr)
-        expectError(ModelFile.encode(bad), containing: "2 weights for 3 categories")
+        expectError(ModelFile.encode(bad), malformed("LOGR", "2 weights for 3 categories"))
     }
 
     @Test func missingFile() {
-        #expect(throws: ModelFileError(file: "/nonexistent.model", reason: "no such file")) {
+        #expect(throws: ModelFileError(file: "/nonexistent.model", reason: .notFound)) {
             try ModelFile.load(from: "/nonexistent.model")
         }
     }

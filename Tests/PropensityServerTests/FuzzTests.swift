@@ -7,6 +7,7 @@ import PropensityModel
 import PropensityProtocol
 import PropensityScoring
 @testable import PropensityServer
+import PropensityTestSupport
 import Testing
 
 /// Random and mutated input: the decoder never crashes, and a live server keeps serving a well-behaved client.

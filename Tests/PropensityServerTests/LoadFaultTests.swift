@@ -6,6 +6,7 @@ import PropensityModel
 import PropensityProtocol
 import PropensityScoring
 import PropensityServer
+import PropensityTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -5,6 +5,7 @@ import PropensityModel
 import PropensityProtocol
 import PropensityScoring
 import PropensityServer
+import PropensityTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -12,17 +13,7 @@ import Glibc
 #endif
 
 @Suite(.serialized) struct ServerTests {
-    static let model: Model = {
-        let schema = FeatureSchema(features: [.numeric("age"), .categorical("device", ["mobile", "desktop"]), .numeric("visits")])
-        let lr = LogisticRegressionModel(
-            schema: schema, intercept: -2,
-            terms: [
-                .numeric(.init(center: 40, scale: 10, imputedValue: 40, weight: 0.5, missingWeight: 0.3)),
-                .categorical(categoryWeights: [0.2, -0.4]),
-                .numeric(.init(center: 2, scale: 1, imputedValue: 2, weight: 0.8, missingWeight: nil)),
-            ])
-        return Model(body: .logisticRegression(lr), metadata: ModelMetadata(properties: [("created", "test")]))
-    }()
+    static let model = TestModels.logistic
 
     func withServer(
         limits: ServerLimits = ServerLimits(), _ body: (ScoringServer, PropensityClient) async throws -> Void

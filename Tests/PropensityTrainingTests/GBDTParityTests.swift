@@ -1,13 +1,15 @@
 import Foundation
 import PropensityData
 import PropensityMetrics
+import PropensityTestSupport
 import Testing
 
 @testable import PropensityTraining
 
 /// Held-out AUC no lower than LightGBM's minus 0.002, on the real datasets with matched parameters
 /// (reference AUCs from Tests/Fixtures/make_gbdt_fixtures.py; the full comparison is `benchmarks/run --only gbdt-accuracy`).
-@Suite struct GBDTParityTests {
+@Suite(.enabled(if: SharedDatasets.available, "../shared/datasets is absent: the real-data parity tests need it"))
+struct GBDTParityTests {
     struct Reference: Decodable {
         struct Params: Decodable {
             var trees: Int
@@ -40,7 +42,7 @@ import Testing
         let reference = Self.reference
         let c = reference.cases.first { $0.name == name }!
         let table = try CSVReader.read(
-            file: TestData.sharedDatasets + "/" + c.file,
+            file: SharedDatasets.path + "/" + c.file,
             options: CSVOptions(drop: c.drop, categorical: [c.label], required: [c.label]))
         let labels = try LabelReader.read(table, column: c.label, positive: nil)
         let test = (0..<table.rowCount).filter { $0 % 5 == 0 }

@@ -1,5 +1,6 @@
 import Foundation
 import PropensityData
+import PropensityInput
 import PropensityMetrics
 import PropensityModel
 import Testing
@@ -116,23 +117,27 @@ import Testing
 
     @Test func nonsenseParametersAreRefused() throws {
         let (table, labels) = try Self.synthetic(rows: 200)
-        let cases: [(String, (inout GBDTOptions) -> Void)] = [
-            ("--trees", { $0.trees = 0 }), ("--learning-rate", { $0.learningRate = -0.1 }),
-            ("--max-bin", { $0.maxBin = 1 }), ("--max-bin", { $0.maxBin = 70_000 }),
-            ("--subsample", { $0.subsample = 0 }), ("--subsample", { $0.subsample = 1.5 }),
-            ("--colsample", { $0.colsample = 0 }), ("--num-leaves", { $0.numLeaves = 1 }),
-            ("--max-depth", { $0.maxDepth = 0 }), ("--scale-pos-weight", { $0.scalePositiveWeight = 0 }),
+        let cases: [(TrainingParameter, (inout GBDTOptions) -> Void)] = [
+            (.trees, { $0.trees = 0 }), (.learningRate, { $0.learningRate = -0.1 }),
+            (.maxBin, { $0.maxBin = 1 }), (.maxBin, { $0.maxBin = 70_000 }),
+            (.subsample, { $0.subsample = 0 }), (.subsample, { $0.subsample = 1.5 }),
+            (.colsample, { $0.colsample = 0 }), (.numLeaves, { $0.numLeaves = 1 }),
+            (.maxDepth, { $0.maxDepth = 0 }), (.scalePositiveWeight, { $0.scalePositiveWeight = 0 }),
         ]
-        for (flag, configure) in cases {
+        for (parameter, configure) in cases {
             let error = #expect(throws: TrainingError.self) { try fit(table, labels, configure) }
-            #expect(error?.message.contains(flag) == true, "\(error?.message ?? "")")
+            guard case .invalidParameter(let named, _) = error else {
+                Issue.record("\(parameter): refused for another reason: \(String(describing: error))")
+                continue
+            }
+            #expect(named == parameter)
         }
     }
 
     @Test func degenerateInputsAreHandled() throws {
         // A single class is refused.
         let single = try CSVReader.parse("x,y\n1,1\n2,1\n3,1\n4,1\n", options: CSVOptions(categorical: ["y"]))
-        #expect(throws: TrainingError.self) {
+        #expect(throws: TrainingError.singleClass(positives: 4, rows: 4)) {
             try GBDTTrainer.fit(
                 table: single, labels: [1, 1, 1, 1], trainRows: [0, 1, 2, 3], validationRows: [], labelColumn: "y",
                 options: GBDTOptions())
@@ -166,6 +171,11 @@ import Testing
             options: options)
         #expect(result.model.schema.features[0].kind.categories?.count == 4)
         #expect(result.notes.count == 1)
-        #expect(result.notes[0].contains("more categories than --max-bin 4"))
+        guard case .categoriesCapped(_, let maxBin, let dropped) = result.notes.first else {
+            Issue.record("no note about the capped categories: \(result.notes)")
+            return
+        }
+        #expect(maxBin == 4)
+        #expect(dropped > 0)
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import PropensityData
+import PropensityInput
 import PropensityLinearAlgebra
 import PropensityMetrics
 import PropensityModel
+import PropensityTestSupport
 import Testing
 
 @testable import PropensityTraining
@@ -225,7 +227,7 @@ import Testing
 
     @Test func singleClassIsRefused() throws {
         let (t, labels) = try table("x,y\n1,1\n2,1\n")
-        #expect(throws: TrainingError.self) {
+        #expect(throws: TrainingError.singleClass(positives: 2, rows: 2)) {
             try LogisticRegressionTrainer.fit(
                 table: t, labels: labels, rows: [0, 1], labelColumn: "y", options: LogisticRegressionOptions())
         }
@@ -251,9 +253,10 @@ import Testing
 }
 
 /// The acceptance bar on real data: Online Shoppers, label Revenue, stratified 80/20 split.
-@Suite struct RealDataTests {
+@Suite(.enabled(if: SharedDatasets.available, "../shared/datasets is absent: the real-data tests need it"))
+struct RealDataTests {
     @Test func onlineShoppersHeldOutAUC() throws {
-        let path = TestData.sharedDatasets + "/online_shoppers/online_shoppers_intention.csv"
+        let path = SharedDatasets.path + "/online_shoppers/online_shoppers_intention.csv"
         let table = try CSVReader.read(file: path, options: CSVOptions(categorical: ["Revenue"]))
         let labels = try LabelReader.read(table, column: "Revenue", positive: nil)
         #expect(labels.positive == "TRUE")

@@ -21,6 +21,7 @@ def load(path, label, positive):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True, help="where to write the result (JSON); stdout is left to the libraries")
     p.add_argument("--train", required=True)
     p.add_argument("--test", required=True)
     p.add_argument("--label", required=True)
@@ -54,7 +55,8 @@ def main():
         xgb.DMatrix(X, label=y, enable_categorical=True), num_boost_round=a.trees)
     pred = booster.predict(xgb.DMatrix(Xt, enable_categorical=True))
     results["xgboost"] = {"seconds": time.perf_counter() - start, "auc": roc_auc_score(yt, pred)}
-    print(json.dumps(results))
+    with open(a.out, "w") as f:
+        json.dump(results, f)
 
 
 if __name__ == "__main__":

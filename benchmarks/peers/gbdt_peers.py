@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True, help="where to write the result (JSON); stdout is left to the libraries")
     p.add_argument("--library", choices=["lightgbm", "xgboost"], required=True)
     p.add_argument("--train", required=True, help=".npz with X, y")
     p.add_argument("--test", required=True, help=".npz with X, y")
@@ -68,10 +69,12 @@ def main():
         seconds = time.perf_counter() - start
         pred = booster.predict(dtest)
         version = xgb.__version__
-    print(json.dumps({
+    result = {
         "library": a.library, "version": version, "seconds": seconds, "auc": float(roc_auc_score(yt, pred)),
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    }))
+    }
+    with open(a.out, "w") as f:
+        json.dump(result, f)
 
 
 if __name__ == "__main__":

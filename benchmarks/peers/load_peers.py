@@ -19,6 +19,7 @@ def timed(load, repeats):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True, help="where to write the result (JSON); stdout is left to the libraries")
     p.add_argument("--lightgbm", required=True, help="LightGBM text model")
     p.add_argument("--xgboost", required=True, help="XGBoost JSON model")
     p.add_argument("--tl2cgen", help="TL2cgen shared library (optional)")
@@ -42,7 +43,8 @@ def main():
         import tl2cgen
         out["tl2cgen_library"] = {"bytes": os.path.getsize(a.tl2cgen),
                                   "seconds": timed(lambda: tl2cgen.Predictor(a.tl2cgen, nthread=1), a.repeats)}
-    print(json.dumps(out))
+    with open(a.out, "w") as f:
+        json.dump(out, f)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits, threadpool_info
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True, help="where to write the result (JSON); stdout is left to the libraries")
     p.add_argument("--data", required=True, help=".npz from make_synthetic.py")
     p.add_argument("--solver", default="lbfgs")
     p.add_argument("--l2", type=float, default=1.0)
@@ -34,11 +35,12 @@ def main():
             times.append(time.perf_counter() - start)
     coef = model.coef_[0] / scaler.scale_
     intercept = model.intercept_[0] - float(np.sum(model.coef_[0] * scaler.mean_ / scaler.scale_))
-    print(json.dumps({
+    with open(a.out, "w") as f:
+        json.dump({
         "solver": a.solver, "threads": a.threads, "seconds": times, "iterations": int(model.n_iter_[0]),
         "intercept": intercept, "coefficients": {f"f{j}": float(c) for j, c in enumerate(coef)},
         "blas": blas, "tol": a.tol,
-    }))
+    }, f)
 
 
 if __name__ == "__main__":

@@ -7,18 +7,16 @@ data; the LightGBM model is the one Propensity imports, lleaves compiles and TL2
 Prints one JSON object.
 """
 import argparse
-import ctypes
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORK = os.path.join(os.path.dirname(HERE), "work")
+WORK = os.environ.get("PROPENSITY_BENCH_WORK", os.path.join(os.path.dirname(HERE), "work"))
 
 
 def models(data, trees, train_rows):
@@ -87,6 +85,7 @@ int main(int argc, char **argv) {
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True, help="where to write the result (JSON); stdout is left to the libraries")
     p.add_argument("--data", required=True)
     p.add_argument("--test-rows", type=int, default=200_000)
     p.add_argument("--train-rows", type=int, default=200_000)
@@ -153,7 +152,8 @@ def main():
             dmat = tl2cgen.DMatrix(X, dtype="float32")
             out[str(t)] = rates(lambda: predictor.predict(dmat), len(X), a.repeats)
         result["peers"]["tl2cgen"] = out
-    print(json.dumps(result))
+    with open(a.out, "w") as f:
+        json.dump(result, f)
 
 
 if __name__ == "__main__":

@@ -2,59 +2,20 @@ import PropensityData
 import PropensityLinearAlgebra
 import PropensityModel
 
-/// How to weight the classes in the loss.
-public enum ClassWeight: Sendable, Equatable {
-    case none
-    /// n / (2 · n_class) per row, as scikit-learn's `class_weight="balanced"`.
-    case balanced
-    /// The positive rows count this many times; negatives count once.
-    case positive(Double)
-}
-
-public struct LogisticRegressionOptions: Sendable {
-    /// λ in `Σ loss + (λ/2)‖w‖²` on the standardized scale (scikit-learn: `C = 1/λ`).
-    public var l2: Double = 1
-    public var classWeight: ClassWeight = .none
-    /// Converged when max |gradient| / total sample weight falls to this.
-    public var tolerance: Double = 1e-9
-    public var maxIterations: Int = 100
-    public var solver: Solver = .auto
-    /// `auto` switches from Newton to L-BFGS above this many design-matrix columns (the Hessian is width²).
-    public var maxNewtonWidth: Int = 2048
-    public var threads: Int = 2
-    /// Size of the subsample solved first to find a starting point (used when there are at least 4× as many
-    /// rows); nil always starts from the intercept-only model.
-    public var warmStartRows: Int? = 65_536
-
-    public enum Solver: String, Sendable, CaseIterable {
-        case auto, newton, lbfgs
-    }
-
-    public init() {}
-}
-
-public struct LogisticRegressionFit: Sendable {
-    public var model: LogisticRegressionModel
-    public var report: SolverReport
-    public var encodedNames: [String]
-}
-
 public enum LogisticRegressionTrainer {
     /// Fits on `rows` of `table`; every column but `labelColumn` is an input.
     public static func fit(
         table: Table, labels: [UInt8], rows: [Int], labelColumn: String, options: LogisticRegressionOptions
     ) throws(TrainingError) -> LogisticRegressionFit {
-        guard options.l2 >= 0, options.l2.isFinite else { throw TrainingError("--l2 must be a finite number ≥ 0") }
-        guard options.tolerance > 0 else { throw TrainingError("the tolerance must be positive") }
-        guard options.maxIterations > 0 else { throw TrainingError("the iteration limit must be positive") }
-        guard !rows.isEmpty else { throw TrainingError("no training rows") }
+        try options.validate()
+        guard !rows.isEmpty else { throw TrainingError.noTrainingRows }
         let y = rows.map { labels[$0] }
         let positives = y.reduce(0) { $0 + Int($1) }
         guard positives > 0, positives < y.count else {
-            throw TrainingError("the training rows hold only one class (\(positives) positives in \(y.count) rows)")
+            throw TrainingError.singleClass(positives: positives, rows: y.count)
         }
         let encoder = FeatureEncoder(table: table, rows: rows, excluding: [labelColumn], threads: options.threads)
-        guard !encoder.schema.features.isEmpty else { throw TrainingError("no input columns besides the label") }
+        guard !encoder.schema.features.isEmpty else { throw TrainingError.noInputColumns }
         let x = encoder.designMatrix(table: table, rows: rows, threads: options.threads)
         let weights = sampleWeights(y, options.classWeight)
         BLAS.setThreads(1)  // parallelism comes from the objective's row chunks
@@ -82,7 +43,7 @@ public enum LogisticRegressionTrainer {
             : LBFGSSolver.minimize(
                 objective, from: start, tolerance: options.tolerance, maxIterations: max(options.maxIterations, 1000))
         guard w.allSatisfy(\.isFinite) else {
-            throw TrainingError("the solver diverged (non-finite weights); the classes may be separable: add --l2")
+            throw TrainingError.diverged
         }
         return LogisticRegressionFit(model: encoder.model(weights: w), report: report, encodedNames: encoder.encodedNames)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PropensityData
 import PropensityMetrics
+import PropensityModel
 import PropensityModelFile
 import PropensityScoring
 
@@ -17,13 +18,13 @@ struct Evaluate: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let loaded = try ModelFile.load(from: model)
-            guard let labelColumn = label ?? loaded.metadata[property: "label"] else {
+            guard let labelColumn = label ?? loaded.metadata[property: ModelMetadata.Key.label] else {
                 throw CLIError("the model does not record its label column: pass --label")
             }
             let (table, features) = try readInputs(
                 file: data, schema: loaded.schema, delimiter: try parseDelimiter(delimiter), label: labelColumn)
             let labels = try LabelReader.read(
-                table, column: labelColumn, positive: positive ?? loaded.metadata[property: "positive"])
+                table, column: labelColumn, positive: positive ?? loaded.metadata[property: ModelMetadata.Key.positive])
             let scores = Scorer(model: loaded).score(features).map(Double.init)
             let metrics = BinaryMetrics(scores: scores, labels: labels.values)
             if json {

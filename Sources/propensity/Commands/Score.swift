@@ -19,13 +19,7 @@ struct Score: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard batch > 0 else { throw CLIError("--batch must be positive") }
-            var token: [UInt8]? = nil
-            if let tokenFile {
-                guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                    throw CLIError("cannot read --token-file \(tokenFile)")
-                }
-                token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-            }
+            let token = try tokenFile.map(readToken(file:))
             let client: PropensityClient
             do {
                 let context = tls || tlsCa != nil ? try ClientTLS.context(caFile: tlsCa) : nil

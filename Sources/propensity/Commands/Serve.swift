@@ -68,10 +68,7 @@ struct Serve: AsyncParsableCommand {
             default: throw CLIError("--tls-cert and --tls-key go together")
             }
             if let tokenFile {
-                guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                    throw CLIError("cannot read --token-file \(tokenFile)")
-                }
-                let token = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+                let token = try readToken(file: tokenFile)
                 guard token.count >= 16 else { throw CLIError("the token in \(tokenFile) must be at least 16 characters") }
                 options.token = token
             }

@@ -153,4 +153,23 @@ import Testing
             #expect(error?.message.contains(field) == true, "cut at \(cut): \(error?.message ?? "")")
         }
     }
+
+    /// The NIO-free header reader sees what the codec wrote, at any offset, and nothing from a short buffer.
+    @Test func frameHeaderReadsRawBytes() {
+        var buffer = ByteBuffer(bytes: [0xAA, 0xBB])
+        RequestCodec.encode(.ping, requestID: 0x0102_0304, into: &buffer)
+        let bytes = Array(buffer.readableBytesView)
+        bytes.withUnsafeBytes { raw in
+            let header = FrameHeader(raw, at: 2)
+            #expect(header == FrameHeader(raw, at: 2))
+            #expect(header?.length == WireProtocol.headerSize)
+            #expect(header?.frameBytes == FrameHeader.size)
+            #expect(header?.version == WireProtocol.version)
+            #expect(header?.opcode == Opcode.ping.rawValue)
+            #expect(header?.requestID == 0x0102_0304)
+            #expect(header?.payloadBytes == 0)
+            #expect(FrameHeader(raw, at: 3) == nil)
+            #expect(FrameHeader(UnsafeRawBufferPointer(rebasing: raw[0..<11])) == nil)
+        }
+    }
 }

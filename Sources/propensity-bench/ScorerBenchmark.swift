@@ -1,14 +1,15 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import PropensityInput
 import PropensityModelFile
 import PropensityScoring
 
-/// In-process scoring measurements for `benchmarks/` (batch throughput, single-row latency). Hidden from help.
-struct BenchmarkScorer: AsyncParsableCommand {
+/// In-process scoring measurements for `benchmarks/`: model load, batch throughput, single-row latency, and
+/// throughput by call size. Prints one JSON object.
+struct ScorerBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "benchmark-scorer", abstract: "Measure in-process scoring speed (used by benchmarks/).",
-        shouldDisplay: false)
+        commandName: "scorer", abstract: "Measure in-process scoring speed (used by benchmarks/).")
 
     @Option(help: "Model file.") var model: String
     @Option(help: "CSV with the model's input columns.") var data: String
@@ -20,8 +21,8 @@ struct BenchmarkScorer: AsyncParsableCommand {
     @Option(help: "Rows per call for the call-size sweep (comma-separated; 1 thread, all rows once per size).")
     var callSizes: String = "1,2,4,8,16,32,64"
 
-    func run() async throws {
-        try await reportingErrors {
+    func run() throws {
+        do {  // one scope for the measurements, so the buffers they share end with it
             var loadSeconds: [Double] = []
             for _ in 0..<max(1, loadRepeats) {
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -31,7 +32,7 @@ struct BenchmarkScorer: AsyncParsableCommand {
             loadSeconds.sort()
             let loaded = try ModelFile.load(from: model)
             let scorer = Scorer(model: loaded)
-            let (table, features) = try readInputs(file: data, schema: loaded.schema, delimiter: nil)
+            let (table, features) = try ModelInput.read(file: data, schema: loaded.schema)
             let rows = table.rowCount
             let width = scorer.featureCount
             var output = [Float](repeating: 0, count: rows)
@@ -93,7 +94,7 @@ struct BenchmarkScorer: AsyncParsableCommand {
             let best = batchSeconds.sorted()[batchSeconds.count / 2]
             let trees: Int
             if case .treeEnsemble(let e) = loaded.body { trees = e.trees.count } else { trees = 0 }
-            try printJSON([
+            let result: [String: Any] = [
                 "plan": scorer.planName, "rows": rows, "trees": trees, "threads": threads,
                 "batch_seconds": batchSeconds, "rows_per_second": Double(rows) / best,
                 "ns_per_tree_per_row": trees > 0 ? best * 1e9 * Double(threads) / Double(rows) / Double(trees) : 0,
@@ -108,7 +109,9 @@ struct BenchmarkScorer: AsyncParsableCommand {
                 ],
                 "model_bytes": (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0,
                 "checksum": Double(sink),
-            ])
+            ]
+            let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: json, as: UTF8.self))
         }
     }
 }

@@ -16,24 +16,18 @@ import PropensityProtocol
 /// redis-benchmark about 0.7 (0.08 user), this loop about 0.5 (0.06 user). Per read it does what redis-benchmark
 /// does: one `read`, frames parsed in place, the next requests copied into one buffer, one `write`.
 enum ClosedLoopLoad {
-    struct Result {
-        var histogram: Histogram<UInt64>
-        var completed: Int
-        var errors: Int
-    }
-
     /// Keeps `pipeline` requests in flight on every connection until `end` (a sliding window refilled as each answer
     /// arrives, or with `rounds`, the next `pipeline` once the last round is all answered), spreading the connections
     /// over `threads` epoll loops. Latency is measured from a request's send to the read that brought its answer.
     static func run(
         host: String, port: Int, token: [UInt8]?, requests: [[UInt8]], connections: Int, pipeline: Int,
         rounds: Bool, threads: Int, measureFrom: UInt64, end: UInt64
-    ) throws -> Result {
+    ) throws -> LoadResult {
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
         for _ in 0..<connections { sockets.append(try LoadSocket.connect(host: host, port: port, token: token, nonBlocking: true)) }
         let loops = max(1, min(threads, connections))
-        let results = Mutex([Swift.Result<Result, any Error>?](repeating: nil, count: loops))
+        let results = Mutex([Result<LoadResult, any Error>?](repeating: nil, count: loops))
         let all = sockets
         let done = DispatchGroup()
         for t in 0..<loops {
@@ -41,7 +35,7 @@ enum ClosedLoopLoad {
             done.enter()
             Thread {
                 let mine = stride(from: t, to: all.count, by: loops).map { (fd: all[$0], index: $0) }
-                let result = Swift.Result {
+                let result = Result {
                     try EventLoop(sockets: mine, requests: requests, pipeline: pipeline, rounds: rounds)
                         .run(measureFrom: measureFrom, end: end)
                 }
@@ -50,12 +44,9 @@ enum ClosedLoopLoad {
             }.start()
         }
         done.wait()
-        var total = Result(histogram: Histogram(numberOfSignificantValueDigits: .three), completed: 0, errors: 0)
+        var total = LoadResult()
         for result in results.withLock({ $0 }) {
-            let part = try result!.get()
-            total.histogram.add(part.histogram)
-            total.completed += part.completed
-            total.errors += part.errors
+            total.add(try result!.get())
         }
         return total
     }
@@ -111,7 +102,7 @@ enum ClosedLoopLoad {
             let start = pendingStart
             let n = pending.withUnsafeBytes { send(fd, $0.baseAddress! + start, count, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno != EAGAIN && errno != EINTR {
-                throw CLIError("connection \(index) broke while sending (errno \(errno))")
+                throw LoadError.connectionBroke(connection: index, errno: errno)
             }
             guard n == count else {
                 pendingStart += max(0, n)
@@ -136,22 +127,19 @@ enum ClosedLoopLoad {
             }
             let end = inputEnd
             let n = input.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
-            if n == 0 { throw CLIError("the server closed connection \(index)") }
+            if n == 0 { throw LoadError.connectionBroke(connection: index, errno: nil) }
             if n < 0 {
                 if errno == EAGAIN || errno == EINTR { return 0 }
-                throw CLIError("connection \(index) broke while receiving (errno \(errno))")
+                throw LoadError.connectionBroke(connection: index, errno: errno)
             }
             inputEnd += n
             var answered = 0
             input.withUnsafeBytes { bytes in
-                while inputEnd - inputStart >= 12 {
-                    let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: inputStart, as: UInt32.self)))
-                    guard inputEnd - inputStart >= 4 + length else { break }
-                    let opcode = bytes[inputStart + 5]
-                    let id = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: inputStart + 8, as: UInt32.self))
-                    inputStart += 4 + length
+                let filled = UnsafeRawBufferPointer(rebasing: bytes[..<inputEnd])
+                while let header = FrameHeader(filled, at: inputStart), inputEnd - inputStart >= header.frameBytes {
+                    inputStart += header.frameBytes
                     answered += 1
-                    answer(opcode, id)
+                    answer(header.opcode, header.requestID)
                 }
             }
             if inputStart == inputEnd {
@@ -175,7 +163,7 @@ enum ClosedLoopLoad {
 
         init(sockets: [(fd: Int32, index: Int)], requests: [[UInt8]], pipeline: Int, rounds: Bool) throws {
             epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-            guard epoll >= 0 else { throw CLIError("epoll_create1 failed: errno \(errno)") }
+            guard epoll >= 0 else { throw LoadError.eventLoop(call: "epoll_create1", errno: errno) }
             let longest = requests.map(\.count).max() ?? 0
             connections = sockets.map { Connection(fd: $0.fd, index: $0.index, pipeline: pipeline, requestBytes: longest) }
             self.requests = requests
@@ -186,14 +174,14 @@ enum ClosedLoopLoad {
                 event.events = EPOLLIN.rawValue
                 event.data.u64 = UInt64(slot)
                 guard epoll_ctl(epoll, EPOLL_CTL_ADD, c.fd, &event) == 0 else {
-                    throw CLIError("epoll_ctl failed: errno \(errno)")
+                    throw LoadError.eventLoop(call: "epoll_ctl", errno: errno)
                 }
             }
         }
 
         deinit { close(epoll) }
 
-        func run(measureFrom: UInt64, end: UInt64) throws -> Result {
+        func run(measureFrom: UInt64, end: UInt64) throws -> LoadResult {
             let start = DispatchTime.now().uptimeNanoseconds
             for slot in connections.indices {
                 for _ in 0..<pipeline { enqueue(slot, at: start) }
@@ -208,7 +196,7 @@ enum ClosedLoopLoad {
                 let ready = epoll_wait(epoll, &events, Int32(events.count), 100)
                 if ready < 0 {
                     if errno == EINTR { continue }
-                    throw CLIError("epoll_wait failed: errno \(errno)")
+                    throw LoadError.eventLoop(call: "epoll_wait", errno: errno)
                 }
                 for e in events[0..<Int(ready)] {
                     let slot = Int(e.data.u64)
@@ -218,7 +206,7 @@ enum ClosedLoopLoad {
                     try flush(slot)
                 }
             }
-            return Result(histogram: histogram, completed: completed, errors: errors)
+            return LoadResult(histogram: histogram, completed: completed, errors: errors)
         }
 
         private func enqueue(_ slot: Int, at time: UInt64) {

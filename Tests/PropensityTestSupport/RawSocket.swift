@@ -1,15 +1,18 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A blocking loopback TCP socket, for tests that must control exactly which bytes reach the server and when
 /// (the Swift client frames and schedules its own writes).
-final class RawSocket: @unchecked Sendable {
-    let fd: Int32
+public final class RawSocket: @unchecked Sendable {
+    public let fd: Int32
     /// Closing twice would close whatever the descriptor number has been reused for since, such as a socket the
     /// server's event loop still has registered.
     private let closed = Mutex(false)
 
-    init(port: Int, timeoutSeconds: Int = 5) throws {
+    public init(port: Int, timeoutSeconds: Int = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -27,7 +30,7 @@ final class RawSocket: @unchecked Sendable {
     }
 
     /// Sends the first `count` bytes (all by default), however many calls that takes; fails on a socket error.
-    func send(_ bytes: [UInt8], count: Int? = nil) throws {
+    public func send(_ bytes: [UInt8], count: Int? = nil) throws {
         let total = count ?? bytes.count
         var sent = 0
         while sent < total {
@@ -38,7 +41,7 @@ final class RawSocket: @unchecked Sendable {
     }
 
     /// One `recv`: the bytes read, an empty array at end of stream, or the socket error (a reset, a timeout).
-    func receive(max: Int = 65536) throws -> [UInt8] {
+    public func receive(max: Int = 65536) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: max)
         let n = recv(fd, &buffer, max, 0)
         guard n >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -46,13 +49,13 @@ final class RawSocket: @unchecked Sendable {
     }
 
     /// Closes with a reset instead of an orderly end of stream, as a killed client's kernel does.
-    func resetAndClose() {
+    public func resetAndClose() {
         var reset = linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
         close()
     }
 
-    func close() {
+    public func close() {
         guard closed.withLock({ closed in defer { closed = true }; return !closed }) else { return }
         Glibc.close(fd)
     }
@@ -60,7 +63,7 @@ final class RawSocket: @unchecked Sendable {
 
 /// Runs blocking work on a thread of its own, so that it cannot starve the concurrency pool the server and the
 /// test need (it has one thread per core).
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try body() }) }.start()
     }

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Writes train/test CSV pairs (test = every 5th row, row index % 5 == 0) for the GBDT accuracy benchmark from
 ../shared/datasets, so that Propensity, LightGBM and XGBoost see exactly the same rows.
 
@@ -9,13 +8,8 @@
   so this is a "before departure" model.
 """
 import os
-import sys
 
 import pandas as pd
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("PROPENSITY_DATASETS", os.path.join(HERE, "..", "..", "shared", "datasets"))
-WORK = os.path.join(HERE, "work")
 
 DATASETS = {
     "online_shoppers": dict(file="online_shoppers/online_shoppers_intention.csv", sep=",", label="Revenue", drop=[]),
@@ -25,24 +19,20 @@ DATASETS = {
 }
 
 
-def prepare(name):
+def prepare(name, shared, work):
     spec = DATASETS[name]
-    out_train = os.path.join(WORK, f"{name}-train.csv")
-    out_test = os.path.join(WORK, f"{name}-test.csv")
+    out_train = os.path.join(work, f"{name}-train.csv")
+    out_test = os.path.join(work, f"{name}-test.csv")
     if os.path.exists(out_train) and os.path.exists(out_test):
         return out_train, out_test
-    df = pd.read_csv(os.path.join(SHARED, spec["file"]), sep=spec["sep"], keep_default_na=True, dtype=str)
+    df = pd.read_csv(os.path.join(shared, spec["file"]), sep=spec["sep"], keep_default_na=True, dtype=str)
     if name == "flights":
         df = df[df["arr_delay"].notna()].copy()
         df["late"] = (df["arr_delay"].astype(float) >= 15).astype(int).astype(str)
     df = df.drop(columns=spec["drop"])
     test = pd.Series(range(len(df)), index=df.index) % 5 == 0
-    os.makedirs(WORK, exist_ok=True)
+    os.makedirs(work, exist_ok=True)
     df[~test].to_csv(out_train, index=False)
     df[test].to_csv(out_test, index=False)
     return out_train, out_test
 
-
-if __name__ == "__main__":
-    for n in sys.argv[1:] or DATASETS:
-        print(*prepare(n))

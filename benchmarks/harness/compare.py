@@ -6,7 +6,7 @@ days; a ratio to a peer on the same machine in the same minute does not). Each r
 recorded extremes (Propensity's min / the peer's max … Propensity's max / the peer's min). A ratio got worse when
 the new band lies entirely on the worse side of the reference band: the two runs' spreads do not overlap.
 
-  compare.py [--history F] [--baseline F] REF     REF: "baseline", "previous", or a commit (prefix) or date (prefix)
+  python -m harness.compare [--history F] [--baseline F] REF     REF: "baseline", "previous", or a commit (prefix) or date (prefix)
 
 Exit status: 0 when no ratio got worse beyond its noise band, 3 when one did (other non-zero codes are failures of
 the tool itself, e.g. an unreadable history).
@@ -16,9 +16,9 @@ import json
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HISTORY = os.path.join(HERE, "results", "history.jsonl")
-BASELINE = os.path.join(HERE, "results", "baseline.jsonl")
+RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results")
+HISTORY = os.path.join(RESULTS, "history.jsonl")
+BASELINE = os.path.join(RESULTS, "baseline.jsonl")
 
 # Records written before ratios carried a direction and band: which way their headline ratio is better, and the
 # figure it was Propensity's side of (its min/max and the peer's give the band, as for newer records).

@@ -1,0 +1,19 @@
+import PropensityData
+import PropensityModel
+
+extension FeatureSchema {
+    /// How to read this schema's inputs from a table.
+    public var inputSpecs: [Table.InputSpec] {
+        features.map { Table.InputSpec(name: $0.name, categories: $0.kind.categories) }
+    }
+
+    /// CSV options that read a file for this schema: categorical and numeric columns forced to the model's kinds.
+    public func csvOptions(delimiter: UInt8? = nil, extraColumns: [String] = []) -> CSVOptions {
+        CSVOptions(
+            delimiter: delimiter,
+            categorical: features.filter { $0.kind != .numeric }.map(\.name) + extraColumns,
+            numeric: features.filter { $0.kind == .numeric }.map(\.name),
+            required: names + extraColumns,
+            only: names + extraColumns)
+    }
+}

@@ -1,0 +1,30 @@
+import NIOCore
+import PropensityModel
+import PropensityProtocol
+
+/// The requests a load test cycles through: random rows in the model's schema (numbers in [0, 10), valid category
+/// indices, 10 % missing), as encoded SCORE frames with request id 0 (each generator stamps its own ids).
+enum LoadRequests {
+    static func make(model: String, info: ModelInfo, rowsPerRequest: Int, count: Int = 64) -> [ByteBuffer] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in
+            var features: [Float] = []
+            features.reserveCapacity(rowsPerRequest * info.schema.count)
+            for _ in 0..<rowsPerRequest {
+                for feature in info.schema.features {
+                    if Double.random(in: 0..<1, using: &rng) < 0.1 { features.append(.nan); continue }
+                    if let categories = feature.kind.categories {
+                        features.append(Float(Int.random(in: 0..<max(1, categories.count), using: &rng)))
+                    } else {
+                        features.append(Float.random(in: 0..<10, using: &rng))
+                    }
+                }
+            }
+            var buffer = ByteBuffer()
+            RequestCodec.encode(.score(ScoreRequest(
+                model: model, fingerprint: info.fingerprint, rowCount: rowsPerRequest, featureCount: info.schema.count,
+                features: features)), requestID: 0, into: &buffer)
+            return buffer
+        }
+    }
+}

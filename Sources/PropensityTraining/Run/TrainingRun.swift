@@ -1,0 +1,118 @@
+import Dispatch
+import PropensityData
+import PropensityMetrics
+import PropensityModel
+
+/// One training run, as `propensity train` does it: a stratified validation split, the fit, train and validation
+/// metrics, and the model's metadata.
+public enum TrainingRun {
+    /// Fits `settings.algorithm` on `table` (every column but the label is an input; drop columns before reading).
+    ///
+    /// The table is consumed: after a boosting fit its raw columns are released before the metrics are computed, as
+    /// the binned copy did the training (it is the largest allocation of a run).
+    /// - Parameters:
+    ///   - table: the training data, label column included.
+    ///   - labels: the label column as 0/1 values, one per row of `table`.
+    ///   - settings: label, split, algorithm and provenance.
+    ///   - progress: called after every `logEvery`-th boosting round (GBDT only).
+    /// - Throws: `TrainingError` for a parameter out of range (before any work), a single-class training split,
+    ///   no input columns, or a diverged solver.
+    public static func run(
+        table: consuming Table, labels: BinaryLabels, settings: TrainingSettings,
+        progress: (GBDTProgress) -> Void = { _ in }
+    ) throws(TrainingError) -> TrainingResult {
+        try settings.validate()
+        var table = table
+        let y = labels.values
+        let (trainRows, validationRows) = StratifiedSplit.split(
+            labels: y, validationFraction: settings.validationFraction, seed: settings.seed)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let body: Model.Body
+        let properties: [(String, String)]
+        let fit: TrainingResult.Fit
+        let scores: [Double]  // per row of the table
+        switch settings.algorithm {
+        case .logistic(let options):
+            let lr = try LogisticRegressionTrainer.fit(
+                table: table, labels: y, rows: trainRows, labelColumn: settings.label, options: options)
+            body = .logisticRegression(lr.model)
+            fit = .logistic(report: lr.report, encodedFeatures: lr.encodedNames.count)
+            properties = logisticProperties(options, lr.report)
+            scores = lr.model.probabilities(table: table)
+        case .gbdt(let options):
+            let trees = try GBDTTrainer.fit(
+                table: table, labels: y, trainRows: trainRows, validationRows: validationRows,
+                labelColumn: settings.label, options: options, progress: progress)
+            body = .treeEnsemble(trees.model)
+            fit = .gbdt(TrainingResult.GBDTSummary(
+                treeCount: trees.treeCount, stoppedEarly: trees.stoppedEarly,
+                bestValidationLogLoss: trees.bestValidationLogLoss, notes: trees.notes,
+                binningSeconds: trees.binningSeconds, boostingSeconds: trees.boostingSeconds))
+            properties = gbdtProperties(options, trees)
+            var known = [Double](repeating: .nan, count: table.rowCount)
+            for (k, row) in trainRows.enumerated() { known[row] = Sigmoid.of(trees.trainMargins[k]) }
+            for (k, row) in validationRows.enumerated() { known[row] = Sigmoid.of(trees.validationMargins[k]) }
+            scores = known
+            table.columns = []
+        }
+        let fitSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+
+        let train = BinaryMetrics(scores: trainRows.map { scores[$0] }, labels: trainRows.map { y[$0] })
+        let validation = validationRows.isEmpty
+            ? nil : BinaryMetrics(scores: validationRows.map { scores[$0] }, labels: validationRows.map { y[$0] })
+        var metrics: [(String, Double)] = [
+            ("train_auc", train.auc), ("train_logloss", train.logLoss), ("train_brier", train.brier),
+        ]
+        if let v = validation {
+            metrics += [("validation_auc", v.auc), ("validation_logloss", v.logLoss), ("validation_brier", v.brier)]
+            for point in v.lift {
+                metrics.append(("validation_lift_top_\(Int((point.fraction * 100).rounded()))pct", point.lift))
+            }
+        }
+        typealias Key = ModelMetadata.Key
+        let provenance: [(String, String)] = [
+            (Key.created, settings.created),
+            (Key.propensityVersion, settings.version),
+            (Key.algorithm, settings.algorithm.name),
+            (Key.source, "propensity train"),
+            (Key.trainingData, settings.dataName),
+            (Key.label, settings.label),
+            (Key.positive, labels.positive),
+            (Key.trainingRows, String(trainRows.count)),
+            (Key.validationRows, String(validationRows.count)),
+            (Key.trainingPositives, String(trainRows.reduce(0) { $0 + Int(y[$1]) })),
+            (Key.dropped, settings.dropped.joined(separator: ",")),
+            (Key.seed, String(settings.seed)),
+            (Key.validationFraction, String(settings.validationFraction)),
+        ]
+        let model = Model(body: body, metadata: ModelMetadata(properties: provenance + properties, metrics: metrics))
+        return TrainingResult(
+            model: model, train: train, validation: validation, trainRows: trainRows.count,
+            validationRows: validationRows.count, fit: fit, fitSeconds: fitSeconds)
+    }
+
+    static func logisticProperties(_ options: LogisticRegressionOptions, _ r: SolverReport) -> [(String, String)] {
+        [
+            ("l2", String(options.l2)), ("class_weight", options.classWeight.description), ("solver", r.solver),
+            ("iterations", String(r.iterations)), ("converged", String(r.converged)),
+            ("gradient_norm", String(r.gradientNorm)),
+        ]
+    }
+
+    static func gbdtProperties(_ options: GBDTOptions, _ fit: GBDTFit) -> [(String, String)] {
+        let limits = options.limits
+        return [
+            ("trees", String(fit.treeCount)), ("trees_requested", String(options.trees)),
+            ("learning_rate", String(options.learningRate)),
+            ("growth", options.numLeaves == nil ? "depth-wise" : "leaf-wise"),
+            ("max_depth", limits.depth == Int.max ? "none" : String(limits.depth)),
+            ("num_leaves", limits.leaves == Int.max ? "none" : String(limits.leaves)),
+            ("max_bin", String(options.maxBin)), ("min_child_weight", String(options.minChildWeight)),
+            ("min_samples_leaf", String(options.minSamplesLeaf)), ("l2", String(options.l2)),
+            ("min_split_gain", String(options.minSplitGain)), ("subsample", String(options.subsample)),
+            ("colsample", String(options.colsample)), ("scale_pos_weight", String(options.scalePositiveWeight)),
+            ("early_stopping_rounds", options.earlyStoppingRounds.map(String.init) ?? "none"),
+            ("stopped_early", String(fit.stoppedEarly)),
+        ]
+    }
+}

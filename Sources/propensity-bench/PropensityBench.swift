@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// Measurement tools for `benchmarks/`, kept out of the shipped `propensity` CLI.
+@main
+struct PropensityBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "propensity-bench", abstract: "In-process measurements for the benchmark harness.",
+        subcommands: [ScorerBenchmark.self])
+}

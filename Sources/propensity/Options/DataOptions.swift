@@ -1,0 +1,19 @@
+import ArgumentParser
+import PropensityData
+
+/// How `train` reads its CSV file.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Training data (CSV with a header row).") var data: String
+    @Option(help: "Label column.") var label: String
+    @Option(help: "The label value that means 'converted' (inferred for 1/true/yes).") var positive: String?
+    @Option(help: "Columns to ignore, comma-separated (identifiers, leakage).") var drop: String?
+    @Option(help: "Columns to treat as categorical, comma-separated.") var categorical: String?
+    @Option(help: "Columns that must be numeric, comma-separated.") var numeric: String?
+    @Option(help: "Field delimiter: , ; tab | (detected when omitted).") var delimiter: String?
+
+    func csvOptions() throws -> CSVOptions {
+        CSVOptions(
+            delimiter: try parseDelimiter(delimiter), drop: parseList(drop),
+            categorical: parseList(categorical) + [label], numeric: parseList(numeric), required: [label])
+    }
+}

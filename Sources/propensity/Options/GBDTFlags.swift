@@ -1,0 +1,43 @@
+import ArgumentParser
+import PropensityTraining
+
+/// Gradient-boosting flags; defaults are the library's.
+struct GBDTFlags: ParsableArguments {
+    @Option(help: "GBDT: number of trees.") var trees = GBDTOptions().trees
+    @Option(help: "GBDT: learning rate (shrinkage).") var learningRate = GBDTOptions().learningRate
+    @Option(help: "GBDT: depth limit; depth-wise growth to this depth unless --num-leaves is given (default 6).")
+    var maxDepth: Int?
+    @Option(help: "GBDT: leaf-wise growth up to this many leaves.") var numLeaves: Int?
+    @Option(help: "GBDT: histogram bins per feature.") var maxBin = GBDTOptions().maxBin
+    @Option(help: "GBDT: minimum sum of hessians in a leaf.") var minChildWeight = GBDTOptions().minChildWeight
+    @Option(help: "GBDT: minimum rows in a leaf.") var minSamplesLeaf = GBDTOptions().minSamplesLeaf
+    @Option(help: "GBDT: minimum loss reduction to split.") var minSplitGain = GBDTOptions().minSplitGain
+    @Option(help: "GBDT: fraction of rows sampled per tree.") var subsample = GBDTOptions().subsample
+    @Option(help: "GBDT: fraction of features sampled per tree.") var colsample = GBDTOptions().colsample
+    @Option(help: "GBDT: weight of positive rows.") var scalePosWeight = GBDTOptions().scalePositiveWeight
+    @Option(help: "GBDT: stop when validation log-loss has not improved for this many trees.")
+    var earlyStoppingRounds: Int?
+    @Option(help: "GBDT: print train/validation metrics every this many trees (0: never).")
+    var logEvery = GBDTOptions().logEvery
+
+    func options(l2: Double?, threads: Int, seed: UInt64) -> GBDTOptions {
+        var o = GBDTOptions()
+        o.trees = trees
+        o.learningRate = learningRate
+        o.maxDepth = maxDepth
+        o.numLeaves = numLeaves
+        o.maxBin = maxBin
+        o.minChildWeight = minChildWeight
+        o.minSamplesLeaf = minSamplesLeaf
+        if let l2 { o.l2 = l2 }
+        o.minSplitGain = minSplitGain
+        o.subsample = subsample
+        o.colsample = colsample
+        o.scalePositiveWeight = scalePosWeight
+        o.earlyStoppingRounds = earlyStoppingRounds
+        o.threads = threads
+        o.seed = seed
+        o.logEvery = logEvery
+        return o
+    }
+}

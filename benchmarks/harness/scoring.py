@@ -1,0 +1,47 @@
+import sys
+
+from .common import dataset, peer, propensity_scoring, ratio, record, split_synthetic, summary
+
+
+def run_benchmark(args):
+    """Batch throughput and single-row latency of a 500-tree depth-6 model on 200,000 rows, against LightGBM
+    predict, XGBoost inplace_predict, lleaves and TL2cgen (gcc -O3), measured in the same run."""
+    trees = 100 if args.quick else 500
+    base = split_synthetic(100_000 if args.quick else 1_000_000)
+    peers = peer("scoring_peers.py", ["--data", dataset(100_000 if args.quick else 1_000_000) + ".npz",
+                            "--trees", str(trees), "--test-rows", "20000" if args.quick else "200000",
+                            "--train-rows", "50000" if args.quick else "200000", "--repeats", str(args.repeats),
+                            "--single-calls", "10000" if args.quick else "100000"]
+                           + (["--skip", "lleaves,tl2cgen"] if args.quick else []))
+    records = []
+    for threads in ([1] if args.quick else [1, 2]):
+        runs = [propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 3,
+                                   10_000 if args.quick else 100_000) for _ in range(args.repeats)]
+        ours = summary([r["rows_per_second"] for r in runs])
+        peer_rates = {name: rates[str(threads)] for name, rates in peers["peers"].items()}
+        best = max(peer_rates, key=lambda k: peer_rates[k]["median"])
+        single = summary([r["single_row_us"]["median"] for r in runs])
+        single_p99 = summary([r["single_row_us"]["p99"] for r in runs])
+        ratios = {"throughput_vs_best_peer": ratio(ours, peer_rates[best], "higher", best)}
+        if peers.get("lleaves_single_row_us"):
+            ratios["single_row_latency_vs_lleaves"] = ratio(single, peers["lleaves_single_row_us"], "lower", "lleaves")
+        result = record(
+            "scoring", {"trees": trees, "max_depth": 6, "features": 28, "rows": peers["rows"], "threads": threads},
+            {
+                "propensity_rows_per_second": ours,
+                "propensity_ns_per_tree_per_row": summary([r["ns_per_tree_per_row"] for r in runs]),
+                "propensity_single_row_median_us": single,
+                "propensity_single_row_p99_us": single_p99,
+                "propensity_rows_per_second_by_call_size": runs[0]["rows_per_second_by_call_size"],
+                **{f"{name}_rows_per_second": rate for name, rate in peer_rates.items()},
+                "lleaves_single_row_us": peers.get("lleaves_single_row_us"),
+                "plan": runs[0]["plan"],
+            },
+            ratios, "throughput_vs_best_peer")
+        records.append(result)
+        print(f"scoring threads={threads}: propensity {ours['median']:.0f} rows/s "
+              f"({result['figures']['propensity_ns_per_tree_per_row']['median']:.2f} ns/tree/row), best peer {best} "
+              f"{peer_rates[best]['median']:.0f} rows/s, ratio {result['ratio']:.2f}; single row median {single['median']:.2f} µs, "
+              f"p99 {single_p99['median']:.2f} µs (lleaves {peers.get('lleaves_single_row_us', {}).get('median', float('nan')):.2f} µs)",
+              file=sys.stderr)
+    return records
