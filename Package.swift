@@ -141,10 +141,7 @@ let package = Package(
         // Tests: one target per library, and what several of them share.
         .target(
             name: "PropensityTestSupport",
-            dependencies: [
-                "PropensityModel", "PropensityServer", "PropensityClient",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
+            dependencies: ["PropensityModel", "PropensityServer"],
             path: "Tests/PropensityTestSupport"
         ),
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
@@ -168,7 +165,8 @@ let package = Package(
             dependencies: ["PropensityModel", "PropensityImport", "PropensityScoring", "PropensityModelFile"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PropensityScoringTests", dependencies: ["PropensityModel", "PropensityScoring"]),
+        .testTarget(
+            name: "PropensityScoringTests", dependencies: ["PropensityData", "PropensityModel", "PropensityScoring"]),
         .testTarget(
             name: "PropensityProtocolTests",
             dependencies: ["PropensityModel", "PropensityProtocol", .product(name: "NIOCore", package: "swift-nio")]
@@ -176,10 +174,13 @@ let package = Package(
         .testTarget(
             name: "PropensityServerTests",
             dependencies: [
-                "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol", "PropensityServer",
-                "PropensityClient", "PropensityTestSupport",
+                "PropensityData", "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
+                "PropensityServer", "PropensityClient", "PropensityTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -199,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "PropensityLoadTests",
             dependencies: [
-                "PropensityModel", "PropensityServer", "PropensityLoad", "PropensityTestSupport", "PropensityProtocol",
+                "PropensityModel", "PropensityServer", "PropensityClient", "PropensityLoad", "PropensityTestSupport",
             ]
         ),
     ]

@@ -14,6 +14,14 @@ public final class PropensityClient: ScoringConnection, Sendable {
         self.channel = channel
     }
 
+    /// Opens one connection (TCP_NODELAY, 5 s connect timeout).
+    /// - Parameters:
+    ///   - host: the scorer's address or name; with TLS, a name is also checked against the certificate.
+    ///   - port: the scorer's port.
+    ///   - maxFrameBytes: the largest answer frame accepted; a larger one closes the connection.
+    ///   - tls: a client TLS context (`ClientTLS.context(caFile:)`), or nil for plain TCP.
+    ///   - group: the event loops to run on.
+    /// - Throws: the connection error (refused, unreachable, timed out, TLS handshake failed).
     public static func connect(
         host: String, port: Int, maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes, tls: NIOSSLContext? = nil,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -37,6 +45,11 @@ public final class PropensityClient: ScoringConnection, Sendable {
     }
 
     /// Connects and, when `token` is given, authenticates before returning.
+    /// - Parameters:
+    ///   - token: the shared secret the server was started with (`serve --token-file`), or nil.
+    ///   - host, port, maxFrameBytes, tls, group: as for `connect(host:port:maxFrameBytes:tls:group:)`.
+    /// - Throws: the connection error, or `ClientError.server(.unauthorized, …)` when the token is refused (the
+    ///   connection is closed then).
     public static func connect(
         host: String, port: Int, token: [UInt8]?, maxFrameBytes: Int = WireProtocol.defaultMaxFrameBytes,
         tls: NIOSSLContext? = nil, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -56,9 +69,14 @@ public final class PropensityClient: ScoringConnection, Sendable {
     /// How long `send` waits for an answer before throwing `ClientError.timeout`.
     public var timeout: TimeAmount { .seconds(30) }
 
-    /// Sends one request; returns its response, or throws `ClientError.server` for an ERROR frame and
-    /// `ClientError.timeout` when no answer came in time. A request that timed out may still have been scored:
-    /// it is reported, never resent.
+    /// Sends one request and waits for its response; concurrent calls are pipelined on the connection.
+    /// - Parameters:
+    ///   - request: the request (the client assigns the request id).
+    ///   - timeout: how long to wait for the answer; nil uses `timeout`.
+    /// - Returns: the response, never an ERROR (that is thrown).
+    /// - Throws: `ClientError.server(code, message)` for an ERROR frame; `ClientError.timeout` when no answer came
+    ///   in time; `ClientError.connectionClosed` when the connection went away first. A request that timed out or
+    ///   was lost with its connection may still have been scored: it is reported, never resent.
     public func send(_ request: Request, timeout: TimeAmount? = nil) async throws -> Response {
         let loop = channel.eventLoop
         let answer = loop.makePromise(of: Response.self)
@@ -85,6 +103,8 @@ public final class PropensityClient: ScoringConnection, Sendable {
     /// False once the connection has closed (the server went away, or `close` was called).
     public var isConnected: Bool { channel.isActive }
 
+    /// Closes the connection; requests still waiting fail with `ClientError.connectionClosed`.
+    /// - Throws: NIO's error if the channel was already closed.
     public func close() async throws {
         try await channel.close()
     }
@@ -92,6 +112,9 @@ public final class PropensityClient: ScoringConnection, Sendable {
 
 /// TLS settings for clients: trust `caFile` (PEM) instead of the system roots, e.g. for a private CA.
 public enum ClientTLS {
+    /// A client TLS context.
+    /// - Parameter caFile: a PEM file of CA certificates to trust instead of the system roots, or nil for the roots.
+    /// - Throws: swift-nio-ssl's error when the file cannot be read or parsed.
     public static func context(caFile: String?) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile {
@@ -101,6 +124,7 @@ public enum ClientTLS {
     }
 }
 
+/// What a client call can fail with besides the connection's own errors.
 public enum ClientError: Error, CustomStringConvertible, Sendable {
     /// The server answered with an ERROR frame.
     case server(ErrorCode, String)

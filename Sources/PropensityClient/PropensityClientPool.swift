@@ -38,6 +38,10 @@ public final class PropensityClientPool: ScoringConnection, Sendable {
     private let turn = Atomic<Int>(0)
     private let group: EventLoopGroup
 
+    /// A pool that connects lazily, on each connection's first request (or `connectAll()`).
+    /// - Parameters:
+    ///   - configuration: where to connect, how many connections, token, TLS and timeouts.
+    ///   - group: the event loops the connections run on.
     public init(_ configuration: Configuration, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         precondition(configuration.connections > 0, "a pool needs at least one connection")
         self.configuration = configuration
@@ -48,6 +52,12 @@ public final class PropensityClientPool: ScoringConnection, Sendable {
     /// Connections currently open.
     public var openConnections: Int { slots.count(where: { $0.isConnected }) }
 
+    /// Sends one request on the next connection in turn, (re)connecting it first if needed.
+    /// - Parameters:
+    ///   - request: the request.
+    ///   - timeout: how long to wait for the answer; nil uses `configuration.requestTimeout`.
+    /// - Throws: as `PropensityClient.send` does, and the connection error while that connection cannot be
+    ///   (re)established (retried at most once per `reconnectDelay`).
     public func send(_ request: Request, timeout: TimeAmount? = nil) async throws -> Response {
         let index = turn.add(1, ordering: .relaxed).oldValue % slots.count
         let client = try await slots[index].client(configuration: configuration, group: group)

@@ -9,15 +9,22 @@ public protocol ScoringConnection: Sendable {
 }
 
 extension ScoringConnection {
+    /// A round trip that touches no model (liveness, latency).
+    /// - Throws: `ClientError` (see `send`) or the connection's error.
     public func ping() async throws {
         _ = try await send(.ping, timeout: nil)
     }
 
+    /// Every model the server serves, with its versions.
+    /// - Throws: `ClientError` (see `send`) or the connection's error.
     public func listModels() async throws -> [ModelSummary] {
         guard case .modelList(let models) = try await send(.listModels, timeout: nil) else { throw ClientError.unexpectedResponse }
         return models
     }
 
+    /// One model's schema and fingerprint, which every SCORE for it must carry.
+    /// - Parameter model: `NAME` (the newest version) or `NAME@VERSION`.
+    /// - Throws: `ClientError.server(.unknownModel, …)` when the server has no such model; else as `send`.
     public func modelInfo(_ model: String) async throws -> ModelInfo {
         guard case .modelInfo(let info) = try await send(.modelInfo(model: model), timeout: nil) else {
             throw ClientError.unexpectedResponse
@@ -25,7 +32,15 @@ extension ScoringConnection {
         return info
     }
 
-    /// Scores row-major features (`featureCount` float32 per row, schema order) and returns one probability per row.
+    /// Scores rows and returns one probability per row, in order.
+    /// - Parameters:
+    ///   - model: `NAME` or `NAME@VERSION`.
+    ///   - fingerprint: the schema fingerprint from `modelInfo`; a different one is refused (the schema changed).
+    ///   - featureCount: features per row (the schema's count).
+    ///   - features: row-major float32 values in schema order; NaN for missing, a category's index for a categorical
+    ///     feature. Must be whole rows.
+    /// - Throws: `ClientError.server` with `.unknownModel`, `.schemaMismatch`, `.tooManyRows` and the other codes of
+    ///   docs/protocol.md; `ClientError.unexpectedResponse` if the answer has the wrong number of scores.
     public func score(model: String, fingerprint: UInt64, featureCount: Int, features: [Float]) async throws -> [Float] {
         precondition(featureCount > 0 && features.count % featureCount == 0, "features must be whole rows")
         let request = ScoreRequest(

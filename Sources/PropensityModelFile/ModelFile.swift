@@ -58,7 +58,11 @@ public enum ModelFile {
         return bytes
     }
 
-    /// Writes atomically (temporary file, then rename) so a scorer never sees half a file.
+    /// Writes the model file atomically (temporary file, then rename) so a scorer never sees half a file.
+    /// - Parameters:
+    ///   - model: the model, metadata included.
+    ///   - path: where to write; an existing file is replaced.
+    /// - Throws: Foundation's file error when the file cannot be written.
     public static func save(_ model: Model, to path: String) throws {
         try Data(encode(model)).write(to: URL(fileURLWithPath: path), options: .atomic)
     }

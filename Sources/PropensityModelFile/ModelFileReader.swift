@@ -3,6 +3,9 @@ import Foundation
 import PropensityModel
 
 extension ModelFile {
+    /// Reads, verifies (checksum, structure) and decodes a model file.
+    /// - Parameter path: the file.
+    /// - Throws: `ModelFileError` with `.notFound`, `.unreadable`, or any of the reasons `decode` gives.
     public static func load(from path: String) throws(ModelFileError) -> Model {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
@@ -12,6 +15,12 @@ extension ModelFile {
     }
 
     /// Verifies and decodes a whole file: nothing is returned unless every check passes.
+    /// - Parameters:
+    ///   - bytes: the file's bytes.
+    ///   - source: the name errors carry (a path or a label).
+    /// - Throws: `ModelFileError`: `.notAModelFile`, `.truncated`, `.unsupportedVersion`, `.trailingBytes`,
+    ///   `.checksumMismatch`, `.unknownModelKind`, `.malformedLayout`, `.unsupportedRequiredSection`,
+    ///   `.duplicateSection`, `.missingSection` or `.malformedSection`.
     public static func decode(_ bytes: [UInt8], source: String) throws(ModelFileError) -> Model {
         func fail(_ reason: ModelFileError.Reason) -> ModelFileError { ModelFileError(file: source, reason: reason) }
 

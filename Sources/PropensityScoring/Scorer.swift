@@ -43,6 +43,10 @@ public final class Scorer: Sendable {
         case logistic, forest, trees
     }
 
+    /// Compiles `model` into its scoring plan: flat arrays for logistic regression, a branch-free flat forest for
+    /// ensembles it fits, the general tree walk otherwise. Never fails: a `Model` is valid by construction (files
+    /// are checked on load).
+    /// - Parameter model: a native or imported model.
     public init(model: Model) {
         schema = model.schema
         featureCount = model.schema.count
@@ -69,7 +73,10 @@ public final class Scorer: Sendable {
         }
     }
 
-    /// Convenience for callers holding a float array (row-major, `featureCount` per row).
+    /// Convenience for callers holding a float array.
+    /// - Parameter features: row-major, `featureCount` float32 per row in schema order (NaN for missing, a
+    ///   category's index for a categorical feature); must be whole rows.
+    /// - Returns: one probability per row, bit for bit what the server answers for the same rows.
     public func score(_ features: [Float]) -> [Float] {
         precondition(features.count % max(1, featureCount) == 0)
         let rowCount = featureCount == 0 ? 0 : features.count / featureCount

@@ -3,7 +3,17 @@ import PropensityData
 import PropensityMetrics
 import PropensityModel
 
+/// Histogram gradient boosting for binary log-loss (docs/gbdt.md).
 public enum GBDTTrainer {
+    /// Bins the columns on the training rows, then boosts `options.trees` trees (fewer with early stopping).
+    /// - Parameters:
+    ///   - table: the data; every column but `labelColumn` is an input.
+    ///   - labels: 0/1 per row of `table`.
+    ///   - trainRows, validationRows: row indices of each split (validation may be empty).
+    ///   - options: growth, regularization, sampling and threads; checked before any work.
+    ///   - progress: called every `options.logEvery` trees with train (and validation) metrics.
+    /// - Throws: `TrainingError` for a parameter out of range, early stopping without validation rows, no rows, one
+    ///   class only, or no input columns.
     public static func fit(
         table: Table, labels: [UInt8], trainRows: [Int], validationRows: [Int], labelColumn: String,
         options: GBDTOptions, progress: (GBDTProgress) -> Void = { _ in }

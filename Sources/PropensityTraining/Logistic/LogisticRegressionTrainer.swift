@@ -2,8 +2,18 @@ import PropensityData
 import PropensityLinearAlgebra
 import PropensityModel
 
+/// Penalized logistic regression by Newton–Cholesky or L-BFGS (docs/logistic-regression.md).
 public enum LogisticRegressionTrainer {
     /// Fits on `rows` of `table`; every column but `labelColumn` is an input.
+    /// - Parameters:
+    ///   - table: the data.
+    ///   - labels: 0/1 per row of `table`.
+    ///   - rows: the training rows.
+    ///   - labelColumn: left out of the inputs.
+    ///   - options: penalty, class weights, solver, tolerance, threads; checked before any work.
+    /// - Returns: the model, the solver's report (why it stopped) and the encoded feature names.
+    /// - Throws: `TrainingError` for a parameter out of range, no rows, one class only, no input columns, or a
+    ///   diverged solver. Not converging is not an error: the report says why.
     public static func fit(
         table: Table, labels: [UInt8], rows: [Int], labelColumn: String, options: LogisticRegressionOptions
     ) throws(TrainingError) -> LogisticRegressionFit {
