@@ -17,17 +17,8 @@ public struct TrainingResult: Sendable {
     /// What the trainer reports beyond the model.
     public enum Fit: Sendable {
         case logistic(report: SolverReport, encodedFeatures: Int)
-        case gbdt(GBDTSummary)
-    }
-
-    /// A boosting run, without its margins.
-    public struct GBDTSummary: Sendable {
-        public var treeCount: Int
-        public var stoppedEarly: Bool
-        public var bestValidationLogLoss: Double?
-        public var notes: [TrainingNote]
-        public var binningSeconds: Double
-        public var boostingSeconds: Double
+        /// The boosting fit; its margins are left empty (they became the metrics).
+        case gbdt(GBDTFit)
     }
 
     /// One line on what was fitted, e.g. "gradient-boosted trees, 100 trees".

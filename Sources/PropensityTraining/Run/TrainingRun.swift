@@ -40,19 +40,17 @@ public enum TrainingRun {
             properties = logisticProperties(options, lr.report)
             scores = lr.model.probabilities(table: table)
         case .gbdt(let options):
-            let trees = try GBDTTrainer.fit(
+            var trees = try GBDTTrainer.fit(
                 table: table, labels: y, trainRows: trainRows, validationRows: validationRows,
                 labelColumn: settings.label, options: options, progress: progress)
             body = .treeEnsemble(trees.model)
-            fit = .gbdt(TrainingResult.GBDTSummary(
-                treeCount: trees.treeCount, stoppedEarly: trees.stoppedEarly,
-                bestValidationLogLoss: trees.bestValidationLogLoss, notes: trees.notes,
-                binningSeconds: trees.binningSeconds, boostingSeconds: trees.boostingSeconds))
             properties = gbdtProperties(options, trees)
             var known = [Double](repeating: .nan, count: table.rowCount)
             for (k, row) in trainRows.enumerated() { known[row] = Sigmoid.of(trees.trainMargins[k]) }
             for (k, row) in validationRows.enumerated() { known[row] = Sigmoid.of(trees.validationMargins[k]) }
             scores = known
+            (trees.trainMargins, trees.validationMargins) = ([], [])
+            fit = .gbdt(trees)
             table.columns = []
         }
         let fitSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -1,0 +1,37 @@
+import NIOCore
+
+extension ByteBuffer {
+    /// Writes a frame's length prefix and header, runs `payload`, then patches the length.
+    public mutating func writeFrame(opcode: Opcode, requestID: UInt32, _ payload: (inout ByteBuffer) -> Void) {
+        let start = writerIndex
+        writeMultipleIntegers(
+            UInt32(0), WireProtocol.version, opcode.rawValue, UInt16(0), requestID, endianness: .little)
+        payload(&self)
+        setInteger(UInt32(writerIndex - start - 4), at: start, endianness: .little)
+    }
+
+    /// `u16 length` + UTF-8.
+    public mutating func writeShortString(_ s: String) {
+        let utf8 = s.utf8
+        let count = min(utf8.count, Int(UInt16.max))
+        writeInteger(UInt16(count), endianness: .little)
+        writeBytes(utf8.prefix(count))
+    }
+
+    public mutating func readShortString(_ what: String) throws(ProtocolError) -> String {
+        guard let n = readInteger(endianness: .little, as: UInt16.self).map(Int.init), readableBytes >= n else {
+            throw ProtocolError(.malformedFrame, "\(what) runs past the end of the frame")
+        }
+        let s = withUnsafeReadableBytes { String(strictUTF8: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        guard let s else { throw ProtocolError(.malformedFrame, "\(what) is not valid UTF-8") }
+        moveReaderIndex(forwardBy: n)
+        return s
+    }
+
+    mutating func readLE<T: FixedWidthInteger>(_ type: T.Type, _ what: String) throws(ProtocolError) -> T {
+        guard let v = readInteger(endianness: .little, as: T.self) else {
+            throw ProtocolError(.malformedFrame, "\(what) runs past the end of the frame")
+        }
+        return v
+    }
+}
