@@ -4,9 +4,12 @@ public struct TrainingSettings: Sendable {
     public var label: String
     public var algorithm: TrainingAlgorithm
     /// Share of rows held out (stratified by label) for validation metrics and early stopping; 0 trains on all.
-    public var validationFraction: Double = 0.2
+    public var validationFraction = Self.defaultValidationFraction
     /// Seeds the validation split (the trainers' own sampling takes theirs from their options).
-    public var seed: UInt64 = 42
+    public var seed = Self.defaultSeed
+
+    public static let defaultValidationFraction = 0.2
+    public static let defaultSeed: UInt64 = 42
     /// The training file's name, recorded in metadata (a name only: never a path or contents).
     public var dataName: String = ""
     /// Input columns the caller left out, recorded in metadata.

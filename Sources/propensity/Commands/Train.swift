@@ -23,9 +23,9 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var input: DataOptions
     @Option(help: "Algorithm: logistic or gbdt.") var algorithm: AlgorithmName = .logistic
     @Option(help: "Fraction held out (stratified) for validation; 0 trains on every row.")
-    var validationFraction: Double = 0.2
-    @Option(help: "Random seed (validation split, row and feature sampling).") var seed: UInt64 = 42
-    @Option(help: "Worker threads.") var threads: Int = 2
+    var validationFraction = TrainingSettings.defaultValidationFraction
+    @Option(help: "Random seed (validation split, row and feature sampling).") var seed = TrainingSettings.defaultSeed
+    @Option(help: "Worker threads.") var threads = GBDTOptions().threads
     @Option(help: "Output model file.") var out: String
     @Option(help: "Also write timings, solver facts and metrics as JSON to this file (for benchmarks).")
     var reportJSON: String?
