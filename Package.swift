@@ -9,7 +9,7 @@ let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=
 // Dependencies point one way (each target lists only what it imports):
 //   PropensityData, PropensityLinearAlgebra, PropensityModel, PropensityMetrics   (no Propensity dependencies)
 //   → PropensityInput (tables as a model's input: Data + Model)
-//   → PropensityTraining (Data, LinearAlgebra, Model, Metrics)
+//   → PropensityTraining (Data, LinearAlgebra, Model, Metrics, Input)
 //   → PropensityModelFile, PropensityImport (Model) → PropensityScoring (Model) → PropensityProtocol (Model)
 //   → PropensityServer (ModelFile, Scoring, Protocol), PropensityClient (Protocol)
 //   → PropensityLoad (Client, Protocol) → propensity (the CLI), propensity-bench.
@@ -61,7 +61,9 @@ let package = Package(
         .target(name: "PropensityInput", dependencies: ["PropensityData", "PropensityModel"]),
         .target(
             name: "PropensityTraining",
-            dependencies: ["PropensityData", "PropensityLinearAlgebra", "PropensityModel", "PropensityMetrics"]
+            dependencies: [
+                "PropensityData", "PropensityLinearAlgebra", "PropensityModel", "PropensityMetrics", "PropensityInput",
+            ]
         ),
         .target(
             name: "PropensityModelFile",

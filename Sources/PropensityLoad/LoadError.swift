@@ -14,8 +14,6 @@ public enum LoadError: Error, Equatable, Sendable, CustomStringConvertible {
     case eventLoop(call: String, errno: Int32)
     /// The raw closed-loop generator needs epoll (Linux).
     case unsupportedPlatform
-    /// Some requests got ERROR answers; the result still holds every figure.
-    case requestsFailed(Int)
 
     public var description: String {
         switch self {
@@ -28,7 +26,6 @@ public enum LoadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badAnswerFrame(let length): "bad answer frame (length \(length))"
         case .eventLoop(let call, let errno): "\(call) failed: errno \(errno)"
         case .unsupportedPlatform: "the closed-loop load generator needs Linux (epoll)"
-        case .requestsFailed(let count): "\(count) requests failed"
         }
     }
 }

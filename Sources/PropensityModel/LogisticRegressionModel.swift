@@ -66,10 +66,12 @@ public struct LogisticRegressionModel: Sendable, Equatable {
         return (intercept, coefficients)
     }
 
-    /// The probability for one row of raw features (schema order), in double precision.
-    public func probability(_ row: [Double]) -> Double {
+    /// The probability for one row of raw features (schema order, float32 or float64), in double precision.
+    @inlinable
+    public func probability<Row: Collection>(_ row: Row) -> Double where Row.Element: BinaryFloatingPoint {
         var z = intercept
-        for (x, term) in zip(row, terms) {
+        for (value, term) in zip(row, terms) {
+            let x = Double(value)
             switch term {
             case .numeric(let t):
                 if x.isNaN {

@@ -31,7 +31,7 @@ public struct Model: Sendable, Equatable {
     /// precision — the reference for the compiled `Scorer`.
     public func probability(_ row: [Float]) -> Double {
         switch body {
-        case .logisticRegression(let m): m.probability(row.map(Double.init))
+        case .logisticRegression(let m): m.probability(row)
         case .treeEnsemble(let m): m.probability(row)
         }
     }

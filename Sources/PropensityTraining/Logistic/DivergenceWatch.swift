@@ -28,8 +28,9 @@ struct DivergenceWatch {
         let stillMoving = steps.last! > 1e-3 * norms.last!
         return growing && notShrinking && stillMoving
     }
-}
 
-func maxAbs(_ values: [Double]) -> Double {
-    values.reduce(0) { max($0, abs($1)) }
+    /// The stop to report: `.separable` in place of `stop` when unpenalized (`l2 == 0`) coefficients are diverging.
+    func verdict(on stop: SolverStop, l2: Double) -> SolverStop {
+        l2 == 0 && isDiverging ? .separable : stop
+    }
 }

@@ -1,5 +1,3 @@
-import PropensityLinearAlgebra
-
 /// Limited-memory BFGS (two-loop recursion, 10 pairs) for design matrices too wide for a dense Hessian.
 ///
 /// Steps are accepted on the Armijo condition or, where the loss changes by less than its rounding error, on the
@@ -41,10 +39,11 @@ enum LBFGSSolver {
             let roundingError = objective.roundingError(of: current.value)
             var candidate = w
             var next: LogisticObjective.Evaluation? = nil
-            if -slope <= roundingError {
+            let unresolvable = -slope <= roundingError
+            var t = 1.0
+            if unresolvable {
                 // The loss cannot see this step: judge it by the gradient, as Newton does.
                 let gradientNorm = maxAbs(current.gradient)
-                var t = 1.0
                 for _ in 0..<4 {
                     for j in 0..<d { candidate[j] = w[j] + t * direction[j] }
                     let trial = objective.evaluate(candidate, gradient: true, hessian: false)
@@ -54,12 +53,7 @@ enum LBFGSSolver {
                     }
                     t *= 0.5
                 }
-                guard next != nil else {
-                    stop = .roundingFloor
-                    break
-                }
             } else {
-                var t = 1.0
                 while t >= 1e-14 {
                     for j in 0..<d { candidate[j] = w[j] + t * direction[j] }
                     let trial = objective.evaluate(candidate, gradient: true, hessian: false)
@@ -73,7 +67,8 @@ enum LBFGSSolver {
                 }
             }
             guard let accepted = next else {
-                stop = .noDescent(predictedDecrease: -slope / 2, roundingError: roundingError)
+                stop = unresolvable
+                    ? .roundingFloor : .noDescent(predictedDecrease: -slope / 2, roundingError: roundingError)
                 break
             }
             let s = (0..<d).map { candidate[$0] - w[$0] }
@@ -91,7 +86,7 @@ enum LBFGSSolver {
             current = accepted
         }
         return (w, SolverReport(
-            solver: "lbfgs", iterations: iterations, stop: objective.l2 == 0 && watch.isDiverging ? .separable : stop,
+            solver: "lbfgs", iterations: iterations, stop: watch.verdict(on: stop, l2: objective.l2),
             gradientNorm: maxAbs(current.gradient) / scale, objective: current.value))
     }
 

@@ -35,16 +35,12 @@ enum NewtonSolver {
             let roundingError = objective.roundingError(of: current.value)
             var candidate = w
             var accepted: LogisticObjective.Evaluation? = nil
-            if -slope <= roundingError {
+            let unresolvable = -slope <= roundingError
+            if unresolvable {
                 // The loss cannot see this step: judge it by the gradient.
                 for j in 0..<d { candidate[j] = w[j] + direction[j] }
                 let full = objective.evaluate(candidate, gradient: true, hessian: true)
                 if full.value <= current.value + roundingError, maxAbs(full.gradient) < gradientNorm { accepted = full }
-                guard let next = accepted else {
-                    stop = .roundingFloor
-                    break
-                }
-                current = next
             } else {
                 var t = 1.0
                 while t >= 1e-12 {
@@ -59,18 +55,18 @@ enum NewtonSolver {
                     }
                     t *= 0.5
                 }
-                guard let next = accepted else {
-                    stop = .noDescent(predictedDecrease: -slope / 2, roundingError: roundingError)
-                    break
-                }
-                current = next
             }
+            guard let next = accepted else {
+                stop = unresolvable
+                    ? .roundingFloor : .noDescent(predictedDecrease: -slope / 2, roundingError: roundingError)
+                break
+            }
+            current = next
             watch.record(step: (0..<d).map { candidate[$0] - w[$0] }, weights: candidate)
             w = candidate
         }
         return (w, SolverReport(
-            solver: "newton-cholesky", iterations: iterations,
-            stop: objective.l2 == 0 && watch.isDiverging ? .separable : stop,
+            solver: "newton-cholesky", iterations: iterations, stop: watch.verdict(on: stop, l2: objective.l2),
             gradientNorm: maxAbs(current.gradient) / scale, objective: current.value))
     }
 
@@ -87,5 +83,3 @@ enum NewtonSolver {
         }
     }
 }
-
-func dot(_ a: [Double], _ b: [Double]) -> Double { BLAS.dot(a, b) }

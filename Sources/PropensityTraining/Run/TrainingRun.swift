@@ -1,5 +1,6 @@
 import Dispatch
 import PropensityData
+import PropensityInput
 import PropensityMetrics
 import PropensityModel
 
@@ -30,7 +31,7 @@ public enum TrainingRun {
         let body: Model.Body
         let properties: [(String, String)]
         let fit: TrainingResult.Fit
-        let scores: [Double]  // per row of the table
+        var trainerScores: [Double]? = nil  // per row of the table (boosting knows them from its margins)
         switch settings.algorithm {
         case .logistic(let options):
             let lr = try LogisticRegressionTrainer.fit(
@@ -38,7 +39,6 @@ public enum TrainingRun {
             body = .logisticRegression(lr.model)
             fit = .logistic(report: lr.report, encodedFeatures: lr.encodedNames.count)
             properties = logisticProperties(options, lr.report)
-            scores = lr.model.probabilities(table: table)
         case .gbdt(let options):
             var trees = try GBDTTrainer.fit(
                 table: table, labels: y, trainRows: trainRows, validationRows: validationRows,
@@ -48,12 +48,16 @@ public enum TrainingRun {
             var known = [Double](repeating: .nan, count: table.rowCount)
             for (k, row) in trainRows.enumerated() { known[row] = Sigmoid.of(trees.trainMargins[k]) }
             for (k, row) in validationRows.enumerated() { known[row] = Sigmoid.of(trees.validationMargins[k]) }
-            scores = known
+            trainerScores = known
             (trees.trainMargins, trees.validationMargins) = ([], [])
             fit = .gbdt(trees)
             table.columns = []
         }
         let fitSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let scores: [Double] = switch body {
+        case .logisticRegression(let lr): probabilities(lr, table: table)
+        case .treeEnsemble: trainerScores!
+        }
 
         let train = BinaryMetrics(scores: trainRows.map { scores[$0] }, labels: trainRows.map { y[$0] })
         let validation = validationRows.isEmpty
@@ -87,6 +91,20 @@ public enum TrainingRun {
         return TrainingResult(
             model: model, train: train, validation: validation, trainRows: trainRows.count,
             validationRows: validationRows.count, fit: fit, fitSeconds: fitSeconds)
+    }
+
+    /// Every row's probability from the model's parameters (the scorer's reference), the rows read from the table
+    /// the model was fitted on as the scorer reads them.
+    static func probabilities(_ model: LogisticRegressionModel, table: Table) -> [Double] {
+        let width = model.schema.count
+        let features: [Float]
+        do {
+            features = try table.inputRows(model.schema.inputSpecs)
+        } catch {
+            // The schema was derived from this table's columns, so each is there with its kind.
+            preconditionFailure("the fitted schema does not match its own training table: \(error)")
+        }
+        return (0..<table.rowCount).map { i in model.probability(features[(i * width)..<((i + 1) * width)]) }
     }
 
     static func logisticProperties(_ options: LogisticRegressionOptions, _ r: SolverReport) -> [(String, String)] {
