@@ -48,9 +48,12 @@ def machine():
 
 
 def commit():
+    """The short commit, with `-dirty` when the code differs from it. The results folder does not count: every
+    recorded run changes the history file, which would mark the next run dirty."""
     try:
         rev = subprocess.check_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], text=True).strip()
-        dirty = subprocess.call(["git", "-C", ROOT, "diff", "--quiet", "HEAD"]) != 0
+        dirty = subprocess.call(
+            ["git", "-C", ROOT, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)benchmarks/results"]) != 0
         return rev + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -3,6 +3,7 @@
 import Benchmark
 import NIOCore
 import PropensityData
+import PropensityInput
 import PropensityModel
 import PropensityProtocol
 import PropensityScoring
