@@ -57,8 +57,8 @@ public enum LabelReader {
             } else {
                 throw CSVError(
                     file: table.source, column: name,
-                    message: "cannot tell which label value is positive (values: \(list(categories))); "
-                        + "name it with --positive")
+                    message: "cannot tell which label value is positive (values: \(list(categories))); name it",
+                    setting: .positive)
             }
         }
         let negative = categories.indices.first { $0 != Int(positiveCode) }.map { categories[$0] }

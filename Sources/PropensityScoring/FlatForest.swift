@@ -67,7 +67,7 @@ struct FlatForest: Sendable {
     /// flight pay; measured 3.8 µs vs 4.6 µs with 8 on 500 depth-6 trees).
     static let treeBlock = 16
     /// Below this many rows, one row at a time (16 trees interleaved) beats walking the trees level by level
-    /// (measured with `benchmark-scorer --call-sizes`: 8-row blocks were slower than single rows, 16 faster).
+    /// (measured with `propensity-bench scorer --call-sizes`: 8-row blocks were slower than single rows, 16 faster).
     static let minimumBlockRows = 16
 
     /// nil when the ensemble has a split this plan cannot express (zero-as-missing, infinite threshold), or so many

@@ -108,7 +108,8 @@ import Testing
         #expect(throws: CSVError.self) { try CSVReader.parse("a,a\n1,2\n") }
         #expect(throws: CSVError.self) { try CSVReader.parse("a,\n1,2\n") }
         let e = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,2\n", options: CSVOptions(drop: ["c"])) }
-        #expect(e?.description.contains("--drop names 'c'") == true)
+        #expect(e?.setting == .drop)
+        #expect(e?.description.contains("drop list names 'c'") == true)
         let r = #expect(throws: CSVError.self) { try CSVReader.parse("a,b\n1,2\n", options: CSVOptions(required: ["y"])) }
         #expect(r?.description.contains("no column named 'y'") == true)
     }

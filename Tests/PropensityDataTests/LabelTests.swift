@@ -24,7 +24,7 @@ import Testing
 
     @Test func ambiguousLabelsAskForPositive() {
         let e = #expect(throws: CSVError.self) { try labels("y\nbought\nbrowsed\n") }
-        #expect(e?.description.contains("--positive") == true)
+        #expect(e?.setting == .positive)
     }
 
     @Test func thirdValueIsNamedWithItsLine() {

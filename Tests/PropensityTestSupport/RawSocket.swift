@@ -49,6 +49,14 @@ public final class RawSocket: @unchecked Sendable {
     }
 
     /// Closes with a reset instead of an orderly end of stream, as a killed client's kernel does.
+    /// Waits until the peer has shut down its sending side (Linux reports POLLRDHUP even while answers it sent
+    /// before the FIN are still unread), at most `timeoutMilliseconds`; true if it did.
+    public func waitForPeerHalfClose(timeoutMilliseconds: Int32 = 5000) -> Bool {
+        let rdhup: Int16 = 0x2000  // POLLRDHUP, which Glibc's module leaves out (it needs _GNU_SOURCE)
+        var entry = pollfd(fd: fd, events: rdhup, revents: 0)
+        return poll(&entry, 1, timeoutMilliseconds) == 1 && entry.revents & rdhup != 0
+    }
+
     public func resetAndClose() {
         var reset = linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))

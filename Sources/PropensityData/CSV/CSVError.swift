@@ -6,12 +6,20 @@ public struct CSVError: Error, CustomStringConvertible, Equatable, Sendable {
     public var line: Int?
     public var column: String?
     public var message: String
+    /// The caller's setting the problem is in, when it is one rather than the file (a command line names its flag).
+    public var setting: Setting?
 
-    public init(file: String, line: Int? = nil, column: String? = nil, message: String) {
+    /// Settings of `CSVOptions` and `LabelReader` an error can be about.
+    public enum Setting: String, Sendable, Equatable {
+        case drop, categorical, numeric, positive
+    }
+
+    public init(file: String, line: Int? = nil, column: String? = nil, message: String, setting: Setting? = nil) {
         self.file = file
         self.line = line
         self.column = column
         self.message = message
+        self.setting = setting
     }
 
     public var description: String {

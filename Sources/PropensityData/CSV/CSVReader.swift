@@ -215,10 +215,13 @@ private struct CSVParser {
         for name in options.required where !names.contains(name) {
             throw error(nil, nil, "no column named '\(name)' (columns: \(header.joined(separator: ", ")))")
         }
-        for (flag, list) in [("--drop", options.drop), ("--categorical", options.categorical),
-                             ("--numeric", options.numeric)] {
+        for (setting, list) in [(CSVError.Setting.drop, options.drop), (.categorical, options.categorical),
+                                (.numeric, options.numeric)] {
             for name in list where !names.contains(name) {
-                throw error(nil, nil, "\(flag) names '\(name)', which is not a column (columns: \(header.joined(separator: ", ")))")
+                throw CSVError(
+                    file: source,
+                    message: "the \(setting) list names '\(name)', which is not a column (columns: \(header.joined(separator: ", ")))",
+                    setting: setting)
             }
         }
         for name in options.categorical where options.numeric.contains(name) {
