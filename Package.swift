@@ -79,6 +79,7 @@ let package = Package(
             name: "PropensityServer",
             dependencies: [
                 "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -17,8 +17,9 @@ extension Table {
     public func inputRows(_ inputs: [InputSpec]) throws(CSVError) -> [Float] {
         let width = inputs.count
         var out = [Float](repeating: .nan, count: rowCount * width)
+        let byName = columnIndexByName
         for (j, input) in inputs.enumerated() {
-            guard let column = column(named: input.name) else {
+            guard let column = byName[input.name].map({ columns[$0] }) else {
                 throw CSVError(file: source, message: "the model needs a column named '\(input.name)', which the file lacks")
             }
             if let vocabulary = input.categories {
@@ -35,7 +36,17 @@ extension Table {
                 guard column.kind == .numeric else {
                     throw CSVError(file: source, column: input.name, message: "must be numeric, but holds text")
                 }
-                for i in 0..<rowCount { out[i * width + j] = Float(column.numbers[i]) }
+                for i in 0..<rowCount {
+                    let value = Float(column.numbers[i])
+                    // Scoring takes float32: a finite value beyond its range would become ±inf, which no model
+                    // scores (the server refuses it too, docs/protocol.md).
+                    guard !value.isInfinite else {
+                        throw CSVError(
+                            file: source, line: rowLines[i], column: input.name,
+                            message: "a value beyond the float32 range (±3.4e38) cannot be scored")
+                    }
+                    out[i * width + j] = value
+                }
             }
         }
         return out

@@ -58,6 +58,12 @@ public struct Table: Sendable {
         columns.firstIndex { $0.name == name }
     }
 
+    /// Every column's index by name, for callers that look up many columns (one lookup each by `columnIndex` would
+    /// be quadratic in the number of columns).
+    public var columnIndexByName: [String: Int] {
+        Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     public func column(named name: String) -> Column? {
         columnIndex(named: name).map { columns[$0] }
     }

@@ -16,6 +16,8 @@ public struct ModelFileError: Error, Equatable, Sendable, CustomStringConvertibl
         case notFound
         /// The file exists but could not be read (permissions, a directory, an I/O error).
         case unreadable
+        /// Larger than the reader's limit (`bytes` the file's size): refused before it is read.
+        case tooLarge(bytes: Int, limit: Int)
         /// The first bytes are not the Propensity magic: some other kind of file.
         case notAModelFile
         /// Fewer bytes than the header needs, or than the header declares (`declared` is nil for the former).
@@ -41,6 +43,7 @@ public struct ModelFileError: Error, Equatable, Sendable, CustomStringConvertibl
             switch self {
             case .notFound: "no such file"
             case .unreadable: "cannot read file"
+            case .tooLarge(let bytes, let limit): "\(bytes) bytes is more than the limit of \(limit) for a model file"
             case .notAModelFile: "not a Propensity model file (wrong magic bytes)"
             case .truncated(let bytes, nil): "truncated: \(bytes) bytes is shorter than the header and checksum"
             case .truncated(let bytes, let declared?): "truncated: the header declares \(declared) bytes, the file has \(bytes)"

@@ -1,17 +1,73 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PropensityModel
 
 extension ModelFile {
+    /// The largest file `load` reads unless told otherwise: far above any real model (10,000 trees of 255 leaves
+    /// take about 70 MB) and far below what would take the machine's memory.
+    public static let defaultMaxFileBytes = 1 << 30
+
     /// Reads, verifies (checksum, structure) and decodes a model file.
-    /// - Parameter path: the file.
-    /// - Throws: `ModelFileError` with `.notFound`, `.unreadable`, or any of the reasons `decode` gives.
-    public static func load(from path: String) throws(ModelFileError) -> Model {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw ModelFileError(file: path, reason: exists ? .unreadable : .notFound)
+    ///
+    /// The header is checked before the rest is read: a file that is not a model, has another format version,
+    /// declares a length other than its size, or is larger than `maxBytes` is refused after reading 24 bytes.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - maxBytes: files larger than this are refused (`.tooLarge`) without being read.
+    /// - Throws: `ModelFileError` with `.notFound`, `.unreadable`, `.tooLarge`, or any of the reasons `decode` gives.
+    public static func load(from path: String, maxBytes: Int = defaultMaxFileBytes) throws(ModelFileError) -> Model {
+        try decode(try read(path, maxBytes: maxBytes), source: path)
+    }
+
+    /// The bytes of a model file whose header and size pass the checks that need no more than the header.
+    /// - Throws: `ModelFileError` with `.notFound`, `.unreadable`, `.tooLarge`, `.notAModelFile`, `.truncated`,
+    ///   `.unsupportedVersion` or `.trailingBytes`.
+    public static func read(_ path: String, maxBytes: Int = defaultMaxFileBytes) throws(ModelFileError) -> [UInt8] {
+        func fail(_ reason: ModelFileError.Reason) -> ModelFileError { ModelFileError(file: path, reason: reason) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail(errno == ENOENT ? .notFound : .unreadable) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { throw fail(.unreadable) }
+        let size = Int(status.st_size)
+        guard size <= maxBytes else { throw fail(.tooLarge(bytes: size, limit: maxBytes)) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        func readFully(_ range: Range<Int>) -> Bool {
+            var done = range.lowerBound
+            while done < range.upperBound {
+                let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, range.upperBound - done, off_t(done)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                done += n
+            }
+            return true
         }
-        return try decode([UInt8](data), source: path)
+        let head = min(size, headerSize)
+        guard readFully(0..<head) else { throw fail(.unreadable) }
+        try checkHeader(Array(bytes[0..<head]), fileSize: size, source: path)
+        guard readFully(head..<size) else { throw fail(.truncated(bytes: size, declared: UInt64(size))) }
+        return bytes
+    }
+
+    /// The checks that need only the header and the file's size, in the order `decode` makes them.
+    static func checkHeader(_ head: [UInt8], fileSize: Int, source: String) throws(ModelFileError) {
+        func fail(_ reason: ModelFileError.Reason) -> ModelFileError { ModelFileError(file: source, reason: reason) }
+        guard head.count >= magic.count, Array(head[0..<magic.count]) == magic else { throw fail(.notAModelFile) }
+        guard fileSize >= headerSize + checksumSize, head.count >= headerSize else {
+            throw fail(.truncated(bytes: fileSize, declared: nil))
+        }
+        var header = ByteReader(head, from: magic.count)
+        guard let version = try? header.u16("version"), (try? header.u16("kind")) != nil,
+              (try? header.u32("section count")) != nil, let declaredLength = try? header.u64("file length")
+        else { throw fail(.truncated(bytes: fileSize, declared: nil)) }
+        guard version == formatVersion else {
+            throw fail(.unsupportedVersion(found: version, supported: formatVersion))
+        }
+        if declaredLength > UInt64(fileSize) { throw fail(.truncated(bytes: fileSize, declared: declaredLength)) }
+        if declaredLength < UInt64(fileSize) { throw fail(.trailingBytes(Int(UInt64(fileSize) - declaredLength))) }
     }
 
     /// Verifies and decodes a whole file: nothing is returned unless every check passes.
@@ -24,30 +80,10 @@ extension ModelFile {
     public static func decode(_ bytes: [UInt8], source: String) throws(ModelFileError) -> Model {
         func fail(_ reason: ModelFileError.Reason) -> ModelFileError { ModelFileError(file: source, reason: reason) }
 
-        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
-            throw fail(.notAModelFile)
-        }
-        guard bytes.count >= headerSize + checksumSize else {
+        try checkHeader(Array(bytes.prefix(headerSize)), fileSize: bytes.count, source: source)
+        var header = ByteReader(bytes, from: magic.count + 2)
+        guard let kindCode = try? header.u16("kind"), let sectionCount = try? header.u32("section count") else {
             throw fail(.truncated(bytes: bytes.count, declared: nil))
-        }
-        var header = ByteReader(bytes, from: magic.count)
-        let (version, kindCode, sectionCount, declaredLength): (UInt16, UInt16, UInt32, UInt64)
-        do {
-            version = try header.u16("version")
-            kindCode = try header.u16("kind")
-            sectionCount = try header.u32("section count")
-            declaredLength = try header.u64("file length")
-        } catch {
-            throw fail(.truncated(bytes: bytes.count, declared: nil))
-        }
-        guard version == formatVersion else {
-            throw fail(.unsupportedVersion(found: version, supported: formatVersion))
-        }
-        if declaredLength > UInt64(bytes.count) {
-            throw fail(.truncated(bytes: bytes.count, declared: declaredLength))
-        }
-        if declaredLength < UInt64(bytes.count) {
-            throw fail(.trailingBytes(Int(UInt64(bytes.count) - declaredLength)))
         }
         let bodyEnd = bytes.count - checksumSize
         let expected = Array(bytes[bodyEnd...])
@@ -71,6 +107,10 @@ extension ModelFile {
             guard length <= UInt64(reader.remaining) else {
                 throw fail(.malformedLayout(
                     "section \(index + 1) of \(sectionCount) declares \(length) bytes, only \(reader.remaining) remain"))
+            }
+            guard flags & ~requiredFlag == 0 else {
+                throw fail(.malformedLayout(
+                    "section \(index + 1) of \(sectionCount) has undefined flag bits 0x\(String(flags, radix: 16))"))
             }
             let start = reader.offset
             let padded = (Int(length) + 7) & ~7
@@ -210,6 +250,9 @@ extension ModelFile {
                 let imputed = try finite(try r.f64("imputed value"), "the imputed value of '\(feature.name)'")
                 let weight = try finite(try r.f64("weight"), "the weight of '\(feature.name)'")
                 let missing = try finite(try r.f64("missing weight"), "the missing weight of '\(feature.name)'")
+                guard hasMissing == 1 || missing == 0 else {
+                    throw fail("'\(feature.name)' has a missing weight but its flag says it has none")
+                }
                 terms.append(.numeric(.init(
                     center: center, scale: scale, imputedValue: imputed, weight: weight,
                     missingWeight: hasMissing == 1 ? missing : nil)))
@@ -255,14 +298,20 @@ extension ModelFile {
                 let feature = Int32(bitPattern: try r.u32("feature"))
                 let kindCode = try r.u8("split kind")
                 let flags = try r.u8("flags")
-                _ = try r.u16("reserved")
+                let reserved = try r.u16("reserved")
                 let threshold = Float(bitPattern: try r.u32("threshold"))
                 let left = Int32(bitPattern: try r.u32("left child"))
                 let right = Int32(bitPattern: try r.u32("right child"))
                 let offset = try r.u32("category offset")
                 let count = try r.u32("category count")
-                guard let kind = DecisionTree.SplitKind(rawValue: kindCode), flags <= 3 else {
-                    throw bad("node \(nodes.count) has an unknown split kind or flags")
+                guard let kind = DecisionTree.SplitKind(rawValue: kindCode), flags <= 3, reserved == 0 else {
+                    throw bad("node \(nodes.count) has an unknown split kind, undefined flag bits or a non-zero reserved field")
+                }
+                guard kind == .categorical || (offset == 0 && count == 0) else {
+                    throw bad("node \(nodes.count) is a numeric split with a category set")
+                }
+                guard kind == .numeric || flags & 2 == 0 else {
+                    throw bad("node \(nodes.count) is a categorical split that counts zero as missing")
                 }
                 nodes.append(DecisionTree.Node(
                     feature: feature, kind: kind, defaultLeft: flags & 1 != 0, threshold: threshold, left: left,

@@ -10,12 +10,16 @@ extension ByteBuffer {
         setInteger(UInt32(writerIndex - start - 4), at: start, endianness: .little)
     }
 
-    /// `u16 length` + UTF-8.
+    /// `u16 length` + UTF-8. A longer string is cut to the last whole character within 65,535 bytes, so what is
+    /// written is always valid UTF-8.
     public mutating func writeShortString(_ s: String) {
-        let utf8 = s.utf8
-        let count = min(utf8.count, Int(UInt16.max))
+        let utf8 = Array(s.utf8)
+        var count = min(utf8.count, Int(UInt16.max))
+        if count < utf8.count {
+            while count > 0 && utf8[count] & 0xC0 == 0x80 { count -= 1 }  // back to the start of a character
+        }
         writeInteger(UInt16(count), endianness: .little)
-        writeBytes(utf8.prefix(count))
+        writeBytes(utf8[0..<count])
     }
 
     public mutating func readShortString(_ what: String) throws(ProtocolError) -> String {

@@ -18,7 +18,7 @@ public enum FrameSplitter {
             throw ProtocolError(.malformedFrame, "frame length \(length) is shorter than the 8-byte header")
         }
         guard length <= maxFrameBytes else {
-            throw ProtocolError(.frameTooLarge, "frame of \(length) bytes exceeds the limit of \(maxFrameBytes)")
+            throw ProtocolError(.frameTooLarge, "frame length \(length) (bytes after the length field) exceeds the limit of \(maxFrameBytes)")
         }
         guard readable >= 4 + length, let header else { return nil }
         let payload = buffer.getSlice(at: buffer.readerIndex + FrameHeader.size, length: header.payloadBytes)!

@@ -33,6 +33,7 @@ public enum ErrorCode: UInt16, Sendable, CaseIterable {
     case schemaMismatch = 11
     case wrongFeatureCount = 12
     case tooManyRows = 13
+    case infiniteFeature = 14
     case overloaded = 20
     case unauthorized = 30
     case internalError = 99

@@ -11,3 +11,21 @@ func loadFeature(_ input: UnsafeRawBufferPointer, _ offset: Int) -> Float {
 func storeScore(_ output: UnsafeMutableRawBufferPointer, _ row: Int, _ margin: Double) {
     output.storeBytes(of: Float(Sigmoid.of(margin)).bitPattern.littleEndian, toByteOffset: row * 4, as: UInt32.self)
 }
+
+extension Scorer {
+    /// The index of the first ±inf among `count` little-endian float32 (any alignment), or nil. Models do not score
+    /// infinities (a logistic margin would be NaN or ±inf); the server refuses such a request, `predict` such a file.
+    /// One branch-free pass (it vectorizes), then a second only when there is one to locate.
+    public static func firstInfinity(in input: UnsafeRawBufferPointer, count: Int) -> Int? {
+        precondition(input.count >= count * 4)
+        var found: UInt32 = 0
+        for i in 0..<count {
+            let bits = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) & 0x7FFF_FFFF
+            found |= bits == 0x7F80_0000 ? 1 : 0
+        }
+        guard found != 0 else { return nil }
+        return (0..<count).first {
+            UInt32(littleEndian: input.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) & 0x7FFF_FFFF == 0x7F80_0000
+        }
+    }
+}

@@ -1,10 +1,13 @@
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import UnixSignals
 
 /// Keeps a registry in step with its model directory: reloads on SIGHUP and, every `interval`, when a file was
 /// added, replaced or removed (the registry's reload is a cheap stat of each file when nothing changed). Every
-/// change is logged as an audit event; a file that fails to load is logged and the previous version keeps serving.
+/// change is logged as an audit event; a file that fails to load is logged once (until it changes again) and the
+/// version it provided, if any, keeps serving. Reloads run on the watcher's task, never on an event loop, so a slow
+/// file does not hold up scoring.
 public struct ModelDirectoryWatcher: Service {
     public let directory: String
     public let registry: ModelRegistry
@@ -12,6 +15,10 @@ public struct ModelDirectoryWatcher: Service {
     /// Seconds between checks of the directory; nil checks only on SIGHUP.
     public let interval: Duration?
     public let logger: Logger
+    /// Also run on every SIGHUP, before the reload (`serve` re-reads its token file there).
+    public var onHangup: (@Sendable () -> Void)? = nil
+    /// The last directory error logged: a directory that stays unreadable is logged once, then again on change.
+    private let lastDirectoryError = NIOLockedValueBox<ModelDirectoryError?>(nil)
 
     public init(
         directory: String, registry: ModelRegistry, metrics: ServerMetrics, interval: Duration?, logger: Logger
@@ -30,14 +37,39 @@ public struct ModelDirectoryWatcher: Service {
         do {
             report = try registry.loadDirectory(directory)
         } catch {
-            logger.error("cannot read the model directory", metadata: ["reason": "\(error)", "trigger": "\(trigger)"])
+            metrics.directoryError()
+            let changed = lastDirectoryError.withLockedValue { last in
+                defer { last = error }
+                return last != error
+            }
+            if changed {
+                logger.error("audit: cannot read the model directory; the loaded models keep serving", metadata: [
+                    "reason": "\(error)", "trigger": "\(trigger)",
+                ])
+            }
             return ModelRegistry.ReloadReport()
         }
-        for key in report.loaded { logger.notice("audit: model loaded", metadata: ["model": "\(key)", "trigger": "\(trigger)"]) }
-        for key in report.removed { logger.notice("audit: model removed", metadata: ["model": "\(key)", "trigger": "\(trigger)"]) }
+        if lastDirectoryError.withLockedValue({ last in defer { last = nil }; return last != nil }) {
+            logger.notice("audit: the model directory is readable again", metadata: ["trigger": "\(trigger)"])
+        }
+        for key in report.loaded {
+            logger.notice("audit: model loaded", metadata: ["model": "\(LogSafe.escape(key))", "trigger": "\(trigger)"])
+        }
+        for key in report.removed {
+            logger.notice("audit: model removed", metadata: ["model": "\(LogSafe.escape(key))", "trigger": "\(trigger)"])
+        }
         for failure in report.failures {
-            logger.error("audit: model not loaded; the previous version keeps serving",
-                         metadata: ["reason": "\(failure.reason)", "trigger": "\(trigger)"])
+            metrics.loadFailure(failure.reason)
+            var metadata: Logger.Metadata = [
+                "file": "\(LogSafe.escape(failure.path))", "reason": "\(LogSafe.escape(failure.reason.description))",
+                "trigger": "\(trigger)",
+            ]
+            if let kept = failure.keptServing {
+                metadata["model"] = "\(LogSafe.escape(kept))"
+                logger.error("audit: model file not loaded; the previous version keeps serving", metadata: metadata)
+            } else {
+                logger.error("audit: model file not loaded", metadata: metadata)
+            }
         }
         metrics.setModelsLoaded(registry.all.count)
         return report
@@ -47,7 +79,10 @@ public struct ModelDirectoryWatcher: Service {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in hangups.cancelOnGracefulShutdown() { reload(trigger: "SIGHUP") }
+                for await _ in hangups.cancelOnGracefulShutdown() {
+                    onHangup?()
+                    reload(trigger: "SIGHUP")
+                }
             }
             if let interval {
                 group.addTask {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import PropensityModel
 import PropensityModelFile
@@ -26,52 +29,87 @@ public final class ServedModel: Sendable {
 
     /// When the model was made; "newest" means the latest of these (then the greatest version).
     public var created: String { model.metadata[property: ModelMetadata.Key.created] ?? "" }
+
+    /// `name@version`, how clients address this version.
+    public var key: String { name + "@" + version }
 }
 
 /// The models the server answers for. Files are `NAME.model` or `NAME@VERSION.model`; a model is addressed as
 /// `NAME` (its newest version) or `NAME@VERSION`. Without a version in the file name, the version is the first 12
 /// hex digits of the file's SHA-256 trailer, so a retrained file gets a new version.
 ///
-/// Readers take the current entry under a lock and score with it; a reload replaces entries whole, so a request
-/// finishes on the model it started with, and a file that fails to load leaves the previous version serving.
+/// What is served is derived from the files present after every change: each file that loads provides one
+/// `name@version`; two files that provide the same one are one entry (the first path in byte order serves), so
+/// removing either keeps the other serving. A file that fails to load keeps serving the version it provided before,
+/// if any. Readers take the current entry under a lock and score with it; a reload replaces entries whole, so a
+/// request finishes on the model it started with.
 public final class ModelRegistry: Sendable {
-    private struct FileStamp: Equatable {
-        var modified: Date
+    struct FileStamp: Equatable {
+        var modified: timespec
         var size: Int
+
+        static func == (a: FileStamp, b: FileStamp) -> Bool {
+            a.size == b.size && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+        }
+    }
+
+    /// One file of the directory as last seen.
+    private struct FileEntry {
+        var stamp: FileStamp
+        /// What the file provides: the model it last loaded successfully (kept when a later version fails).
+        var served: ServedModel?
     }
 
     private struct State {
-        /// Every loaded version, by "name@version".
+        var files: [String: FileEntry] = [:]
+        /// Files whose names are not UTF-8, reported once while they stay.
+        var unnamed: Set<String> = []
+        /// Models registered directly with `add`, by "name@version".
+        var added: [String: ServedModel] = [:]
+        /// Every served version, by "name@version": derived from `files` and `added`.
         var models: [String: ServedModel] = [:]
-        /// What each path looked like when it was last (attempted to be) loaded.
-        var stamps: [String: FileStamp] = [:]
-        /// Which "name@version" a path provides.
-        var keyOfPath: [String: String] = [:]
         /// The newest version of each name, kept up to date so a lookup by name is one hash probe.
         var newest: [String: ServedModel] = [:]
 
-        mutating func refreshNewest() {
+        /// Recomputes what is served; returns the keys that appeared (or changed model) and those that went.
+        mutating func derive() -> (loaded: [String], removed: [String]) {
+            var next = added
+            for path in files.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+                guard let served = files[path]?.served else { continue }
+                if next[served.key] == nil { next[served.key] = served }
+            }
+            let loaded = next.filter { key, model in models[key] !== model }.keys.sorted()
+            let removed = models.keys.filter { next[$0] == nil }.sorted()
+            models = next
             newest = [:]
             for m in models.values {
                 if let current = newest[m.name], (current.created, current.version) >= (m.created, m.version) { continue }
                 newest[m.name] = m
             }
+            return (loaded, removed)
         }
     }
 
     private let state = NIOLockedValueBox(State())
     private let changes = Atomic<UInt64>(0)
+    /// Model files larger than this are refused without being read.
+    public let maxFileBytes: Int
 
     /// Goes up whenever the set of models changes: connections keep the model they used last and look it up again
     /// only when this moved, so the request path takes no lock.
     public var generation: UInt64 { changes.load(ordering: .acquiring) }
 
-    public init() {}
+    public init(maxFileBytes: Int = ModelFile.defaultMaxFileBytes) {
+        self.maxFileBytes = maxFileBytes
+    }
 
+    /// A file in the model directory that provides no model.
     public struct LoadFailure: Sendable, CustomStringConvertible {
         public var path: String
-        public var reason: String
-        public var description: String { reason }
+        public var reason: ModelLoadError
+        /// The `name@version` the file provided before, which keeps serving; nil when it never provided one.
+        public var keptServing: String?
+        public var description: String { reason.description }
     }
 
     /// What a (re)load did, for the audit log.
@@ -82,75 +120,72 @@ public final class ModelRegistry: Sendable {
         public var isEmpty: Bool { loaded.isEmpty && removed.isEmpty && failures.isEmpty }
     }
 
-    /// Brings the registry in line with `directory`: new and changed `*.model` files are loaded, models whose file
-    /// disappeared are removed, unchanged files are not read again. A file that fails to load is reported and the
-    /// version it would have replaced keeps serving.
+    /// Brings the registry in line with `directory`: new and changed `*.model` files are loaded, unchanged files are
+    /// not read again, and what is served is derived again from the files present (see the type's comment).
+    /// - Throws: `ModelDirectoryError` when the directory cannot be listed; nothing changes then.
     @discardableResult
-    public func loadDirectory(_ directory: String) throws -> ReloadReport {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        var present = Set<String>()
+    public func loadDirectory(_ directory: String) throws(ModelDirectoryError) -> ReloadReport {
+        let listing = try ModelDirectory.list(directory)
         var report = ReloadReport()
-        for file in names where file.hasSuffix("." + ModelFile.fileExtension) {
-            let path = (directory as NSString).appendingPathComponent(file)
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  let modified = attributes[.modificationDate] as? Date, let size = attributes[.size] as? Int
-            else { continue }
-            present.insert(path)
-            let stamp = FileStamp(modified: modified, size: size)
-            if state.withLockedValue({ $0.stamps[path] }) == stamp { continue }
-            do {
-                let served = try Self.load(path: path)
-                let key = served.name + "@" + served.version
-                state.withLockedValue { s in
-                    if let old = s.keyOfPath[path], old != key { s.models[old] = nil }
-                    s.models[key] = served
-                    s.keyOfPath[path] = key
-                    s.stamps[path] = stamp
-                    s.refreshNewest()
-                    changes.add(1, ordering: .releasing)
+        var present = Set<String>()
+        var unnamed = Set<String>()
+        for file in listing {
+            guard let name = file.name else {
+                if state.withLockedValue({ $0.unnamed.insert(file.path).inserted }) {
+                    report.failures.append(LoadFailure(path: file.path, reason: .fileNameNotUTF8, keptServing: nil))
                 }
-                report.loaded.append(key)
+                unnamed.insert(file.path)
+                continue
+            }
+            let path = file.path
+            guard let stamp = ModelDirectory.stamp(path) else { continue }  // gone since the listing
+            present.insert(path)
+            let previous = state.withLockedValue { $0.files[path] }
+            if previous?.stamp == stamp { continue }
+            do {
+                let identity = try ModelFileName(name)
+                let served = try Self.load(path: path, identity: identity, maxBytes: maxFileBytes)
+                state.withLockedValue { $0.files[path] = FileEntry(stamp: stamp, served: served) }
             } catch {
-                state.withLockedValue { $0.stamps[path] = stamp }  // retried when the file changes again
-                report.failures.append(LoadFailure(path: path, reason: "\(error)"))
+                // Retried when the file changes again; the version it provided, if any, keeps serving.
+                state.withLockedValue { $0.files[path] = FileEntry(stamp: stamp, served: previous?.served) }
+                report.failures.append(LoadFailure(path: path, reason: error, keptServing: previous?.served?.key))
             }
         }
-        state.withLockedValue { s in
-            for (path, key) in s.keyOfPath where !present.contains(path) {
-                s.models[key] = nil
-                s.keyOfPath[path] = nil
-                report.removed.append(key)
-            }
-            for path in s.stamps.keys where !present.contains(path) { s.stamps[path] = nil }
-            if !report.removed.isEmpty {
-                s.refreshNewest()
-                changes.add(1, ordering: .releasing)
-            }
+        let (loaded, removed) = state.withLockedValue { s in
+            for path in s.files.keys where !present.contains(path) { s.files[path] = nil }
+            s.unnamed.formIntersection(unnamed)
+            return s.derive()
         }
+        report.loaded = loaded
+        report.removed = removed
+        if !loaded.isEmpty || !removed.isEmpty { changes.add(1, ordering: .releasing) }
         return report
     }
 
     /// Loads one file without registering it.
-    static func load(path: String) throws(ModelFileError) -> ServedModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelFileError(file: path, reason: .unreadable)
+    static func load(path: String, identity: ModelFileName, maxBytes: Int) throws(ModelLoadError) -> ServedModel {
+        let bytes: [UInt8]
+        let model: Model
+        do {
+            bytes = try ModelFile.read(path, maxBytes: maxBytes)
+            model = try ModelFile.decode(bytes, source: path)
+        } catch {
+            throw .file(error.reason)
         }
-        let bytes = [UInt8](data)
-        let model = try ModelFile.decode(bytes, source: path)
-        let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let parts = base.split(separator: "@", maxSplits: 1).map(String.init)
-        let version = parts.count == 2 && !parts[1].isEmpty
-            ? parts[1] : bytes.suffix(ModelFile.checksumSize).prefix(6).map { String(format: "%02x", $0) }.joined()
-        return ServedModel(name: parts[0], version: version, model: model, path: path)
+        let version = identity.version
+            ?? bytes.suffix(ModelFile.checksumSize).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return ServedModel(name: identity.name, version: version, model: model, path: path)
     }
 
     /// Registers a model directly (tests, embedding).
     public func add(_ model: Model, name: String, version: String = "1") {
         state.withLockedValue { s in
-            s.models[name + "@" + version] = ServedModel(name: name, version: version, model: model, path: "")
-            s.refreshNewest()
-            changes.add(1, ordering: .releasing)
+            let served = ServedModel(name: name, version: version, model: model, path: "")
+            s.added[served.key] = served
+            _ = s.derive()
         }
+        changes.add(1, ordering: .releasing)
     }
 
     /// `name` (newest version) or `name@version`.

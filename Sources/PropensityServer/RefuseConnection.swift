@@ -1,15 +1,19 @@
 import NIOCore
 import PropensityProtocol
 
-/// Answers a connection beyond the limit with one "overloaded" ERROR frame and closes it.
+/// Answers a connection beyond the limit with one "overloaded" ERROR frame and closes it. Over TLS the frame is
+/// written once the handshake is done; a client that does not finish it within `deadline` is closed without it.
 final class RefuseConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+    static let deadline = TimeAmount.seconds(5)
     let message: String
 
     init(message: String) { self.message = message }
 
     func channelActive(context: ChannelHandlerContext) {
+        let closing = context.channel
+        context.eventLoop.scheduleTask(in: Self.deadline) { closing.close(promise: nil) }
         var out = context.channel.allocator.buffer(capacity: 64)
         ResponseCodec.encode(.error(.overloaded, message), requestID: 0, into: &out)
         let channel = context.channel

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PropensityModel
 import PropensityProtocol
+import PropensityScoring
 
 /// Answers request frames in order on one connection. It splits frames off the receive buffer itself (payloads are
 /// slices of it, nothing is copied or boxed per request) and scores inline on the event loop: a request is
@@ -15,8 +16,14 @@ final class ScoringHandler: ChannelInboundHandler {
     private let registry: ModelRegistry
     private let limits: ServerLimits
     private let logger: Logger
-    private let token: [UInt8]?
+    private let token: ServerToken?
     private var authenticated: Bool
+    private let authGuard: AuthGuard?
+    /// Wrong tokens on this connection; the client's address, for the per-address limit and the audit log.
+    private var authFailures = 0
+    private var peer = "unknown"
+    /// Set when the connection must close once the answers written so far are out (too many wrong tokens).
+    private var closeAfterAnswers = false
     private let metrics: ServerMetrics
     /// Tells the connection guard when part of a frame is waiting for the rest.
     private let progress: FrameProgress
@@ -41,9 +48,10 @@ final class ScoringHandler: ChannelInboundHandler {
     private var batch = ScoreBatch()
 
     init(
-        registry: ModelRegistry, limits: ServerLimits, token: [UInt8]?, metrics: ServerMetrics,
-        progress: FrameProgress = FrameProgress(), logger: Logger
+        registry: ModelRegistry, limits: ServerLimits, token: ServerToken?, metrics: ServerMetrics,
+        authGuard: AuthGuard? = nil, progress: FrameProgress = FrameProgress(), logger: Logger
     ) {
+        self.authGuard = authGuard
         self.registry = registry
         self.limits = limits
         self.logger = logger
@@ -51,6 +59,10 @@ final class ScoringHandler: ChannelInboundHandler {
         self.authenticated = token == nil
         self.metrics = metrics
         self.progress = progress
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -67,7 +79,7 @@ final class ScoringHandler: ChannelInboundHandler {
         var answered = false
         let readStart = DispatchTime.now().uptimeNanoseconds
         do {
-            while let frame = try FrameSplitter.next(from: &input, maxFrameBytes: limits.maxFrameBytes) {
+            while !closeAfterAnswers, let frame = try FrameSplitter.next(from: &input, maxFrameBytes: limits.maxFrameBytes) {
                 respond(to: frame, into: &out)
                 answered = true
             }
@@ -107,6 +119,14 @@ final class ScoringHandler: ChannelInboundHandler {
     /// Pipelined requests that arrived together leave in one write and one flush.
     func channelReadComplete(context: ChannelHandlerContext) {
         flushCounts()
+        if closeAfterAnswers && !closing {
+            closing = true
+            let channel = context.channel
+            let out = outgoing ?? context.channel.allocator.buffer(capacity: 0)
+            outgoing = nil
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
         if let out = outgoing, out.readableBytes > 0 {
             outgoing = nil
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
@@ -152,8 +172,24 @@ final class ScoringHandler: ChannelInboundHandler {
                 ResponseCodec.encode(.authenticated, requestID: id, into: &out)  // nothing to check
                 return
             }
-            guard Self.constantTimeEqual(presented, token) else {
-                logger.notice("audit: authentication refused")
+            let blocked = authGuard?.verdict(for: peer) == .blocked
+            guard !blocked, Self.constantTimeEqual(presented, token.bytes) else {
+                // A wrong token also ends an earlier authentication: the connection must present the right one again.
+                authenticated = false
+                authFailures += 1
+                metrics.authFailures.increment()
+                if let authGuard {
+                    authGuard.recordFailure(from: peer, blocked: blocked)
+                } else {
+                    logger.notice("audit: authentication refused")
+                }
+                let limit = authGuard?.settings.failuresPerConnection ?? Int.max
+                if blocked || authFailures >= limit {
+                    closeAfterAnswers = true
+                    throw ProtocolError(
+                        .unauthorized,
+                        blocked ? "too many failed attempts from this address; retry later" : "wrong token; closing after \(limit) attempts")
+                }
                 throw ProtocolError(.unauthorized, "wrong token")
             }
             authenticated = true
@@ -185,14 +221,20 @@ final class ScoringHandler: ChannelInboundHandler {
             guard fingerprint == served.fingerprint else {
                 throw ProtocolError(
                     .schemaMismatch,
-                    "schema fingerprint \(hex(fingerprint)) does not match model '\(name)' (\(hex(served.fingerprint))); fetch MODEL_INFO again")
+                    "schema fingerprint \(hex(fingerprint)) does not match model '\(clipped(name))' (\(hex(served.fingerprint))); fetch MODEL_INFO again")
             }
             guard featureCount == served.scorer.featureCount else {
                 throw ProtocolError(
-                    .wrongFeatureCount, "model '\(name)' takes \(served.scorer.featureCount) features per row, the request has \(featureCount)")
+                    .wrongFeatureCount, "model '\(clipped(name))' takes \(served.scorer.featureCount) features per row, the request has \(featureCount)")
             }
             guard rowCount <= limits.maxRowsPerRequest else {
                 throw ProtocolError(.tooManyRows, "\(rowCount) rows exceed the limit of \(limits.maxRowsPerRequest) per request")
+            }
+            let infinity = features.withUnsafeReadableBytes { Scorer.firstInfinity(in: $0, count: rowCount * featureCount) }
+            if let infinity {
+                throw ProtocolError(
+                    .infiniteFeature,
+                    "row \(infinity / featureCount), feature \(infinity % featureCount) is infinite; send NaN for a missing value")
             }
             if rowCount <= ScoreBatch.maxRows, served.scorer.batchingPays != nil {
                 if !batch.accepts(served, rows: rowCount) { flushBatch(into: &out) }
@@ -232,11 +274,17 @@ final class ScoringHandler: ChannelInboundHandler {
         let generation = registry.generation
         if let served = lastServed, lastGeneration == generation, lastAddress == name { return served }
         guard let served = registry.model(named: name) else {
-            throw ProtocolError(.unknownModel, "no model named '\(name)' is loaded")
+            throw ProtocolError(.unknownModel, "no model named '\(clipped(name))' is loaded")
         }
         (lastServed, lastAddress, lastGeneration) = (served, name, generation)
         return served
     }
+}
+
+/// A client-supplied name as error messages quote it: at most 64 characters, so an answer never echoes a large
+/// input back.
+func clipped(_ name: String) -> String {
+    name.count <= 64 ? name : String(name.prefix(63)) + "…"
 }
 
 func hex(_ v: UInt64) -> String {

@@ -12,9 +12,11 @@ import PropensityProtocol
 public final class ScoringServer: Sendable {
     /// A TLS context from PEM files (certificate chain and private key).
     public static func tlsContext(certificate: String, key: String) throws -> NIOSSLContext {
-        let configuration = TLSConfiguration.makeServerConfiguration(
+        var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        // TLS 1.0 and 1.1 are deprecated (RFC 8996); 1.3 is negotiated whenever the client offers it.
+        configuration.minimumTLSVersion = .tlsv12
         return try NIOSSLContext(configuration: configuration)
     }
 
@@ -22,19 +24,33 @@ public final class ScoringServer: Sendable {
     public let registry: ModelRegistry
     private let connections: NIOLockedValueBox<Int>
     private let children: NIOLockedValueBox<[ObjectIdentifier: Channel]>
+    /// The AUTH token, when the server requires one; `replaceToken` swaps it while serving.
+    private let token: ServerToken?
     let shutdownTimeout: TimeAmount
     let logger: Logger
 
     private init(
         channel: Channel, registry: ModelRegistry, connections: NIOLockedValueBox<Int>,
-        children: NIOLockedValueBox<[ObjectIdentifier: Channel]>, shutdownTimeout: TimeAmount, logger: Logger
+        children: NIOLockedValueBox<[ObjectIdentifier: Channel]>, token: ServerToken?, shutdownTimeout: TimeAmount,
+        logger: Logger
     ) {
+        self.token = token
         self.logger = logger
         self.channel = channel
         self.registry = registry
         self.connections = connections
         self.children = children
         self.shutdownTimeout = shutdownTimeout
+    }
+
+    /// Replaces the AUTH token (a rotation): later AUTH requests are checked against `bytes`; authenticated
+    /// connections stay authenticated. Returns false when the server was started without a token (it cannot start
+    /// requiring one while connections are open unauthenticated).
+    @discardableResult
+    public func replaceToken(with bytes: [UInt8]) -> Bool {
+        guard let token else { return false }
+        token.replace(with: bytes)
+        return true
     }
 
     /// The port actually bound (useful with port 0).
@@ -58,11 +74,20 @@ public final class ScoringServer: Sendable {
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> ScoringServer {
         let limits = options.limits
+        let authGuard = options.token == nil ? nil : AuthGuard(settings: options.auth, logger: logger)
+        let token = options.token.map(ServerToken.init)
         let connections = NIOLockedValueBox(0)
         let children = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Out of descriptors (EMFILE/ENFILE), accepting pauses for a second instead of spinning on the error;
+            // `DescriptorBudget` keeps the connection limit below the descriptor limit so that it rarely happens.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(
@@ -75,7 +100,12 @@ public final class ScoringServer: Sendable {
                     return true
                 }
                 guard admitted else {
+                    options.metrics.error(.overloaded)
                     return channel.eventLoop.makeCompletedFuture {
+                        // With TLS the refusal travels inside it (after the handshake), where the client reads it.
+                        if let tls = options.tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        }
                         try channel.pipeline.syncOperations.addHandler(
                             RefuseConnection(message: "too many connections (limit \(limits.maxConnections))"))
                     }
@@ -101,13 +131,20 @@ public final class ScoringServer: Sendable {
                         ConnectionGuard(limits: limits, progress: progress))
                     try channel.pipeline.syncOperations.addHandler(
                         ScoringHandler(
-                            registry: registry, limits: limits, token: options.token, metrics: options.metrics,
-                            progress: progress, logger: logger))
+                            registry: registry, limits: limits, token: token, metrics: options.metrics,
+                            authGuard: authGuard, progress: progress, logger: logger))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
+        if let authGuard {
+            let interval = authGuard.settings.logInterval
+            let flush = channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                authGuard.flush()
+            }
+            channel.closeFuture.whenComplete { _ in flush.cancel() }
+        }
         return ScoringServer(
-            channel: channel, registry: registry, connections: connections, children: children,
+            channel: channel, registry: registry, connections: connections, children: children, token: token,
             shutdownTimeout: limits.shutdownTimeout, logger: logger)
     }
 

@@ -11,6 +11,10 @@ import PropensityProtocol
 ///   from the read to its last answer encoded (decoding, lookup, scoring) — what the slowest request of the read saw;
 ///   one observation per read (a lone request gets its own).
 /// - `propensity_connections`: open connections; `propensity_models_loaded`: loaded model versions.
+/// - `propensity_model_load_failures_total{reason}`: model files refused (`ModelLoadError.label`: file_name,
+///   unreadable, too_large, not_a_model, length, version, checksum, malformed).
+/// - `propensity_model_directory_errors_total`: reloads that could not list the model directory.
+/// - `propensity_auth_failures_total`: AUTH requests refused (wrong token, or too many attempts).
 public final class ServerMetrics: Sendable {
     struct ModelMetrics: Sendable {
         let requests: Counter
@@ -22,6 +26,9 @@ public final class ServerMetrics: Sendable {
     private let errors = NIOLockedValueBox<[UInt16: Counter]>([:])
     let connections = Gauge(label: "propensity_connections")
     let modelsLoaded = Gauge(label: "propensity_models_loaded")
+    private let loadFailures = NIOLockedValueBox<[String: Counter]>([:])
+    let directoryErrors = Counter(label: "propensity_model_directory_errors_total")
+    let authFailures = Counter(label: "propensity_auth_failures_total")
 
     public init() {}
 
@@ -47,6 +54,17 @@ public final class ServerMetrics: Sendable {
             return c
         }.increment()
     }
+
+    func loadFailure(_ reason: ModelLoadError) {
+        loadFailures.withLockedValue { cache in
+            if let c = cache[reason.label] { return c }
+            let c = Counter(label: "propensity_model_load_failures_total", dimensions: [("reason", reason.label)])
+            cache[reason.label] = c
+            return c
+        }.increment()
+    }
+
+    func directoryError() { directoryErrors.increment() }
 
     public func setModelsLoaded(_ count: Int) {
         modelsLoaded.record(count)

@@ -21,6 +21,10 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case noInputColumns
     /// The solver produced non-finite weights.
     case diverged
+    /// A numeric input beyond the float32 range scoring uses (|x| > 3.4e38), first at `line` of the file.
+    case valueOutOfRange(column: String, line: Int)
+    /// The loss, gradient or Hessian stopped being finite numbers during the fit (`what` says which).
+    case nonFinite(what: String)
 
     public var description: String {
         switch self {
@@ -31,6 +35,10 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             "the training rows hold only one class (\(positives) positives in \(rows) rows)"
         case .noInputColumns: "no input columns besides the label"
         case .diverged: "the solver diverged (non-finite weights); the classes may be separable: add a penalty"
+        case .valueOutOfRange(let column, let line):
+            "column '\(column)', line \(line): a value beyond the float32 range (±3.4e38) that scoring reads; rescale the column"
+        case .nonFinite(let what):
+            "the \(what) became a non-finite number during the fit; rescale the inputs or add a penalty"
         }
     }
 }

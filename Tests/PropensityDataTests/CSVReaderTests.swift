@@ -44,12 +44,49 @@ import Testing
     }
 
     @Test func columnSwitchesToCategoricalLateAndKeepsEarlyValues() throws {
-        let t = try CSVReader.parse("id,v\n1,10\n2,20\n3,abc\n4,10\n")
+        let t = try CSVReader.parse("id,v\n1,10\n2,abc\n3,def\n4,10\n")
         let v = t.columns[1]
         #expect(v.kind == .categorical)
-        #expect(v.categories == ["10", "20", "abc"])
+        #expect(v.categories == ["10", "abc", "def"])
         #expect(v.codes == [0, 1, 2, 0])
         #expect(v.categoryFirstLine == [2, 3, 4])
+    }
+
+    // Issue 11, finding 14: one damaged value no longer turns a numeric column into ~200 categories silently.
+    @Test func aFewNonNumbersInANumericColumnAreRefused() throws {
+        for damaged in ["2\"37", "inf", "nan1"] {
+            let text = "id,v\n" + (1...50).map { "\($0),\($0 * 3)\n" }.joined() + "51,\(damaged)\n52,7\n"
+            let e = #expect(throws: CSVError.self) { try CSVReader.parse(text, source: "d.csv") }
+            #expect(e?.line == 52 && e?.column == "v" && e?.setting == .categorical, "\(String(describing: e))")
+            // Named categorical, the column is read as categories.
+            let t = try CSVReader.parse(text, source: "d.csv", options: CSVOptions(categorical: ["v"]))
+            #expect(t.columns[1].kind == .categorical && t.columns[1].categories.count == 52)
+        }
+    }
+
+    @Test func invalidUTF8AndNULBytesAreRefusedWithLineAndColumn() throws {
+        let bad = Array("a,b\n1,ok\n2,".utf8) + [0xC3, 0x28] + Array("\n".utf8)
+        let e = #expect(throws: CSVError.self) { try CSVReader.parse(bad, source: "u.csv", options: CSVOptions()) }
+        #expect(e?.line == 3 && e?.column == "b" && e?.message.contains("UTF-8") == true)
+        let nul = Array("a,b\n1,x".utf8) + [0] + Array("y\n".utf8)
+        let n = #expect(throws: CSVError.self) { try CSVReader.parse(nul, source: "n.csv", options: CSVOptions()) }
+        #expect(n?.line == 2 && n?.column == "b" && n?.message.contains("NUL") == true)
+        let header = Array("a,".utf8) + [0xFF] + Array("\n1,2\n".utf8)
+        let h = #expect(throws: CSVError.self) { try CSVReader.parse(header, source: "h.csv", options: CSVOptions()) }
+        #expect(h?.line == 1 && h?.message.contains("header field 2") == true)
+    }
+
+    @Test func aMissingColumnIsNamedWithoutRepeatingTheHeader() throws {
+        let header = (0..<5000).map { "column_with_a_long_name_\($0)" }.joined(separator: ",")
+        let text = header + "\n" + (0..<5000).map { _ in "1" }.joined(separator: ",") + "\n"
+        let e = #expect(throws: CSVError.self) {
+            try CSVReader.parse(text, source: "w.csv", options: CSVOptions(required: ["nope"]))
+        }
+        #expect(e?.message == "no column named 'nope' among the header's 5000 columns")
+        let d = #expect(throws: CSVError.self) {
+            try CSVReader.parse(text, source: "w.csv", options: CSVOptions(drop: ["nope"]))
+        }
+        #expect((d?.description.count ?? .max) < 200)
     }
 
     @Test func overridesDropsAndDelimiter() throws {

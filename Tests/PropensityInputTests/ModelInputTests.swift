@@ -34,6 +34,17 @@ import Testing
         #expect(error?.description.contains("age") == true)
     }
 
+    /// Issue 11, finding 10: `predict` refuses what the server refuses. A value beyond float32 would reach the scorer
+    /// as ±inf; `inf` itself is not a number to the CSV reader, and the schema makes the column numeric.
+    @Test func valuesBeyondFloat32AreRefusedWithTheirLine() throws {
+        for value in ["1e39", "-4e38", "inf"] {
+            let path = try write("age,device\n30,mobile\n\(value),desktop\n")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let error = #expect(throws: CSVError.self) { try ModelInput.read(file: path, schema: schema) }
+            #expect(error?.line == 3 && error?.column == "age", "\(value): \(String(describing: error))")
+        }
+    }
+
     @Test func theSchemaForcesColumnKinds() {
         let options = schema.csvOptions(delimiter: UInt8(ascii: ";"), extraColumns: ["label"])
         #expect(options.numeric == ["age"])

@@ -61,6 +61,7 @@ import Testing
         expectRefused(leaves, containing: "need 3 leaves")
         var wrongKind = Self.tree
         wrongKind.nodes[1].kind = .numeric
+        wrongKind.nodes[1].categoryCount = 0  // a numeric split carries no category set
         expectRefused(wrongKind, containing: "numeric split on categorical")
         var noFeature = Self.tree
         noFeature.nodes[0].feature = 5

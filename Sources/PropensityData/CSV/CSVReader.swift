@@ -99,7 +99,11 @@ private struct CSVParser {
         var fields: [CSVTokenizer.Field] = []
 
         guard try next(&tokenizer, &fields) != nil else { throw error(nil, nil, "empty file (no header row)") }
-        let header = fields.map { text($0).trimmingCharacters(in: .whitespaces) }
+        var header: [String] = []
+        for (i, field) in fields.enumerated() {
+            guard let name = try validText(field, line: 1, column: nil, what: "header field \(i + 1)") else { continue }
+            header.append(name.trimmingCharacters(in: .whitespaces))
+        }
         try validate(header: header)
 
         let wanted: Set<String>? = options.only.map { Set($0).union(options.required) }
@@ -135,6 +139,7 @@ private struct CSVParser {
             }
         }
         var rowLines: [Int] = []
+        var firstText = [Int](repeating: 0, count: header.count)  // where a numeric column met its first non-number
         var released = 0
         while let line = try next(&tokenizer, &fields) {
             if tokenizer.position - released >= Self.releaseChunk {
@@ -159,11 +164,12 @@ private struct CSVParser {
                         throw error(line, header[c], "value is not a number (the column is numeric)")
                     } else {
                         states[c] = .needsReparse
+                        firstText[c] = line
                         columns[c].numbers = []
                     }
                 case .categorical(var interner):
                     states[c] = .skipped  // release the dictionary's storage so the append below does not copy it
-                    intern(fields[c], line: line, into: &columns[c], interner: &interner)
+                    try intern(fields[c], line: line, into: &columns[c], interner: &interner)
                     states[c] = .categorical(interner: interner)
                 }
             }
@@ -177,11 +183,27 @@ private struct CSVParser {
                 columns[c].firstMissingLine = nil
             }
             var interners = [[String: Int32]](repeating: [:], count: reparse.count)
+            var numbers = [Int](repeating: 0, count: reparse.count)
+            var values = [Int](repeating: 0, count: reparse.count)
             var second = CSVTokenizer(bytes: bytes, delimiter: delimiter, start: dataStart, line: dataStartLine)
             while let line = try next(&second, &fields) {
                 for (k, c) in reparse.enumerated() {
-                    intern(fields[c], line: line, into: &columns[c], interner: &interners[k])
+                    if !isMissing(fields[c]) {
+                        values[k] += 1
+                        if number(fields[c]) != nil { numbers[k] += 1 }
+                    }
+                    try intern(fields[c], line: line, into: &columns[c], interner: &interners[k])
                 }
+            }
+            // A column of numbers with a few values that are not is almost always damage (a stray quote, `inf`),
+            // and reading it as categories would silently turn every distinct number into a category. Unless the
+            // caller named it categorical, such a column is refused at its first non-number.
+            for (k, c) in reparse.enumerated() where numbers[k] * 2 > values[k] {
+                throw CSVError(
+                    file: source, line: firstText[c], column: header[c],
+                    message: "value is not a number, yet \(numbers[k]) of the column's \(values[k]) values are; fix it, "
+                        + "or name the column categorical to read every value as a category",
+                    setting: .categorical)
             }
         }
 
@@ -213,14 +235,14 @@ private struct CSVParser {
         }
         let names = Set(header)
         for name in options.required where !names.contains(name) {
-            throw error(nil, nil, "no column named '\(name)' (columns: \(header.joined(separator: ", ")))")
+            throw error(nil, nil, "no column named '\(Self.clipped(name))' among the header's \(header.count) columns")
         }
         for (setting, list) in [(CSVError.Setting.drop, options.drop), (.categorical, options.categorical),
                                 (.numeric, options.numeric)] {
             for name in list where !names.contains(name) {
                 throw CSVError(
                     file: source,
-                    message: "the \(setting) list names '\(name)', which is not a column (columns: \(header.joined(separator: ", ")))",
+                    message: "the \(setting) list names '\(Self.clipped(name))', which is not among the header's \(header.count) columns",
                     setting: setting)
             }
         }
@@ -258,8 +280,25 @@ private struct CSVParser {
         return scratch.withUnsafeBufferPointer(body)
     }
 
-    mutating func text(_ field: CSVTokenizer.Field) -> String {
-        withFieldBytes(field) { String(decoding: $0, as: UTF8.self) }
+    /// The field as text; an error naming line and column when it is not valid UTF-8 or holds a NUL byte (text
+    /// that would be silently altered, or cut short by C code downstream). Never nil: optional only so callers can
+    /// use `guard let` around the throw.
+    mutating func validText(_ field: CSVTokenizer.Field, line: Int, column: String?, what: String) throws(CSVError)
+        -> String?
+    {
+        let decoded: String?? = withFieldBytes(field) { bytes in
+            bytes.contains(0) ? .some(nil) : String(validating: bytes, as: UTF8.self).map { .some($0) } ?? nil
+        }
+        switch decoded {
+        case .some(.some(let text)): return text
+        case .some(.none): throw error(line, column, "\(what) holds a NUL byte")
+        case .none: throw error(line, column, "\(what) is not valid UTF-8 (save the file as UTF-8)")
+        }
+    }
+
+    /// A name as messages quote it: a long one is cut, so an error never repeats a whole (possibly huge) input.
+    static func clipped(_ name: String) -> String {
+        name.count <= 64 ? name : String(name.prefix(63)) + "…"
     }
 
     mutating func isMissing(_ field: CSVTokenizer.Field) -> Bool {
@@ -274,13 +313,13 @@ private struct CSVParser {
 
     mutating func intern(
         _ field: CSVTokenizer.Field, line: Int, into column: inout Column, interner: inout [String: Int32]
-    ) {
+    ) throws(CSVError) {
         if isMissing(field) {
             column.codes.append(-1)
             if column.firstMissingLine == nil { column.firstMissingLine = line }
             return
         }
-        let value = text(field)
+        guard let value = try validText(field, line: line, column: column.name, what: "the value") else { return }
         if let code = interner[value] {
             column.codes.append(code)
         } else {

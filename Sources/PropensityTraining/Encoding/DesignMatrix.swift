@@ -90,7 +90,8 @@ public struct FeatureEncoder: Sendable {
     /// fresh pages are touched once, by the thread that fills them.
     public func designMatrix(table: Table, rows: [Int], threads: Int = 1) -> [Double] {
         let d = width
-        let columns = schema.features.map { table.column(named: $0.name)! }
+        let byName = table.columnIndexByName
+        let columns = schema.features.map { table.columns[byName[$0.name]!] }
         let categoryMaps: [[Int32]] = zip(columns, encodings).map { column, encoding in
             guard case .categorical(let categories) = encoding else { return [] }
             let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, Int32($0)) })

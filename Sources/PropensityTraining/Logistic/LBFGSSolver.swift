@@ -19,6 +19,10 @@ enum LBFGSSolver {
         var watch = DivergenceWatch(window: 10)
         let stop: SolverStop
         while true {
+            guard current.value.isFinite, maxAbs(current.gradient).isFinite else {
+                stop = .nonFinite(current.value.isFinite ? "gradient" : "loss")
+                break
+            }
             if maxAbs(current.gradient) / scale <= tolerance {
                 stop = .gradientTolerance
                 break
@@ -30,7 +34,7 @@ enum LBFGSSolver {
             iterations += 1
             var direction = twoLoopDirection(gradient: current.gradient, s: sHistory, y: yHistory)
             var slope = dot(current.gradient, direction)
-            if slope >= 0 {  // not a descent direction: restart from steepest descent
+            if !(slope < 0) {  // not a descent direction (or NaN): restart from steepest descent
                 sHistory.removeAll()
                 yHistory.removeAll()
                 direction = current.gradient.map { -$0 }

@@ -52,6 +52,7 @@ public enum LogisticRegressionTrainer {
             ? NewtonSolver.minimize(objective, from: start, tolerance: options.tolerance, maxIterations: options.maxIterations)
             : LBFGSSolver.minimize(
                 objective, from: start, tolerance: options.tolerance, maxIterations: max(options.maxIterations, 1000))
+        if case .nonFinite(let what) = report.stop { throw TrainingError.nonFinite(what: what) }
         guard w.allSatisfy(\.isFinite) else {
             throw TrainingError.diverged
         }

@@ -21,6 +21,10 @@ enum NewtonSolver {
         let stop: SolverStop
         while true {
             let gradientNorm = maxAbs(current.gradient)
+            guard current.value.isFinite, gradientNorm.isFinite else {
+                stop = .nonFinite(current.value.isFinite ? "gradient" : "loss")
+                break
+            }
             if gradientNorm / scale <= tolerance {
                 stop = .gradientTolerance
                 break
@@ -30,7 +34,10 @@ enum NewtonSolver {
                 break
             }
             iterations += 1
-            let direction = newtonStep(hessian: current.hessian, gradient: current.gradient, width: d)
+            guard let direction = newtonStep(hessian: current.hessian, gradient: current.gradient, width: d) else {
+                stop = .nonFinite("Hessian")
+                break
+            }
             let slope = dot(current.gradient, direction)
             let roundingError = objective.roundingError(of: current.value)
             var candidate = w
@@ -70,16 +77,21 @@ enum NewtonSolver {
             gradientNorm: maxAbs(current.gradient) / scale, objective: current.value))
     }
 
-    /// −H⁻¹g, damping H by growing multiples of its largest diagonal entry until Cholesky succeeds.
-    private static func newtonStep(hessian: [Double], gradient: [Double], width d: Int) -> [Double] {
+    /// −H⁻¹g, damping H by growing multiples of its largest diagonal entry until Cholesky succeeds; nil when the
+    /// Hessian is not finite or no damping up to 10¹⁰ times that entry makes it factor (ten tries at most).
+    private static func newtonStep(hessian: [Double], gradient: [Double], width d: Int) -> [Double]? {
+        guard hessian.allSatisfy(\.isFinite) else { return nil }
         let negativeGradient = gradient.map { -$0 }
         let maxDiagonal = (0..<d).map { hessian[$0 * d + $0] }.max() ?? 1
         var damping = 0.0
-        while true {
+        for _ in 0..<12 {
             var h = hessian
             if damping > 0 { for j in 0..<d { h[j * d + j] += damping } }
-            if let step = Cholesky.solve(upper: h, n: d, rightHandSide: negativeGradient) { return step }
+            if let step = Cholesky.solve(upper: h, n: d, rightHandSide: negativeGradient), step.allSatisfy(\.isFinite) {
+                return step
+            }
             damping = damping == 0 ? max(maxDiagonal, 1e-300) * 1e-10 : damping * 100
         }
+        return nil
     }
 }

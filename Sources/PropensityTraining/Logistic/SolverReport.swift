@@ -13,11 +13,14 @@ public enum SolverStop: Sendable, Equatable, CustomStringConvertible {
     /// No step along the search direction lowered the loss, although the decrease it predicted is larger than the
     /// loss's rounding error (an ill-conditioned Hessian).
     case noDescent(predictedDecrease: Double, roundingError: Double)
+    /// The loss, gradient or Hessian at the current weights is not finite, or the Hessian could not be factored
+    /// with any finite damping: `what` names it. The fit cannot go on.
+    case nonFinite(String)
 
     public var isConvergence: Bool {
         switch self {
         case .gradientTolerance, .roundingFloor: true
-        case .iterationLimit, .separable, .noDescent: false
+        case .iterationLimit, .separable, .noDescent, .nonFinite: false
         }
     }
 
@@ -34,6 +37,8 @@ public enum SolverStop: Sendable, Equatable, CustomStringConvertible {
         case .noDescent(let predicted, let rounding):
             "no step lowered the loss although the predicted decrease (\(predicted)) exceeds its rounding error "
                 + "(\(rounding)): the problem is ill-conditioned, add a penalty"
+        case .nonFinite(let what):
+            "the \(what) is not a finite number"
         }
     }
 }

@@ -24,6 +24,7 @@ public enum TrainingRun {
     ) throws(TrainingError) -> TrainingResult {
         try settings.validate()
         var table = table
+        try checkScorableRange(table, label: settings.label)
         let y = labels.values
         let (trainRows, validationRows) = StratifiedSplit.split(
             labels: y, validationFraction: settings.validationFraction, seed: settings.seed)
@@ -91,6 +92,17 @@ public enum TrainingRun {
         return TrainingResult(
             model: model, train: train, validation: validation, trainRows: trainRows.count,
             validationRows: validationRows.count, fit: fit, fitSeconds: fitSeconds)
+    }
+
+    /// Scoring reads float32: a model trained on values beyond its range would be fitted to numbers it can never be
+    /// given (they arrive as ±inf, which is refused), so the fit is refused instead, naming the first such value.
+    static func checkScorableRange(_ table: Table, label: String) throws(TrainingError) {
+        let largest = Double(Float.greatestFiniteMagnitude)
+        for column in table.columns where column.kind == .numeric && column.name != label {
+            if let row = column.numbers.firstIndex(where: { abs($0) > largest && $0.isFinite }) {
+                throw TrainingError.valueOutOfRange(column: column.name, line: table.rowLines[row])
+            }
+        }
     }
 
     /// Every row's probability from the model's parameters (the scorer's reference), the rows read from the table

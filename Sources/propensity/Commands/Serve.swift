@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import Prometheus
+import PropensityModelFile
 import PropensityServer
 import ServiceLifecycle
 
@@ -26,6 +27,8 @@ struct Serve: AsyncParsableCommand {
     var metricsPort: Int?
     @Option(help: "Seconds between checks of the model directory for new, replaced or removed files (0: only on SIGHUP).")
     var watchInterval: Double = 1
+    @Option(help: "Refuse model files larger than this many bytes (checked before reading them).")
+    var maxModelBytes: Int = ModelFile.defaultMaxFileBytes
     @Option(help: "Event-loop threads that read, score and answer (default: one per core).")
     var threads: Int = System.coreCount
 
@@ -37,8 +40,19 @@ struct Serve: AsyncParsableCommand {
                 return logger
             }()
             guard threads > 0 else { throw CLIError("--threads must be positive") }
-            guard maxConnections > 0, idleTimeout > 0, frameTimeout > 0, maxFrameBytes >= 64, maxRows > 0 else {
+            guard maxConnections > 0, idleTimeout > 0, frameTimeout > 0, maxFrameBytes >= 64, maxRows > 0,
+                  maxModelBytes > 0
+            else {
                 throw CLIError("limits must be positive (and --max-frame-bytes at least 64)")
+            }
+            let metricsLimits = MetricsHTTPServer.Limits()
+            let budget = DescriptorBudget.fit(
+                requested: maxConnections, metricsConnections: metricsPort == nil ? 0 : metricsLimits.maxConnections)
+            if budget.lowered {
+                logger.warning("the descriptor limit allows fewer connections than --max-connections; using fewer", metadata: [
+                    "max_connections": "\(budget.maxConnections)", "requested": "\(maxConnections)",
+                    "nofile": "\(budget.softLimit)",
+                ])
             }
             // Metrics go to Prometheus; latency buckets from 1 µs (a logistic row) to 1 s.
             let prometheus = PrometheusCollectorRegistry()
@@ -54,7 +68,7 @@ struct Serve: AsyncParsableCommand {
             var options = ServerOptions()
             options.limits.maxFrameBytes = maxFrameBytes
             options.limits.maxRowsPerRequest = maxRows
-            options.limits.maxConnections = maxConnections
+            options.limits.maxConnections = budget.maxConnections
             options.limits.idleTimeout = .seconds(Int64(idleTimeout))
             options.limits.frameTimeout = .seconds(Int64(frameTimeout))
             switch (tlsCert, tlsKey) {
@@ -68,12 +82,10 @@ struct Serve: AsyncParsableCommand {
             default: throw CLIError("--tls-cert and --tls-key go together")
             }
             if let tokenFile {
-                let token = try readToken(file: tokenFile)
-                guard token.count >= 16 else { throw CLIError("the token in \(tokenFile) must be at least 16 characters") }
-                options.token = token
+                options.token = try readServerToken(file: tokenFile)
             }
-            let registry = ModelRegistry()
-            let watcher = ModelDirectoryWatcher(
+            let registry = ModelRegistry(maxFileBytes: maxModelBytes)
+            var watcher = ModelDirectoryWatcher(
                 directory: models, registry: registry, metrics: options.metrics,
                 interval: watchInterval > 0 ? .seconds(watchInterval) : nil, logger: logger)
             watcher.reload(trigger: "start")
@@ -93,7 +105,7 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = []
             if let metricsPort {
                 let metricsServer = try await MetricsHTTPServer.start(
-                    host: host, port: metricsPort, metrics: { prometheus.emitToBuffer() },
+                    host: host, port: metricsPort, limits: metricsLimits, metrics: { prometheus.emitToBuffer() },
                     notReadyReason: {
                         if !server.isAccepting { return "shutting down" }
                         return registry.all.isEmpty ? "no model loaded" : nil
@@ -101,11 +113,24 @@ struct Serve: AsyncParsableCommand {
                 logger.notice("audit: metrics endpoint", metadata: ["port": "\(metricsServer.port)"])
                 services.append(metricsServer)
             }
+            if let tokenFile {
+                // Token rotation: SIGHUP re-reads the file; a file that is unreadable or too short keeps the old token.
+                watcher.onHangup = {
+                    do {
+                        server.replaceToken(with: try readServerToken(file: tokenFile))
+                        logger.notice("audit: token reloaded", metadata: ["trigger": "SIGHUP"])
+                    } catch {
+                        logger.error("audit: token file not reloaded; the previous token stays in force", metadata: [
+                            "reason": "\(error)", "trigger": "SIGHUP",
+                        ])
+                    }
+                }
+            }
             services.append(watcher)
             services.append(server)
             logger.notice("audit: listening", metadata: [
                 "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)", "tls": "\(options.tls != nil)",
-                "max_connections": "\(maxConnections)", "max_frame_bytes": "\(maxFrameBytes)",
+                "max_connections": "\(budget.maxConnections)", "nofile": "\(budget.softLimit)", "max_frame_bytes": "\(maxFrameBytes)",
             ])
             // SIGINT / SIGTERM: stop accepting, answer what was already received, exit 0. A second signal cancels.
             var lifecycleLogger = logger

@@ -22,6 +22,13 @@ func readToken(file: String) throws -> [UInt8] {
     return Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
 }
 
+/// The token a server requires, from its file: at least 16 characters, so that it cannot be guessed quickly.
+func readServerToken(file: String) throws -> [UInt8] {
+    let token = try readToken(file: file)
+    guard token.count >= 16 else { throw CLIError("the token in \(file) must be at least 16 characters") }
+    return token
+}
+
 /// Now, or `SOURCE_DATE_EPOCH` (the reproducible-builds convention) so that the same data, parameters and seed
 /// give a byte-identical model file.
 func creationTime() -> String {
