@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -19,41 +18,31 @@ public final class MetricsHTTPServer: Sendable {
     }
 
     public let channel: Channel
-    private let connections: NIOLockedValueBox<Int>
+    private let connections: ConnectionCount
 
-    private init(channel: Channel, connections: NIOLockedValueBox<Int>) {
+    private init(channel: Channel, connections: ConnectionCount) {
         self.channel = channel
         self.connections = connections
     }
 
     public var port: Int { channel.localAddress?.port ?? 0 }
-    public var openConnections: Int { connections.withLockedValue { $0 } }
+    public var openConnections: Int { connections.value }
 
     public static func start(
         host: String, port: Int, limits: Limits = Limits(), metrics: @escaping @Sendable () -> [UInt8],
         notReadyReason: @escaping @Sendable () -> String?,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> MetricsHTTPServer {
-        let connections = NIOLockedValueBox(0)
+        let connections = ConnectionCount(limit: limits.maxConnections)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
-                }
-            }
+            .backingOffWhenOutOfDescriptors()
             .childChannelInitializer { channel in
-                let admitted = connections.withLockedValue { count -> Bool in
-                    guard count < limits.maxConnections else { return false }
-                    count += 1
-                    return true
-                }
-                guard admitted else {
+                guard connections.admit(channel) else {
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(CloseOnActive())
                     }
                 }
-                channel.closeFuture.whenComplete { _ in connections.withLockedValue { $0 -= 1 } }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(

@@ -22,7 +22,7 @@ public final class ScoringServer: Sendable {
 
     public let channel: Channel
     public let registry: ModelRegistry
-    private let connections: NIOLockedValueBox<Int>
+    private let connections: ConnectionCount
     private let children: NIOLockedValueBox<[ObjectIdentifier: Channel]>
     /// The AUTH token, when the server requires one; `replaceToken` swaps it while serving.
     private let token: ServerToken?
@@ -30,7 +30,7 @@ public final class ScoringServer: Sendable {
     let logger: Logger
 
     private init(
-        channel: Channel, registry: ModelRegistry, connections: NIOLockedValueBox<Int>,
+        channel: Channel, registry: ModelRegistry, connections: ConnectionCount,
         children: NIOLockedValueBox<[ObjectIdentifier: Channel]>, token: ServerToken?, shutdownTimeout: TimeAmount,
         logger: Logger
     ) {
@@ -56,7 +56,7 @@ public final class ScoringServer: Sendable {
     /// The port actually bound (useful with port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    public var openConnections: Int { connections.withLockedValue { $0 } }
+    public var openConnections: Int { connections.value }
 
     public static func start(
         host: String, port: Int, registry: ModelRegistry, limits: ServerLimits = ServerLimits(),
@@ -76,30 +76,21 @@ public final class ScoringServer: Sendable {
         let limits = options.limits
         let authGuard = options.token == nil ? nil : AuthGuard(settings: options.auth, logger: logger)
         let token = options.token.map(ServerToken.init)
-        let connections = NIOLockedValueBox(0)
+        let connections = ConnectionCount(limit: limits.maxConnections)
         let children = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Out of descriptors (EMFILE/ENFILE), accepting pauses for a second instead of spinning on the error;
             // `DescriptorBudget` keeps the connection limit below the descriptor limit so that it rarely happens.
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
-                }
-            }
+            .backingOffWhenOutOfDescriptors()
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(
                 .writeBufferWaterMark,
                 value: .init(low: limits.maxPendingResponseBytes / 4, high: limits.maxPendingResponseBytes))
             .childChannelInitializer { channel in
-                let admitted = connections.withLockedValue { count -> Bool in
-                    guard count < limits.maxConnections else { return false }
-                    count += 1
-                    return true
-                }
-                guard admitted else {
+                guard connections.admit(channel, changed: { options.metrics.connections.record($0) }) else {
                     options.metrics.error(.overloaded)
                     return channel.eventLoop.makeCompletedFuture {
                         // With TLS the refusal travels inside it (after the handshake), where the client reads it.
@@ -110,18 +101,9 @@ public final class ScoringServer: Sendable {
                             RefuseConnection(message: "too many connections (limit \(limits.maxConnections))"))
                     }
                 }
-                let open = connections.withLockedValue { $0 }
-                options.metrics.connections.record(open)
                 let key = ObjectIdentifier(channel)
                 children.withLockedValue { $0[key] = channel }
-                channel.closeFuture.whenComplete { _ in
-                    children.withLockedValue { $0[key] = nil }
-                    let open = connections.withLockedValue { count -> Int in
-                        count -= 1
-                        return count
-                    }
-                    options.metrics.connections.record(open)
-                }
+                channel.closeFuture.whenComplete { _ in children.withLockedValue { $0[key] = nil } }
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls = options.tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))

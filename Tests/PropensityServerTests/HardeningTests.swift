@@ -130,7 +130,7 @@ import Glibc
         var options = ServerOptions()
         options.token = Array("correct horse battery staple".utf8)
         options.auth.failuresPerAddress = 6
-        options.auth.logInterval = .milliseconds(200)
+        options.auth.logInterval = .seconds(60)  // the aggregation itself is tested with explicit times below
         let registry = ModelRegistry()
         registry.add(Self.model, name: "conv")
         let server = try await ScoringServer.start(
@@ -145,11 +145,30 @@ import Glibc
         let client = try await PropensityClient.connect(host: "127.0.0.1", port: port)
         await expectServerError(.unauthorized) { _ = try await client.send(.auth(token: options.token!)) }
         try? await client.close()
-        try await Task.sleep(for: .milliseconds(450))
         let audit = lines.messages.filter { $0.hasPrefix("audit: authentication refused") }
-        #expect(audit.count == 2, "one line at the first failure, one summary: \(audit)")
-        #expect(lines.metadata.contains { $0["count"] == "6" })
+        #expect(audit.count == 1, "seven refusals, one line until the interval ends: \(audit)")
+        #expect(lines.rendered.allSatisfy { !$0.contains("127.0.0.1") }, "addresses are logged as pseudonyms")
         try await server.close()
+    }
+
+    @Test func authAuditLinesAreAggregatedPerInterval() {
+        let lines = LogRecorder()
+        var settings = AuthGuard.Settings()
+        settings.failuresPerAddress = 4
+        let guardian = AuthGuard(settings: settings, logger: lines.logger)
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        for i in 0..<4 { guardian.recordFailure(from: "10.0.0.1", blocked: false, now: start + .milliseconds(Int64(i))) }
+        guardian.recordFailure(from: "10.0.0.2", blocked: false, now: start)
+        #expect(lines.messages.count == 2)  // the first of each address
+        #expect(guardian.verdict(for: "10.0.0.1", now: start + .seconds(1)) == .blocked)
+        #expect(guardian.verdict(for: "10.0.0.2", now: start + .seconds(1)) == .check)
+        guardian.flush(now: start + .seconds(5))  // the interval has not ended: nothing yet
+        #expect(lines.messages.count == 2)
+        guardian.flush(now: start + .seconds(11))
+        #expect(lines.messages.count == 3 && lines.metadata.last?["count"] == "3")
+        #expect(lines.metadata.last?["client"] == guardian.pseudonym("10.0.0.1"))
+        // The window over, the address may try again.
+        #expect(guardian.verdict(for: "10.0.0.1", now: start + .seconds(61)) == .check)
     }
 
     // 5b. A wrong AUTH after a good one ends the authentication.
@@ -168,24 +187,43 @@ import Glibc
 
     // 7. TLS 1.0 and 1.1 are refused; 1.3 is what a current client gets.
     @Test func tlsBelowVersion12IsRefused() async throws {
+        func client(_ version: TLSVersion, port: Int) async throws -> PropensityClient {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(TLSTests.fixture("test-cert.pem")))
+            configuration.minimumTLSVersion = version
+            configuration.maximumTLSVersion = version
+            return try await PropensityClient.connect(
+                host: "localhost", port: port, token: nil, tls: try NIOSSLContext(configuration: configuration))
+        }
+        // Control: a server context that allows TLS 1.0 completes a TLS 1.1 handshake with this client, so the
+        // refusal below is the server's doing, not the client library's.
+        var permissive = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(TLSTests.fixture("test-cert.pem")).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: TLSTests.fixture("test-key.pem"), format: .pem)))
+        permissive.minimumTLSVersion = .tlsv1
+        var controlOptions = ServerOptions()
+        controlOptions.tls = try NIOSSLContext(configuration: permissive)
+        let control = try await TestServer.start(options: controlOptions)
+        let accepted = try await client(.tlsv11, port: control.port)
+        try await accepted.ping()
+        try await accepted.close()
+        try await control.close()
+
         var options = ServerOptions()
         options.tls = try ScoringServer.tlsContext(
             certificate: TLSTests.fixture("test-cert.pem"), key: TLSTests.fixture("test-key.pem"))
         let server = try await TestServer.start(options: options)
         for version in [TLSVersion.tlsv1, .tlsv11] {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(TLSTests.fixture("test-cert.pem")))
-            configuration.minimumTLSVersion = version
-            configuration.maximumTLSVersion = version
-            let old = try await PropensityClient.connect(
-                host: "localhost", port: server.port, token: nil, tls: try NIOSSLContext(configuration: configuration))
+            let old = try await client(version, port: server.port)
             await #expect(throws: (any Error).self) { _ = try await old.send(.ping, timeout: .seconds(3)) }
             try? await old.close()
         }
-        let current = try await PropensityClient.connect(
-            host: "localhost", port: server.port, token: nil, tls: try ClientTLS.context(caFile: TLSTests.fixture("test-cert.pem")))
+        let current = try await client(.tlsv13, port: server.port)
         try await current.ping()
         try await current.close()
+        let twelve = try await client(.tlsv12, port: server.port)
+        try await twelve.ping()
+        try await twelve.close()
         try await server.close()
     }
 
