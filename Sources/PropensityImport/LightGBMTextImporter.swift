@@ -117,8 +117,13 @@ public enum LightGBMTextImporter {
         let leafValues = doubles("leaf_value")
         guard leafValues.count == leafCount else { throw fail(.malformed("tree \(t): \(leafValues.count) leaf values for \(leafCount) leaves")) }
         // `shrinkage` needs no handling: LightGBM has already folded it into leaf_value.
+        // Covers (TreeSHAP): LightGBM weighs by row counts (`internal_count`, `leaf_count`), as its pred_contrib does.
+        let leafCounts = doubles("leaf_count")
+        let internalCounts = doubles("internal_count")
         if leafCount == 1 {
-            return DecisionTree(nodes: [], leafValues: leafValues.map { $0 * sigmoid }, categoryWords: [])
+            return DecisionTree(
+                nodes: [], leafValues: leafValues.map { $0 * sigmoid }, categoryWords: [],
+                covers: leafCounts.count == 1 ? leafCounts : [])
         }
         let n = leafCount - 1
         let features = ints("split_feature")
@@ -177,7 +182,8 @@ public enum LightGBMTextImporter {
                     zeroIsMissing: missingType == 1))
             }
         }
-        return DecisionTree(nodes: nodes, leafValues: leafValues.map { $0 * sigmoid }, categoryWords: words)
+        let covers = internalCounts.count == n && leafCounts.count == leafCount ? internalCounts + leafCounts : []
+        return DecisionTree(nodes: nodes, leafValues: leafValues.map { $0 * sigmoid }, categoryWords: words, covers: covers)
     }
 
     /// The largest float32 not above `x`: for every float32 input `v`, `v <= x` exactly when `v <= result`.

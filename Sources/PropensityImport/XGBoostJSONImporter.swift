@@ -171,7 +171,16 @@ public enum XGBoostJSONImporter {
                     threshold: conditions[i].nextDown, left: try child(lefts[i]), right: try child(rights[i])))
             }
         }
-        return DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: words)
+        // Covers (TreeSHAP): XGBoost's per-node hessian sums, when the file has them.
+        var covers: [Double] = []
+        if let hessians = (tree["sum_hessian"] as? [Any])?.compactMap(Self.float), hessians.count == lefts.count {
+            var leafCovers = [Double](repeating: 0, count: leafCount)
+            for i in lefts.indices {
+                if lefts[i] == -1 { leafCovers[leafIndex[i]] = Double(hessians[i]) } else { covers.append(Double(hessians[i])) }
+            }
+            covers += leafCovers
+        }
+        return DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: words, covers: covers)
     }
 
     /// "5E-1", "[5E-1]" (XGBoost ≥ 2 writes a vector) or a number.

@@ -26,6 +26,9 @@ public struct TreeEnsembleModel: Sendable, Equatable {
     }
 
     public func probability(_ row: [Float]) -> Double { Sigmoid.of(margin(row)) }
+
+    /// Whether every tree has its covers (see `DecisionTree.covers`).
+    public var hasCovers: Bool { trees.allSatisfy(\.hasCovers) }
 }
 
 public struct FeatureImportance: Sendable, Equatable {
@@ -46,12 +49,20 @@ public struct DecisionTree: Sendable, Equatable {
     public var leafValues: [Double]
     /// Bitsets of categorical splits, 32 categories per word; a node's set is `categoryWords[offset ..< offset + count]`.
     public var categoryWords: [UInt32]
+    /// How much training data reached each internal node, then each leaf (`nodes.count + leafValues.count` values):
+    /// the hessian sum for native and XGBoost models, the row count for LightGBM ones. What TreeSHAP weighs the
+    /// paths a row does not take by. Empty when unknown (files written before covers were stored).
+    public var covers: [Double]
 
-    public init(nodes: [Node], leafValues: [Double], categoryWords: [UInt32]) {
+    public init(nodes: [Node], leafValues: [Double], categoryWords: [UInt32], covers: [Double] = []) {
         self.nodes = nodes
         self.leafValues = leafValues
         self.categoryWords = categoryWords
+        self.covers = covers
     }
+
+    /// Whether every node and leaf has its cover, so that contributions can be computed.
+    public var hasCovers: Bool { covers.count == nodes.count + leafValues.count }
 
     public struct Node: Sendable, Equatable {
         public var feature: Int32

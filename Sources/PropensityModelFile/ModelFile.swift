@@ -18,6 +18,7 @@ public enum ModelFile {
         case logistic = 0x5247_4F4C  // "LOGR"
         case ensemble = 0x4D53_4E45  // "ENSM"
         case importance = 0x5450_4D49  // "IMPT"
+        case covers = 0x5256_4F43  // "COVR"
 
         var name: String { String(decoding: withUnsafeBytes(of: rawValue.littleEndian) { Array($0) }, as: UTF8.self) }
     }
@@ -37,6 +38,7 @@ public enum ModelFile {
         case .treeEnsemble(let ensemble):
             sections.append((.ensemble, encodeEnsemble(ensemble)))
             sections.append((.importance, encodeImportance(ensemble.importance)))
+            if ensemble.hasCovers { sections.append((.covers, encodeCovers(ensemble.trees))) }
         }
         var w = ByteWriter()
         w.raw(magic)
@@ -46,7 +48,7 @@ public enum ModelFile {
         w.u64(0)  // file length, patched below
         for (tag, payload) in sections {
             w.u32(tag.rawValue)
-            w.u32(tag == .metadata || tag == .importance ? 0 : requiredFlag)
+            w.u32(tag == .metadata || tag == .importance || tag == .covers ? 0 : requiredFlag)
             w.u64(UInt64(payload.count))
             w.raw(payload)
             w.pad(to: 8)
@@ -142,6 +144,16 @@ public enum ModelFile {
             }
             for v in tree.leafValues { w.f64(v) }
             for word in tree.categoryWords { w.u32(word) }
+        }
+        return w.bytes
+    }
+
+    static func encodeCovers(_ trees: [DecisionTree]) -> [UInt8] {
+        var w = ByteWriter()
+        w.u32(UInt32(trees.count))
+        for tree in trees {
+            w.u32(UInt32(tree.covers.count))
+            for c in tree.covers { w.f64(c) }
         }
         return w.bytes
     }

@@ -168,6 +168,10 @@ extension ModelFile {
             if payloads[.importance] != nil {
                 model.importance = try within(.importance) { r in try decodeImportance(&r, features: schema.count, malformed(.importance)) }
             }
+            if payloads[.covers] != nil {
+                let covers = try within(.covers) { r in try decodeCovers(&r, trees: model.trees, malformed(.covers)) }
+                for t in model.trees.indices { model.trees[t].covers = covers[t] }
+            }
             return Model(body: .treeEnsemble(model), metadata: metadata)
         }
     }
@@ -375,6 +379,31 @@ extension ModelFile {
         guard tree.nodes.isEmpty || (nodeSeen.dropFirst().allSatisfy { $0 } && !nodeSeen[0] && leafSeen.allSatisfy { $0 }) else {
             throw bad("some nodes or leaves are unreachable")
         }
+    }
+
+    /// Per tree, `nodes + leaves` non-negative finite covers, nodes first.
+    static func decodeCovers(_ r: inout ByteReader, trees: [DecisionTree], _ fail: (String) -> ModelFileError) throws
+        -> [[Double]]
+    {
+        let n = Int(try r.u32("tree count"))
+        guard n == trees.count else { throw fail("\(n) trees of covers for \(trees.count) trees") }
+        var result: [[Double]] = []
+        result.reserveCapacity(n)
+        for (t, tree) in trees.enumerated() {
+            let count = Int(try r.u32("cover count"))
+            let expected = tree.nodes.count + tree.leafValues.count
+            guard count == expected else { throw fail("tree \(t): \(count) covers for \(expected) nodes and leaves") }
+            guard count * 8 <= r.remaining else { throw fail("tree \(t): covers run past the end of the section") }
+            var covers: [Double] = []
+            covers.reserveCapacity(count)
+            for _ in 0..<count {
+                let c = try r.f64("cover")
+                guard c.isFinite, c >= 0 else { throw fail("tree \(t): a cover is negative or not a finite number") }
+                covers.append(c)
+            }
+            result.append(covers)
+        }
+        return result
     }
 
     static func decodeImportance(_ r: inout ByteReader, features: Int, _ fail: (String) -> ModelFileError) throws

@@ -17,6 +17,8 @@ import Testing
             var rows: String
             var expected: String
             var features: [String]
+            /// The library's own per-feature contributions (then the bias) on the same rows.
+            var contributions: String?
         }
         struct Refused: Decodable {
             var model: String
@@ -63,6 +65,29 @@ import Testing
             worst = max(worst, abs(reference - p))
         }
         #expect(worst <= 1e-6, "\(name): largest difference \(worst)")
+    }
+
+    /// TreeSHAP on the imported model (through the model file, covers included) equals XGBoost's
+    /// `pred_contribs=True` / LightGBM's `pred_contrib=True` (fixtures from Tests/Fixtures/make_contribution_fixtures.py).
+    @Test(arguments: manifest.cases.map(\.name))
+    func contributionsMatchTheLibrary(name: String) throws {
+        let c = Self.manifest.cases.first { $0.name == name }!
+        let file = try #require(c.contributions)
+        let model = try ModelFile.decode(ModelFile.encode(try Self.load(c.kind, c.model)), source: c.model)
+        let explainer = try Explainer(model: model)
+        let rows = try String(contentsOfFile: Self.fixture(c.rows), encoding: .utf8).split(separator: "\n")
+        let expected = try String(contentsOfFile: Self.fixture(file), encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: " ").compactMap { Double($0) } }
+        #expect(rows.count == expected.count)
+        var worst = 0.0
+        for (row, reference) in zip(rows, expected) {
+            let x = row.split(separator: ",", omittingEmptySubsequences: false).map { Float($0) ?? .nan }
+            let ours = explainer.explain(x)
+            #expect(reference.count == x.count + 1)
+            for j in 0..<x.count { worst = max(worst, abs(ours.values[j] - reference[j])) }
+            worst = max(worst, abs(ours.bias - reference[x.count]))
+        }
+        #expect(worst <= 1e-5, "\(name): largest difference \(worst)")
     }
 
     @Test(arguments: manifest.refused.map(\.model))

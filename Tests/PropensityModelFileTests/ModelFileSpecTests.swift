@@ -70,3 +70,35 @@ import Testing
         #expect(refused { $0[numericNode + 5] |= 4 }?.contains("undefined flag bits") == true)
     }
 }
+
+/// The optional COVR section (TreeSHAP covers): round trip, older files without it, and malformed ones.
+@Suite struct CoverSectionTests {
+    static let tree: DecisionTree = {
+        var tree = TreeModelFileTests.tree
+        tree.covers = [10, 6, 4, 2.5, 3.5]  // two nodes, then three leaves
+        return tree
+    }()
+
+    @Test func coversRoundTripAndFilesWithoutThemStillLoad() throws {
+        let with = TreeModelFileTests.model([Self.tree])
+        let decoded = try ModelFile.decode(ModelFile.encode(with), source: "c.model")
+        guard case .treeEnsemble(let e) = decoded.body else { Issue.record("kind"); return }
+        #expect(e.trees[0].covers == Self.tree.covers && e.hasCovers)
+        let without = try ModelFile.decode(ModelFile.encode(TreeModelFileTests.model([TreeModelFileTests.tree])), source: "o.model")
+        guard case .treeEnsemble(let old) = without.body else { Issue.record("kind"); return }
+        #expect(!old.hasCovers)
+    }
+
+    @Test func malformedCoversAreRefused() {
+        let spec = ModelFileSpecTests()
+        let bytes = ModelFile.encode(TreeModelFileTests.model([Self.tree]))
+        let covr = spec.payload("COVR", in: bytes)
+        var count = bytes
+        count[covr.lowerBound + 4] = 4  // four covers for five nodes and leaves
+        guard case .malformedSection("COVR", _) = spec.reason(count) else { Issue.record("accepted a short cover list"); return }
+        var negative = bytes
+        withUnsafeBytes(of: (-1.0).bitPattern.littleEndian) { negative.replaceSubrange((covr.lowerBound + 8)..<(covr.lowerBound + 16), with: $0) }
+        guard case .malformedSection("COVR", let detail) = spec.reason(negative) else { Issue.record("accepted a negative cover"); return }
+        #expect(detail.contains("negative"))
+    }
+}

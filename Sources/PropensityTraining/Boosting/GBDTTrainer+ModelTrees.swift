@@ -27,7 +27,8 @@ extension GBDTTrainer {
                     threshold: bounds[tree.thresholdBins[i]], left: tree.lefts[i], right: tree.rights[i]))
             }
         }
-        return DecisionTree(nodes: nodes, leafValues: tree.leafValues, categoryWords: words)
+        return DecisionTree(
+            nodes: nodes, leafValues: tree.leafValues, categoryWords: words, covers: tree.nodeCovers + tree.leafCovers)
     }
 
     static func importance(_ trees: [BinTree], features: Int) -> [FeatureImportance] {

@@ -12,6 +12,9 @@ struct BinTree: Sendable {
     var rights: [Int32] = []
     var gains: [Double] = []
     var leafValues: [Double] = [0]
+    /// Hessian sums of the rows that reached each internal node and each leaf (TreeSHAP's covers).
+    var nodeCovers: [Double] = []
+    var leafCovers: [Double] = [0]
 
     var nodeCount: Int { features.count }
 

@@ -103,6 +103,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
             let leftCount = partition(parent.begin..<parent.end, split: split)
             let nodeIndex = Int32(tree.nodeCount)
             append(split, to: &tree, left: ~Int32(pick), right: ~Int32(leaves.count))
+            tree.nodeCovers.append(parent.stats.h)
             if parent.parent >= 0 {
                 if parent.isLeftChild { tree.lefts[Int(parent.parent)] = nodeIndex } else {
                     tree.rights[Int(parent.parent)] = nodeIndex
@@ -138,6 +139,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         }
 
         tree.leafValues = leaves.map(\.output)
+        tree.leafCovers = leaves.map(\.stats.h)
         let rows = bag == nil
             ? leaves.map { UnsafeBufferPointer(start: indices + $0.begin, count: $0.end - $0.begin) } : []
         return (tree, rows)

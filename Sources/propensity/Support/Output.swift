@@ -1,4 +1,6 @@
 import Foundation
+import PropensityModel
+import PropensityScoring
 
 /// Progress and timing go to stderr so stdout stays clean for results.
 func progress(_ message: String) {
@@ -53,4 +55,38 @@ func writeScores(_ scores: [Float], to path: String) throws {
         out += "\(s)\n"
     }
     try out.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// Probabilities with their explanations: with `allColumns`, the bias and one `contribution_COLUMN` per input column;
+/// with `top`, `reason_K_column`, `reason_K_value` (a bucket or category, not the raw value) and
+/// `reason_K_contribution` for the K strongest. Contributions are on the margin (log-odds).
+func writeExplained(
+    _ scores: [Float], _ explained: [Contributions], features: [Float], model: Model, top: Int?, allColumns: Bool,
+    to path: String
+) throws {
+    let names = model.schema.features.map(\.name)
+    let buckets = ReasonBuckets(model: model)
+    var header = ["probability"]
+    if allColumns { header += ["bias"] + names.map { "contribution_" + $0 } }
+    if let top { for k in 1...top { header += ["reason_\(k)_column", "reason_\(k)_value", "reason_\(k)_contribution"] } }
+    var out = header.map(csvField).joined(separator: ",") + "\n"
+    let width = names.count
+    for (r, c) in explained.enumerated() {
+        var fields = ["\(scores[r])"]
+        if allColumns { fields += [String(c.bias)] + c.values.map { String($0) } }
+        if let top {
+            for (feature, value) in c.top(top) {
+                fields += [csvField(names[feature]), csvField(buckets.bucket(feature: feature, value: features[r * width + feature])),
+                           String(value)]
+            }
+        }
+        out += fields.joined(separator: ",") + "\n"
+    }
+    try out.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// A CSV field, quoted when it holds a delimiter, a quote or a line break.
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

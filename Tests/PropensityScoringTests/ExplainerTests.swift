@@ -1,0 +1,155 @@
+import PropensityData
+import PropensityModel
+import Testing
+
+@testable import PropensityScoring
+
+/// Contributions add up to the margin, and TreeSHAP equals the Shapley values computed by brute force: every
+/// subset of the features, with the cover-weighted conditional expectation of Algorithm 1 (Lundberg et al. 2018).
+@Suite struct ExplainerTests {
+    /// A random tree over `schema` with `splits` internal nodes, covers that add up, and some missing directions,
+    /// zero-as-missing and categorical splits.
+    static func randomTree(_ rng: inout SplitMix64, schema: FeatureSchema, splits: Int) -> DecisionTree {
+        var nodes: [DecisionTree.Node] = []
+        var words: [UInt32] = []
+        var leaves: [Double] = []
+        // Grow breadth-first: a queue of open child slots, filled with nodes until `splits`, then leaves.
+        func unit() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+        var slots: [(parent: Int, left: Bool)] = [(-1, true)]
+        var made = 0
+        while !slots.isEmpty {
+            let slot = slots.removeFirst()
+            let child: Int32
+            if made < splits {
+                let feature = Int(rng.next() % UInt64(schema.count))
+                if let categories = schema.features[feature].kind.categories {
+                    let offset = words.count
+                    words.append(UInt32(truncatingIfNeeded: rng.next()) & ((1 << UInt32(categories.count)) - 1))
+                    nodes.append(.init(
+                        feature: Int32(feature), kind: .categorical, defaultLeft: unit() < 0.5, threshold: 0,
+                        left: 0, right: 0, categoryOffset: UInt32(offset), categoryCount: 1))
+                } else {
+                    nodes.append(.init(
+                        feature: Int32(feature), kind: .numeric, defaultLeft: unit() < 0.5,
+                        threshold: Float(unit() * 4 - 2), left: 0, right: 0, zeroIsMissing: unit() < 0.2))
+                }
+                child = Int32(nodes.count - 1)
+                made += 1
+                slots.append((nodes.count - 1, true))
+                slots.append((nodes.count - 1, false))
+            } else {
+                leaves.append(unit() * 2 - 1)
+                child = ~Int32(leaves.count - 1)
+            }
+            if slot.parent >= 0 {
+                if slot.left { nodes[slot.parent].left = child } else { nodes[slot.parent].right = child }
+            }
+        }
+        // Leaf covers at random; internal covers the sum of their children's, as a trainer's are.
+        let leafCovers = leaves.map { _ in 1 + unit() * 20 }
+        var nodeCovers = [Double](repeating: 0, count: nodes.count)
+        func cover(_ c: Int32) -> Double {
+            if c < 0 { return leafCovers[Int(~c)] }
+            nodeCovers[Int(c)] = cover(nodes[Int(c)].left) + cover(nodes[Int(c)].right)
+            return nodeCovers[Int(c)]
+        }
+        if !nodes.isEmpty { _ = cover(0) }
+        return DecisionTree(nodes: nodes, leafValues: leaves, categoryWords: words, covers: nodeCovers + leafCovers)
+    }
+
+    /// E[f(x) | the features in `known` are x's], by covers (Algorithm 1).
+    static func conditional(_ tree: DecisionTree, _ x: [Float], known: Set<Int>, at index: Int32 = 0) -> Double {
+        if tree.nodes.isEmpty { return tree.leafValues[0] }
+        guard index >= 0 else { return tree.leafValues[Int(~index)] }
+        let node = tree.nodes[Int(index)]
+        if known.contains(Int(node.feature)) {
+            return conditional(tree, x, known: known, at: tree.goesLeft(node, x[Int(node.feature)]) ? node.left : node.right)
+        }
+        func cover(_ c: Int32) -> Double { c >= 0 ? tree.covers[Int(c)] : tree.covers[tree.nodes.count + Int(~c)] }
+        let (l, r) = (cover(node.left), cover(node.right))
+        return (l * conditional(tree, x, known: known, at: node.left) + r * conditional(tree, x, known: known, at: node.right))
+            / (l + r)
+    }
+
+    static func bruteForceShapley(_ trees: [DecisionTree], _ x: [Float], features m: Int) -> [Double] {
+        func value(_ s: Set<Int>) -> Double { trees.reduce(0) { $0 + conditional($1, x, known: s) } }
+        func factorial(_ n: Int) -> Double { n <= 1 ? 1 : Double(n) * factorial(n - 1) }
+        var phi = [Double](repeating: 0, count: m)
+        for i in 0..<m {
+            let others = (0..<m).filter { $0 != i }
+            for mask in 0..<(1 << others.count) {
+                let s = Set(others.indices.filter { mask & (1 << $0) != 0 }.map { others[$0] })
+                let weight = factorial(s.count) * factorial(m - s.count - 1) / factorial(m)
+                phi[i] += weight * (value(s.union([i])) - value(s))
+            }
+        }
+        return phi
+    }
+
+    static let schema = FeatureSchema(features: [
+        .numeric("a"), .numeric("b"), .categorical("c", ["x", "y", "z", "w"]), .numeric("d"), .numeric("e"),
+    ])
+
+    @Test func treeSHAPEqualsBruteForceShapleyValues() throws {
+        var rng = SplitMix64(seed: 11)
+        for round in 0..<30 {
+            let trees = (0..<3).map { t in Self.randomTree(&rng, schema: Self.schema, splits: [0, 3, 7, 12][(round + t) % 4]) }
+            let model = Model(
+                body: .treeEnsemble(TreeEnsembleModel(
+                    schema: Self.schema, baseScore: 0.3, trees: trees,
+                    importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: Self.schema.count))),
+                metadata: ModelMetadata())
+            let explainer = try Explainer(model: model)
+            for _ in 0..<5 {
+                var x: [Float] = (0..<5).map { _ in Float(Int(rng.next() % 9)) / 2 - 2 }
+                x[2] = [0, 1, 2, 3, 7, .nan][Int(rng.next() % 6)]  // known, unseen or missing category
+                if rng.next() % 3 == 0 { x[Int(rng.next() % 2)] = .nan }
+                if rng.next() % 4 == 0 { x[3] = 0 }  // zero-as-missing
+                let c = explainer.explain(x)
+                let expected = Self.bruteForceShapley(trees, x, features: 5)
+                for j in 0..<5 { #expect(abs(c.values[j] - expected[j]) < 1e-9, "round \(round), feature \(j)") }
+                guard case .treeEnsemble(let ensemble) = model.body else { return }
+                #expect(abs(c.margin - ensemble.margin(x)) < 1e-9)
+                #expect(abs(c.bias - (0.3 + trees.reduce(0) { $0 + Self.conditional($1, x, known: []) })) < 1e-12)
+            }
+        }
+    }
+
+    @Test func logisticContributionsAreTheMarginsTerms() throws {
+        let schema = FeatureSchema(features: [.numeric("age"), .categorical("device", ["m", "d"]), .numeric("v")])
+        let lr = LogisticRegressionModel(
+            schema: schema, intercept: -2,
+            terms: [
+                .numeric(.init(center: 40, scale: 10, imputedValue: 40, weight: 0.5, missingWeight: 0.3)),
+                .categorical(categoryWeights: [0.2, -0.4]),
+                .numeric(.init(center: 2, scale: 1, imputedValue: 2, weight: 0.8, missingWeight: nil)),
+            ])
+        let explainer = try Explainer(model: Model(body: .logisticRegression(lr), metadata: ModelMetadata()))
+        let rows: [Float] = [50, 1, 3, .nan, 0, 2, 40, 5, .nan]
+        let all = explainer.explain(rows: rows)
+        #expect(all[0] == Contributions(bias: -2, values: [0.5, -0.4, 0.8]))
+        #expect(all[1].values[0] == 0.3 && all[1].values[1] == 0.2 && all[1].values[2] == 0)  // missing, at the mean
+        #expect(all[2].values[1] == 0)  // an unseen category adds nothing
+        for (r, c) in all.enumerated() {
+            let p = lr.probability(rows[(r * 3)..<(r * 3 + 3)])
+            #expect(abs(c.margin - log(p / (1 - p))) < 1e-9)
+        }
+        #expect(all[0].top(2).map(\.feature) == [2, 0])
+    }
+
+    @Test func treesWithoutCoversCannotExplain() {
+        let tree = DecisionTree(
+            nodes: [.init(feature: 0, kind: .numeric, defaultLeft: true, threshold: 0, left: ~0, right: ~1)],
+            leafValues: [1, 2], categoryWords: [])
+        let model = Model(
+            body: .treeEnsemble(TreeEnsembleModel(
+                schema: FeatureSchema(features: [.numeric("a")]), baseScore: 0, trees: [tree],
+                importance: [FeatureImportance(gain: 0, splits: 0)])),
+            metadata: ModelMetadata())
+        #expect(throws: ExplainError.noCovers) { try Explainer(model: model) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
