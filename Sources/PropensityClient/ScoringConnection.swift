@@ -50,4 +50,25 @@ extension ScoringConnection {
         guard scores.count == request.rowCount else { throw ClientError.unexpectedResponse }
         return scores
     }
+
+    /// Scores rows and explains each: its probability (as `score` gives it), the bias, and the `top` columns with
+    /// the largest |contribution| to its margin (log-odds), largest first.
+    /// - Parameters:
+    ///   - model, fingerprint, featureCount, features: as for `score`.
+    ///   - top: reasons per row, 1 … the model's feature count.
+    /// - Throws: `ClientError.server` with `.cannotExplain` (a model without covers), `.invalidTopK`, `.tooManyRows`
+    ///   (above the server's per-EXPLAIN limit) and the codes `score` throws.
+    public func explain(model: String, fingerprint: UInt64, featureCount: Int, features: [Float], top: Int)
+        async throws -> [RowExplanation]
+    {
+        precondition(featureCount > 0 && features.count % featureCount == 0, "features must be whole rows")
+        let request = ScoreRequest(
+            model: model, fingerprint: fingerprint, rowCount: features.count / featureCount,
+            featureCount: featureCount, features: features)
+        guard case .explanations(let rows) = try await send(.explain(request, top: top), timeout: nil) else {
+            throw ClientError.unexpectedResponse
+        }
+        guard rows.count == request.rowCount else { throw ClientError.unexpectedResponse }
+        return rows
+    }
 }

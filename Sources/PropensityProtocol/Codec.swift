@@ -8,6 +8,7 @@ public enum IncomingRequest: Sendable {
     case modelInfo(model: String)
     case score(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: ByteBuffer)
     case auth(token: ByteBuffer)
+    case explain(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, top: Int, features: ByteBuffer)
 }
 
 public enum RequestCodec {
@@ -28,6 +29,14 @@ public enum RequestCodec {
             buffer.writeFrame(opcode: .score, requestID: requestID) { b in
                 b.writeShortString(s.model)
                 b.writeMultipleIntegers(s.fingerprint, UInt32(s.rowCount), UInt32(s.featureCount), endianness: .little)
+                b.reserveCapacity(minimumWritableBytes: s.features.count * 4)
+                for x in s.features { b.writeInteger(x.bitPattern, endianness: .little) }
+            }
+        case .explain(let s, let top):
+            buffer.writeFrame(opcode: .explain, requestID: requestID) { b in
+                b.writeShortString(s.model)
+                b.writeMultipleIntegers(
+                    s.fingerprint, UInt32(s.rowCount), UInt32(s.featureCount), UInt16(clamping: top), endianness: .little)
                 b.reserveCapacity(minimumWritableBytes: s.features.count * 4)
                 for x in s.features { b.writeInteger(x.bitPattern, endianness: .little) }
             }
@@ -57,6 +66,21 @@ public enum RequestCodec {
             request = .auth(token: token)
         case .score:
             return try decodeScore(payload)
+        case .explain:
+            let model = try payload.readShortString("model name")
+            let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
+            let rows = Int(try payload.readLE(UInt32.self, "row count"))
+            let features = Int(try payload.readLE(UInt32.self, "feature count"))
+            let top = Int(try payload.readLE(UInt16.self, "top"))
+            let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
+            guard !overflow, bytes == payload.readableBytes else {
+                throw ProtocolError(
+                    .malformedFrame,
+                    "\(rows) rows × \(features) features do not match the \(payload.readableBytes) bytes of floats in the frame")
+            }
+            return .explain(
+                model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features, top: top,
+                features: payload.readSlice(length: bytes)!)
         default:
             throw ProtocolError(.unknownOpcode, "opcode 0x\(String(frame.opcode, radix: 16)) is not a request")
         }
@@ -145,6 +169,19 @@ public enum ResponseCodec {
             encodeScores(requestID: requestID, count: scores.count, into: &buffer) { out in
                 for (i, s) in scores.enumerated() {
                     out.storeBytes(of: s.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
+                }
+            }
+        case .explanations(let rows):
+            buffer.writeFrame(opcode: .explanations, requestID: requestID) { b in
+                b.writeInteger(UInt32(rows.count), endianness: .little)
+                b.writeInteger(UInt16(rows.first?.reasons.count ?? 0), endianness: .little)
+                for row in rows {
+                    b.writeInteger(row.probability.bitPattern, endianness: .little)
+                    b.writeInteger(row.bias.bitPattern, endianness: .little)
+                    for reason in row.reasons {
+                        b.writeInteger(UInt16(reason.feature), endianness: .little)
+                        b.writeInteger(reason.contribution.bitPattern, endianness: .little)
+                    }
                 }
             }
         case .error(let code, let message):
@@ -237,6 +274,25 @@ public enum ResponseCodec {
             }
             p.moveReaderIndex(forwardBy: n * 4)
             response = .scores(scores)
+        case .explanations:
+            let n = Int(try p.readLE(UInt32.self, "row count"))
+            let k = Int(try p.readLE(UInt16.self, "reasons per row"))
+            guard p.readableBytes == n * (12 + k * 10) else {
+                throw ProtocolError(.malformedFrame, "\(n) explanations of \(k) reasons do not match \(p.readableBytes) bytes")
+            }
+            var rows: [RowExplanation] = []
+            rows.reserveCapacity(n)
+            for _ in 0..<n {
+                let probability = Float(bitPattern: try p.readLE(UInt32.self, "probability"))
+                let bias = Double(bitPattern: try p.readLE(UInt64.self, "bias"))
+                var reasons: [RowExplanation.Reason] = []
+                for _ in 0..<k {
+                    let feature = Int(try p.readLE(UInt16.self, "feature"))
+                    reasons.append(.init(feature: feature, contribution: Double(bitPattern: try p.readLE(UInt64.self, "contribution"))))
+                }
+                rows.append(RowExplanation(probability: probability, bias: bias, reasons: reasons))
+            }
+            response = .explanations(rows)
         case .error:
             let raw = try p.readLE(UInt16.self, "error code")
             let message = try p.readShortString("error message")

@@ -14,12 +14,14 @@ public enum Opcode: UInt8, Sendable {
     case modelInfo = 0x03
     case score = 0x04
     case auth = 0x05
+    case explain = 0x06
 
     case pong = 0x81
     case modelList = 0x82
     case modelInfoResult = 0x83
     case scores = 0x84
     case authenticated = 0x85
+    case explanations = 0x86
     case error = 0xFF
 }
 
@@ -34,6 +36,8 @@ public enum ErrorCode: UInt16, Sendable, CaseIterable {
     case wrongFeatureCount = 12
     case tooManyRows = 13
     case infiniteFeature = 14
+    case cannotExplain = 15
+    case invalidTopK = 16
     case overloaded = 20
     case unauthorized = 30
     case internalError = 99
@@ -46,6 +50,8 @@ public enum Request: Sendable, Equatable {
     case score(ScoreRequest)
     /// The shared-secret token a server started with `--token-file` requires before any other request.
     case auth(token: [UInt8])
+    /// Scores rows and returns, per row, the `top` strongest contributions to its margin.
+    case explain(ScoreRequest, top: Int)
 }
 
 public struct ScoreRequest: Sendable, Equatable {
@@ -68,6 +74,34 @@ public struct ScoreRequest: Sendable, Equatable {
         a.model == b.model && a.fingerprint == b.fingerprint && a.rowCount == b.rowCount
             && a.featureCount == b.featureCount
             && a.features.map(\.bitPattern) == b.features.map(\.bitPattern)
+    }
+}
+
+/// One row of an EXPLANATIONS answer: the probability SCORE would give, the bias, and the strongest contributions.
+public struct RowExplanation: Sendable, Equatable {
+    public var probability: Float
+    /// The margin every row starts from (see `Contributions` in PropensityScoring).
+    public var bias: Double
+    /// Largest |contribution| first: schema feature index and signed contribution to the margin (log-odds).
+    public var reasons: [Reason]
+
+    public struct Reason: Sendable, Equatable {
+        public var feature: Int
+        public var contribution: Double
+        public init(feature: Int, contribution: Double) {
+            self.feature = feature
+            self.contribution = contribution
+        }
+    }
+
+    public init(probability: Float, bias: Double, reasons: [Reason]) {
+        self.probability = probability
+        self.bias = bias
+        self.reasons = reasons
+    }
+
+    public static func == (a: RowExplanation, b: RowExplanation) -> Bool {
+        a.probability.bitPattern == b.probability.bitPattern && a.bias == b.bias && a.reasons == b.reasons
     }
 }
 
@@ -108,6 +142,7 @@ public enum Response: Sendable, Equatable {
     case modelInfo(ModelInfo)
     case scores([Float])
     case authenticated
+    case explanations([RowExplanation])
     case error(ErrorCode, String)
 
     public static func == (a: Response, b: Response) -> Bool {
@@ -116,6 +151,7 @@ public enum Response: Sendable, Equatable {
         case (.modelList(let x), .modelList(let y)): x == y
         case (.modelInfo(let x), .modelInfo(let y)): x == y
         case (.scores(let x), .scores(let y)): x.map(\.bitPattern) == y.map(\.bitPattern)
+        case (.explanations(let x), .explanations(let y)): x == y
         case (.error(let c1, let m1), .error(let c2, let m2)): c1 == c2 && m1 == m2
         default: false
         }

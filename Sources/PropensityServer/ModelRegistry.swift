@@ -17,6 +17,8 @@ public final class ServedModel: Sendable {
     public let scorer: Scorer
     public let fingerprint: UInt64
     public let path: String
+    /// Nil when the model cannot explain (a tree ensemble without covers): EXPLAIN then answers error 15.
+    public let explainer: Explainer?
 
     public init(name: String, version: String, model: Model, path: String) {
         self.name = name
@@ -25,6 +27,7 @@ public final class ServedModel: Sendable {
         self.scorer = Scorer(model: model)
         self.fingerprint = ModelFile.fingerprint(of: model.schema)
         self.path = path
+        self.explainer = try? Explainer(model: model)
     }
 
     /// When the model was made; "newest" means the latest of these (then the greatest version).

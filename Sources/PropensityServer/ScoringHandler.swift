@@ -216,26 +216,32 @@ final class ScoringHandler: ChannelInboundHandler {
             ResponseCodec.encode(.modelInfo(ModelInfo(
                 name: served.name, kind: served.model.kind.rawValue, fingerprint: served.fingerprint,
                 version: served.version, schema: served.model.schema)), requestID: id, into: &out)
+        case .explain(let name, let fingerprint, let rowCount, let featureCount, let top, let features):
+            let served = try checkedRows(
+                name, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount, features: features,
+                rowLimit: limits.maxRowsPerExplain)
+            guard let explainer = served.explainer else {
+                throw ProtocolError(.cannotExplain, "model '\(clipped(name))' has no node covers, which explanations need")
+            }
+            guard top >= 1, top <= featureCount else {
+                throw ProtocolError(.invalidTopK, "top must be between 1 and the model's \(featureCount) features, not \(top)")
+            }
+            flushBatch(into: &out)
+            let rows = features.withUnsafeReadableBytes { raw in
+                (0..<(rowCount * featureCount)).map { loadFloat(raw, $0 * 4) }
+            }
+            let scores = served.scorer.score(rows)
+            let answer = zip(scores, explainer.explain(rows: rows)).map { score, contributions in
+                RowExplanation(
+                    probability: score, bias: contributions.bias,
+                    reasons: contributions.top(top).map { .init(feature: $0.feature, contribution: $0.contribution) })
+            }
+            ResponseCodec.encode(.explanations(answer), requestID: id, into: &out)
+            count(model: served.name, rows: rowCount)
         case .score(let name, let fingerprint, let rowCount, let featureCount, let features):
-            let served = try lookup(name)
-            guard fingerprint == served.fingerprint else {
-                throw ProtocolError(
-                    .schemaMismatch,
-                    "schema fingerprint \(hex(fingerprint)) does not match model '\(clipped(name))' (\(hex(served.fingerprint))); fetch MODEL_INFO again")
-            }
-            guard featureCount == served.scorer.featureCount else {
-                throw ProtocolError(
-                    .wrongFeatureCount, "model '\(clipped(name))' takes \(served.scorer.featureCount) features per row, the request has \(featureCount)")
-            }
-            guard rowCount <= limits.maxRowsPerRequest else {
-                throw ProtocolError(.tooManyRows, "\(rowCount) rows exceed the limit of \(limits.maxRowsPerRequest) per request")
-            }
-            let infinity = features.withUnsafeReadableBytes { Scorer.firstInfinity(in: $0, count: rowCount * featureCount) }
-            if let infinity {
-                throw ProtocolError(
-                    .infiniteFeature,
-                    "row \(infinity / featureCount), feature \(infinity % featureCount) is infinite; send NaN for a missing value")
-            }
+            let served = try checkedRows(
+                name, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount, features: features,
+                rowLimit: limits.maxRowsPerRequest)
             if rowCount <= ScoreBatch.maxRows, served.scorer.batchingPays != nil {
                 if !batch.accepts(served, rows: rowCount) { flushBatch(into: &out) }
                 batch.add(served, id: id, rows: rowCount, features: features)
@@ -251,6 +257,33 @@ final class ScoringHandler: ChannelInboundHandler {
             count(model: served.name, rows: rowCount)
             scoredInRead = true
         }
+    }
+
+    /// The model a SCORE or EXPLAIN names, once the request fits it: fingerprint, feature count, row limit, no
+    /// infinite feature (the documented order of checks).
+    private func checkedRows(
+        _ name: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: ByteBuffer, rowLimit: Int
+    ) throws(ProtocolError) -> ServedModel {
+        let served = try lookup(name)
+        guard fingerprint == served.fingerprint else {
+            throw ProtocolError(
+                .schemaMismatch,
+                "schema fingerprint \(hex(fingerprint)) does not match model '\(clipped(name))' (\(hex(served.fingerprint))); fetch MODEL_INFO again")
+        }
+        guard featureCount == served.scorer.featureCount else {
+            throw ProtocolError(
+                .wrongFeatureCount, "model '\(clipped(name))' takes \(served.scorer.featureCount) features per row, the request has \(featureCount)")
+        }
+        guard rowCount <= rowLimit else {
+            throw ProtocolError(.tooManyRows, "\(rowCount) rows exceed the limit of \(rowLimit) per request")
+        }
+        let infinity = features.withUnsafeReadableBytes { Scorer.firstInfinity(in: $0, count: rowCount * featureCount) }
+        if let infinity {
+            throw ProtocolError(
+                .infiniteFeature,
+                "row \(infinity / featureCount), feature \(infinity % featureCount) is infinite; send NaN for a missing value")
+        }
+        return served
     }
 
     private func flushBatch(into out: inout ByteBuffer) {
@@ -285,6 +318,12 @@ final class ScoringHandler: ChannelInboundHandler {
 /// input back.
 func clipped(_ name: String) -> String {
     name.count <= 64 ? name : String(name.prefix(63)) + "…"
+}
+
+/// A little-endian float32 of a request at any alignment.
+@inline(__always)
+func loadFloat(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> Float {
+    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
 }
 
 func hex(_ v: UInt64) -> String {

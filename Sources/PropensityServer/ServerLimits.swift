@@ -5,6 +5,9 @@ import PropensityProtocol
 public struct ServerLimits: Sendable {
     public var maxFrameBytes = WireProtocol.defaultMaxFrameBytes
     public var maxRowsPerRequest = 1 << 20
+    /// Rows per EXPLAIN request: an explanation costs about a thousand times a score, so one request must not hold an
+    /// event loop for long.
+    public var maxRowsPerExplain = 1024
     /// Connections beyond this get an "overloaded" ERROR frame and are closed.
     public var maxConnections = 4096
     /// A connection that sends nothing for this long is closed.

@@ -18,11 +18,12 @@ import struct
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
-__all__ = ["Client", "ModelInfo", "Feature", "ServerError", "ProtocolError"]
+__all__ = ["Client", "ModelInfo", "Feature", "Explanation", "ServerError", "ProtocolError"]
 
 VERSION = 1
-OP_PING, OP_LIST_MODELS, OP_MODEL_INFO, OP_SCORE, OP_AUTH = 0x01, 0x02, 0x03, 0x04, 0x05
-OP_PONG, OP_MODEL_LIST, OP_MODEL_INFO_RESULT, OP_SCORES, OP_AUTHENTICATED, OP_ERROR = 0x81, 0x82, 0x83, 0x84, 0x85, 0xFF
+OP_PING, OP_LIST_MODELS, OP_MODEL_INFO, OP_SCORE, OP_AUTH, OP_EXPLAIN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+OP_PONG, OP_MODEL_LIST, OP_MODEL_INFO_RESULT, OP_SCORES, OP_AUTHENTICATED, OP_EXPLANATIONS, OP_ERROR = (
+    0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0xFF)
 
 Value = Union[float, int, str, None]
 
@@ -44,6 +45,15 @@ class ServerError(Exception):
 class Feature:
     name: str
     categories: Optional[List[str]]  # None for a numeric feature
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One row of an EXPLAIN answer: its probability, the bias, and (column name, contribution to the log-odds)
+    pairs, largest |contribution| first."""
+    probability: float
+    bias: float
+    reasons: List[tuple]
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,31 @@ class Client:
             if request_id in errors:
                 raise errors[request_id]
         return [answers[i] for i in ids]
+
+    def explain(self, model: str, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]], top: int
+                ) -> List[Explanation]:
+        """Probabilities of `rows` and, per row, the `top` strongest contributions (one EXPLAIN request)."""
+        info = self._infos.get(model) or self.model_info(model)
+        batch = list(rows)
+        floats = [v for row in batch for v in info.encode_row(row)]
+        payload = (_short_bytes(model.encode())
+                   + struct.pack("<QIIH", info.fingerprint, len(batch), len(info.features), top)
+                   + struct.pack(f"<{len(floats)}f", *floats))
+        op, body = self._call(OP_EXPLAIN, payload)
+        if op != OP_EXPLANATIONS:
+            raise ProtocolError(f"unexpected opcode 0x{op:02x}")
+        n, k = struct.unpack_from("<IH", body, 0)
+        offset, out = 6, []
+        for _ in range(n):
+            probability, bias = struct.unpack_from("<fd", body, offset)
+            offset += 12
+            reasons = []
+            for _ in range(k):
+                feature, contribution = struct.unpack_from("<Hd", body, offset)
+                offset += 10
+                reasons.append((info.features[feature].name, contribution))
+            out.append(Explanation(probability, bias, reasons))
+        return out
 
     # Framing.
 

@@ -83,6 +83,24 @@ class ClientTests(unittest.TestCase):
             again = c.score_many("conversion", batches)
             self.assertEqual(answers, again)
 
+    def test_explanations_add_up_to_the_score(self):
+        with self.client() as c:
+            info = c.model_info("conversion")
+            rows = [{"sessions_30d": 4, "cart_value": 80.0, "device": "desktop"}, {}]
+            every = len(info.features)
+            explained = c.explain("conversion", rows, top=every)
+            scores = c.score("conversion", rows)
+            for e, p in zip(explained, scores):
+                self.assertEqual(e.probability, p)
+                margin = e.bias + sum(contribution for _, contribution in e.reasons)
+                self.assertAlmostEqual(1 / (1 + math.exp(-margin)), p, places=6)
+                magnitudes = [abs(contribution) for _, contribution in e.reasons]
+                self.assertEqual(magnitudes, sorted(magnitudes, reverse=True))
+            with self.assertRaises(ServerError) as bad:
+                c.explain("conversion", rows, top=0)
+            self.assertEqual(bad.exception.code, 16)
+            self.assertEqual(len(c.explain("conversion", rows, top=2)[0].reasons), 2)
+
     def test_errors_are_reported_and_the_connection_survives(self):
         with self.client() as c:
             with self.assertRaises(ServerError) as e:
