@@ -22,4 +22,12 @@ public struct Contributions: Sendable, Equatable {
             .sorted { abs(values[$0]) != abs(values[$1]) ? abs(values[$0]) > abs(values[$1]) : $0 < $1 }
             .prefix(k).map { ($0, values[$0]) }
     }
+
+    /// Global importance: each column's mean |contribution| over `rows` (SHAP's usual summary).
+    public static func meanAbsolute(_ rows: [Contributions]) -> [Double] {
+        guard let width = rows.first?.values.count else { return [] }
+        var sums = [Double](repeating: 0, count: width)
+        for row in rows { for j in 0..<width { sums[j] += abs(row.values[j]) } }
+        return sums.map { $0 / Double(rows.count) }
+    }
 }
