@@ -1,5 +1,5 @@
 """Every benchmark by its name on the command line, in the order a full run takes them."""
-from . import gbdt_accuracy, gbdt_scaling, gbdt_train, lr_train, model_load, scoring, scoring_trees, server
+from . import explain, gbdt_accuracy, gbdt_scaling, gbdt_train, lr_train, model_load, scoring, scoring_trees, server
 
 BENCHMARKS = {
     "lr-train": lr_train,
@@ -9,5 +9,6 @@ BENCHMARKS = {
     "scoring": scoring,
     "scoring-trees": scoring_trees,
     "model-load": model_load,
+    "explain": explain,
     "server": server,
 }

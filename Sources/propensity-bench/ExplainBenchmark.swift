@@ -1,0 +1,43 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import PropensityInput
+import PropensityModelFile
+import PropensityScoring
+
+/// In-process explanation speed for `benchmarks/`: TreeSHAP (or logistic terms) over the first `rows` rows of a
+/// file, one thread, `repeats` timed passes. Prints one JSON object.
+struct ExplainBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain", abstract: "Measure in-process explanation speed (used by benchmarks/).")
+
+    @Option(help: "Model file.") var model: String
+    @Option(help: "CSV with the model's input columns.") var data: String
+    @Option(help: "Rows to explain per pass (the first ones of the file).") var rows: Int = 2000
+    @Option(help: "Timed passes.") var repeats: Int = 3
+
+    func run() throws {
+        let loaded = try ModelFile.load(from: model)
+        let explainer = try Explainer(model: loaded)
+        let (table, all) = try ModelInput.read(file: data, schema: loaded.schema)
+        let count = min(rows, table.rowCount)
+        let features = Array(all.prefix(count * loaded.schema.count))
+        var rates: [Double] = []
+        var checksum = 0.0
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let explained = explainer.explain(rows: features)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            checksum = explained.reduce(0) { $0 + $1.margin }  // keeps the work observable
+            rates.append(Double(count) / seconds)
+        }
+        rates.sort()
+        let result: [String: Any] = [
+            "rows": count, "margin_sum": checksum,
+            "rows_per_second": [
+                "median": rates[rates.count / 2], "min": rates[0], "max": rates[rates.count - 1], "runs": rates.count,
+            ],
+        ]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+    }
+}
