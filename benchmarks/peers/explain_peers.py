@@ -31,7 +31,7 @@ def main():
     booster = lgb.Booster(model_file=lgb_path)
     xb = xgb.Booster(model_file=xgb_path)
     xb.set_param({"nthread": 1})
-    dmatrix = xgb.DMatrix(X)
+    dmatrix = xgb.DMatrix(X, feature_names=[f"f{j}" for j in range(X.shape[1])])
     result = {
         "lightgbm_model": lgb_path, "xgboost_model": xgb_path, "rows": len(X), "trees": a.trees,
         "peers": {
