@@ -55,13 +55,16 @@ public final class Explainer: Sendable {
             let path = UnsafeMutablePointer<TreeSHAP.PathElement>.allocate(capacity: capacity)
             path.initialize(repeating: TreeSHAP.PathElement(), count: capacity)
             defer { path.deallocate() }
+            let reciprocals = (0...capacity).map { $0 == 0 ? 0 : 1 / Double($0) }
             var phi = [Double](repeating: 0, count: width)
             return rows.withUnsafeBufferPointer { all in
                 (0..<count).map { r in
                     let row = UnsafeBufferPointer(rebasing: all[(r * width)..<((r + 1) * width)])
                     for j in 0..<width { phi[j] = 0 }
                     phi.withUnsafeMutableBufferPointer { out in
-                        for tree in trees { tree.add(row: row, phi: out, path: path) }
+                        reciprocals.withUnsafeBufferPointer { r in
+                            for tree in trees { tree.add(row: row, phi: out, path: path, reciprocals: r.baseAddress!) }
+                        }
                     }
                     return Contributions(bias: bias, values: phi)
                 }

@@ -49,16 +49,18 @@ struct TreeSHAP: Sendable {
     }
 
     /// Adds this tree's φ for `row` into `phi` (one slot per schema feature). `path` has `pathCapacity` elements.
+    /// `reciprocals[k]` = 1/k for k up to `depth + 2`.
     func add(row: UnsafeBufferPointer<Float>, phi: UnsafeMutableBufferPointer<Double>,
-             path: UnsafeMutablePointer<PathElement>)
+             path: UnsafeMutablePointer<PathElement>, reciprocals: UnsafePointer<Double>)
     {
         guard !tree.nodes.isEmpty else { return }  // a single leaf adds its value to the bias only
-        recurse(0, row: row, phi: phi, parentPath: path, uniqueDepth: 0, zero: 1, one: 1, feature: -1)
+        recurse(0, row: row, phi: phi, parentPath: path, reciprocals: reciprocals, uniqueDepth: 0, zero: 1, one: 1, feature: -1)
     }
 
     private func recurse(
         _ index: Int32, row: UnsafeBufferPointer<Float>, phi: UnsafeMutableBufferPointer<Double>,
-        parentPath: UnsafeMutablePointer<PathElement>, uniqueDepth: Int, zero: Double, one: Double, feature: Int32
+        parentPath: UnsafeMutablePointer<PathElement>, reciprocals: UnsafePointer<Double>, uniqueDepth: Int,
+        zero: Double, one: Double, feature: Int32
     ) {
         let path = parentPath + uniqueDepth + 1
         path.update(from: parentPath, count: uniqueDepth + 1)
@@ -67,7 +69,7 @@ struct TreeSHAP: Sendable {
             let value = tree.leafValues[Int(~index)]
             if uniqueDepth >= 1 {
                 for i in 1...uniqueDepth {
-                    let w = Self.unwoundSum(path, uniqueDepth, i)
+                    let w = Self.unwoundSum(path, uniqueDepth, i, reciprocals: reciprocals)
                     phi[Int(path[i].feature)] += w * (path[i].one - path[i].zero) * value
                 }
             }
@@ -82,26 +84,41 @@ struct TreeSHAP: Sendable {
         var incomingOne = 1.0
         var depth = uniqueDepth
         // A feature already on the path is taken off it and its fractions carried into the children.
-        if let k = (0...depth).first(where: { path[$0].feature == node.feature }) {
+        var k = 0
+        while k <= depth && path[k].feature != node.feature { k += 1 }
+        if k <= depth {
             incomingZero = path[k].zero
             incomingOne = path[k].one
             Self.unwind(path, depth, k)
             depth -= 1
         }
-        recurse(hot, row: row, phi: phi, parentPath: path, uniqueDepth: depth + 1,
+        recurse(hot, row: row, phi: phi, parentPath: path, reciprocals: reciprocals, uniqueDepth: depth + 1,
                 zero: hotFraction * incomingZero, one: incomingOne, feature: node.feature)
-        recurse(cold, row: row, phi: phi, parentPath: path, uniqueDepth: depth + 1,
+        recurse(cold, row: row, phi: phi, parentPath: path, reciprocals: reciprocals, uniqueDepth: depth + 1,
                 zero: coldFraction * incomingZero, one: 0, feature: node.feature)
     }
 
+    // In path-dependent TreeSHAP a path element's `one` fraction is always 0 (the branch the row did not take) or 1
+    // (the one it took: the root's is 1, a hot child inherits its feature's, a cold child gets 0), so the divisions
+    // by it in Algorithm 2 are skipped, and the divisions by `depth + 1` and `depth − i` become multiplications by
+    // reciprocals. This is where explanations spend their time (the leaves' O(depth²) loops).
+
     private static func extend(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, zero: Double, one: Double, feature: Int32) {
         path[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
-        let n = Double(depth + 1)
+        let inverse = 1 / Double(depth + 1)
         var i = depth - 1
-        while i >= 0 {
-            path[i + 1].weight += one * path[i].weight * Double(i + 1) / n
-            path[i].weight = zero * path[i].weight * Double(depth - i) / n
-            i -= 1
+        if one != 0 {
+            while i >= 0 {
+                let w = path[i].weight * inverse
+                path[i + 1].weight += w * Double(i + 1)
+                path[i].weight = zero * w * Double(depth - i)
+                i -= 1
+            }
+        } else {
+            while i >= 0 {
+                path[i].weight = zero * path[i].weight * inverse * Double(depth - i)
+                i -= 1
+            }
         }
     }
 
@@ -109,17 +126,22 @@ struct TreeSHAP: Sendable {
         let one = path[index].one
         let zero = path[index].zero
         let n = Double(depth + 1)
+        let inverse = 1 / n
         var next = path[depth].weight
         var i = depth - 1
-        while i >= 0 {
-            if one != 0 {
+        if one != 0 {
+            while i >= 0 {
                 let t = path[i].weight
-                path[i].weight = next * n / (Double(i + 1) * one)
-                next = t - path[i].weight * zero * Double(depth - i) / n
-            } else {
-                path[i].weight = path[i].weight * n / (zero * Double(depth - i))
+                path[i].weight = next * n / Double(i + 1)
+                next = t - path[i].weight * zero * Double(depth - i) * inverse
+                i -= 1
             }
-            i -= 1
+        } else {
+            let scale = n / zero
+            while i >= 0 {
+                path[i].weight = path[i].weight * scale / Double(depth - i)
+                i -= 1
+            }
         }
         for j in index..<depth {
             path[j].feature = path[j + 1].feature
@@ -129,22 +151,30 @@ struct TreeSHAP: Sendable {
     }
 
     /// Σ of the weights `unwind(path, depth, index)` would leave, without changing the path.
-    private static func unwoundSum(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
+    @inline(__always)
+    private static func unwoundSum(
+        _ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int, reciprocals: UnsafePointer<Double>
+    ) -> Double {
         let one = path[index].one
         let zero = path[index].zero
         let n = Double(depth + 1)
-        var next = path[depth].weight
         var total = 0.0
         var i = depth - 1
-        while i >= 0 {
-            if one != 0 {
-                let t = next * n / (Double(i + 1) * one)
+        if one != 0 {
+            let zeroOverN = zero / n
+            var next = path[depth].weight
+            while i >= 0 {
+                let t = next * n * reciprocals[i + 1]
                 total += t
-                next = path[i].weight - t * zero * Double(depth - i) / n
-            } else if zero != 0 {
-                total += path[i].weight * n / (zero * Double(depth - i))
+                next = path[i].weight - t * zeroOverN * Double(depth - i)
+                i -= 1
             }
-            i -= 1
+        } else if zero != 0 {
+            let scale = n / zero
+            while i >= 0 {
+                total += path[i].weight * scale * reciprocals[depth - i]
+                i -= 1
+            }
         }
         return total
     }
