@@ -13,6 +13,13 @@ func storeScore(_ output: UnsafeMutableRawBufferPointer, _ row: Int, _ margin: D
 }
 
 extension Scorer {
+    /// `count` little-endian float32 at any alignment (a request's features as they arrived), as an array: for the
+    /// callers that need one, such as `Explainer`.
+    public static func floats(fromWire input: UnsafeRawBufferPointer, count: Int) -> [Float] {
+        precondition(input.count >= count * 4)
+        return (0..<count).map { loadFeature(input, $0 * 4) }
+    }
+
     /// The index of the first ±inf among `count` little-endian float32 (any alignment), or nil. Models do not score
     /// infinities (a logistic margin would be NaN or ±inf); the server refuses such a request, `predict` such a file.
     /// One branch-free pass (it vectorizes), then a second only when there is one to locate.

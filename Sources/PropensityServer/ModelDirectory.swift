@@ -19,10 +19,10 @@ enum ModelDirectory {
         guard let handle = opendir(directory) else { throw .unreadable(directory: directory, errno: errno) }
         defer { closedir(handle) }
         var entries: [Entry] = []
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
         while let entry = readdir(handle) {
             let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
             guard bytes.count >= suffix.count, bytes.suffix(suffix.count).elementsEqual(suffix) else { continue }
-            let base = directory.hasSuffix("/") ? directory : directory + "/"
             if let name = String(validating: bytes, as: UTF8.self) {
                 entries.append(Entry(path: base + name, name: name))
             } else {

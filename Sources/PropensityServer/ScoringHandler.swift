@@ -227,9 +227,7 @@ final class ScoringHandler: ChannelInboundHandler {
                 throw ProtocolError(.invalidTopK, "top must be between 1 and the model's \(featureCount) features, not \(top)")
             }
             flushBatch(into: &out)
-            let rows = features.withUnsafeReadableBytes { raw in
-                (0..<(rowCount * featureCount)).map { loadFloat(raw, $0 * 4) }
-            }
+            let rows = features.withUnsafeReadableBytes { Scorer.floats(fromWire: $0, count: rowCount * featureCount) }
             let scores = served.scorer.score(rows)
             let answer = zip(scores, explainer.explain(rows: rows)).map { score, contributions in
                 RowExplanation(
@@ -318,12 +316,6 @@ final class ScoringHandler: ChannelInboundHandler {
 /// input back.
 func clipped(_ name: String) -> String {
     name.count <= 64 ? name : String(name.prefix(63)) + "…"
-}
-
-/// A little-endian float32 of a request at any alignment.
-@inline(__always)
-func loadFloat(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> Float {
-    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
 }
 
 func hex(_ v: UInt64) -> String {

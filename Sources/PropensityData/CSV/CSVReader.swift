@@ -101,8 +101,7 @@ private struct CSVParser {
         guard try next(&tokenizer, &fields) != nil else { throw error(nil, nil, "empty file (no header row)") }
         var header: [String] = []
         for (i, field) in fields.enumerated() {
-            guard let name = try validText(field, line: 1, column: nil, what: "header field \(i + 1)") else { continue }
-            header.append(name.trimmingCharacters(in: .whitespaces))
+            header.append(try validText(field, line: 1, column: nil, what: "header field \(i + 1)").trimmingCharacters(in: .whitespaces))
         }
         try validate(header: header)
 
@@ -281,10 +280,9 @@ private struct CSVParser {
     }
 
     /// The field as text; an error naming line and column when it is not valid UTF-8 or holds a NUL byte (text
-    /// that would be silently altered, or cut short by C code downstream). Never nil: optional only so callers can
-    /// use `guard let` around the throw.
+    /// that would be silently altered, or cut short by C code downstream).
     mutating func validText(_ field: CSVTokenizer.Field, line: Int, column: String?, what: String) throws(CSVError)
-        -> String?
+        -> String
     {
         let decoded: String?? = withFieldBytes(field) { bytes in
             bytes.contains(0) ? .some(nil) : String(validating: bytes, as: UTF8.self).map { .some($0) } ?? nil
@@ -319,7 +317,7 @@ private struct CSVParser {
             if column.firstMissingLine == nil { column.firstMissingLine = line }
             return
         }
-        guard let value = try validText(field, line: line, column: column.name, what: "the value") else { return }
+        let value = try validText(field, line: line, column: column.name, what: "the value")
         if let code = interner[value] {
             column.codes.append(code)
         } else {
