@@ -18,4 +18,23 @@ public enum StratifiedSplit {
         }
         return (train.sorted(), validation.sorted())
     }
+
+    /// Assigns every row to one of `count` folds so each fold holds an equal share of each class (to within one row):
+    /// each class is shuffled, then dealt round-robin. The result is the fold index of each row.
+    public static func folds(labels: [UInt8], count: Int, seed: UInt64) -> [Int] {
+        precondition(count >= 2)
+        var rng = SplitMix64(seed: seed)
+        var fold = [Int](repeating: 0, count: labels.count)
+        var dealt = 0
+        for cls in [UInt8(0), UInt8(1)] {
+            var members = labels.indices.filter { labels[$0] == cls }
+            rng.shuffle(&members)
+            // Continue the deal where the previous class stopped, so fold sizes differ by at most one row.
+            for row in members {
+                fold[row] = dealt % count
+                dealt += 1
+            }
+        }
+        return fold
+    }
 }

@@ -12,6 +12,13 @@ public struct BinaryMetrics: Sendable {
 
     public var positiveRate: Double { rows == 0 ? .nan : Double(positives) / Double(rows) }
 
+    /// Expected calibration error over the reliability bins: Σ (rows in bin / rows) · |mean predicted − observed
+    /// rate|, with the equal-count bins of `calibration` (deciles by default).
+    public var expectedCalibrationError: Double {
+        guard rows > 0 else { return .nan }
+        return calibration.reduce(0) { $0 + Double($1.rows) * abs($1.meanPredicted - $1.observedRate) } / Double(rows)
+    }
+
     public init(scores: [Double], labels: [UInt8], calibrationBins: Int = 10, liftFractions: [Double] = [0.01, 0.05, 0.10]) {
         precondition(scores.count == labels.count, "one score per label")
         rows = scores.count

@@ -69,6 +69,12 @@ public struct LogisticRegressionModel: Sendable, Equatable {
     /// The probability for one row of raw features (schema order, float32 or float64), in double precision.
     @inlinable
     public func probability<Row: Collection>(_ row: Row) -> Double where Row.Element: BinaryFloatingPoint {
+        Sigmoid.of(margin(row))
+    }
+
+    /// The margin (log-odds) for one row of raw features (schema order, float32 or float64), in double precision.
+    @inlinable
+    public func margin<Row: Collection>(_ row: Row) -> Double where Row.Element: BinaryFloatingPoint {
         var z = intercept
         for (value, term) in zip(row, terms) {
             let x = Double(value)
@@ -83,7 +89,7 @@ public struct LogisticRegressionModel: Sendable, Equatable {
                 if let code = CategoryCode.index(x, count: weights.count) { z += weights[code] }
             }
         }
-        return Sigmoid.of(z)
+        return z
     }
 }
 

@@ -2,10 +2,13 @@
 public struct Model: Sendable, Equatable {
     public var body: Body
     public var metadata: ModelMetadata
+    /// Turns the margin into the probability every scoring path reports; nil: the plain sigmoid.
+    public var calibrator: Calibrator?
 
-    public init(body: Body, metadata: ModelMetadata) {
+    public init(body: Body, metadata: ModelMetadata, calibrator: Calibrator? = nil) {
         self.body = body
         self.metadata = metadata
+        self.calibrator = calibrator
     }
 
     public enum Body: Sendable, Equatable {
@@ -27,12 +30,21 @@ public struct Model: Sendable, Equatable {
         }
     }
 
-    /// The probability for one row of raw features (schema order), computed directly from the parameters in double
-    /// precision — the reference for the compiled `Scorer`.
-    public func probability(_ row: [Float]) -> Double {
+    /// The margin (log-odds before calibration) for one row of raw features (schema order), in double precision.
+    public func margin(_ row: [Float]) -> Double {
         switch body {
-        case .logisticRegression(let m): m.probability(row)
-        case .treeEnsemble(let m): m.probability(row)
+        case .logisticRegression(let m): m.margin(row)
+        case .treeEnsemble(let m): m.margin(row)
         }
     }
+
+    /// The probability for one row of raw features (schema order), computed directly from the parameters in double
+    /// precision, calibrated when the model has a calibrator — the reference for the compiled `Scorer`.
+    public func probability(_ row: [Float]) -> Double {
+        let z = margin(row)
+        return calibrator?.probability(margin: z) ?? Sigmoid.of(z)
+    }
+
+    /// The same model without its calibrator (what `evaluate --compare-uncalibrated` scores with).
+    public var uncalibrated: Model { Model(body: body, metadata: metadata) }
 }

@@ -21,5 +21,10 @@ extension ModelMetadata {
         public static let seed = "seed"
         public static let validationFraction = "validation_fraction"
         public static let importedFrom = "imported_from"
+        /// The calibration method (`platt`, `isotonic`); the calibrator itself is the file's CALB section.
+        public static let calibration = "calibration"
+        /// Where the calibration margins came from: `validation`, `cross-fitted K folds`, or a file's name.
+        public static let calibrationSource = "calibration_source"
+        public static let calibrationRows = "calibration_rows"
     }
 }

@@ -19,6 +19,7 @@ public enum ModelFile {
         case ensemble = 0x4D53_4E45  // "ENSM"
         case importance = 0x5450_4D49  // "IMPT"
         case covers = 0x5256_4F43  // "COVR"
+        case calibration = 0x424C_4143  // "CALB"
 
         var name: String { String(decoding: withUnsafeBytes(of: rawValue.littleEndian) { Array($0) }, as: UTF8.self) }
     }
@@ -40,6 +41,8 @@ public enum ModelFile {
             sections.append((.importance, encodeImportance(ensemble.importance)))
             if ensemble.hasCovers { sections.append((.covers, encodeCovers(ensemble.trees))) }
         }
+        // Required: a reader that skipped it would report uncalibrated probabilities as if they were the model's.
+        if let calibrator = model.calibrator { sections.append((.calibration, encodeCalibrator(calibrator))) }
         var w = ByteWriter()
         w.raw(magic)
         w.u16(formatVersion)
@@ -154,6 +157,23 @@ public enum ModelFile {
         for tree in trees {
             w.u32(UInt32(tree.covers.count))
             for c in tree.covers { w.f64(c) }
+        }
+        return w.bytes
+    }
+
+    static func encodeCalibrator(_ calibrator: Calibrator) -> [UInt8] {
+        var w = ByteWriter()
+        w.u16(calibrator.method.rawValue)
+        w.u16(0)
+        switch calibrator {
+        case .platt(let slope, let intercept):
+            w.u32(0)
+            w.f64(slope)
+            w.f64(intercept)
+        case .isotonic(let curve):
+            w.u32(UInt32(curve.margins.count))
+            for x in curve.margins { w.f64(x) }
+            for p in curve.probabilities { w.f64(p) }
         }
         return w.bytes
     }

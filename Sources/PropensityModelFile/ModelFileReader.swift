@@ -159,10 +159,13 @@ extension ModelFile {
             try decodeMetadata(&r, malformed(.metadata))
         }
         let schema = try within(.schema) { r in try decodeSchema(&r, malformed(.schema)) }
+        let calibrator = payloads[.calibration] == nil ? nil : try within(.calibration) { r in
+            try decodeCalibrator(&r, malformed(.calibration))
+        }
         switch kind {
         case .logisticRegression:
             let model = try within(.logistic) { r in try decodeLogistic(&r, schema: schema, malformed(.logistic)) }
-            return Model(body: .logisticRegression(model), metadata: metadata)
+            return Model(body: .logisticRegression(model), metadata: metadata, calibrator: calibrator)
         case .treeEnsemble:
             var model = try within(.ensemble) { r in try decodeEnsemble(&r, schema: schema, malformed(.ensemble)) }
             if payloads[.importance] != nil {
@@ -172,7 +175,7 @@ extension ModelFile {
                 let covers = try within(.covers) { r in try decodeCovers(&r, trees: model.trees, malformed(.covers)) }
                 for t in model.trees.indices { model.trees[t].covers = covers[t] }
             }
-            return Model(body: .treeEnsemble(model), metadata: metadata)
+            return Model(body: .treeEnsemble(model), metadata: metadata, calibrator: calibrator)
         }
     }
 
@@ -378,6 +381,32 @@ extension ModelFile {
         }
         guard tree.nodes.isEmpty || (nodeSeen.dropFirst().allSatisfy { $0 } && !nodeSeen[0] && leafSeen.allSatisfy { $0 }) else {
             throw bad("some nodes or leaves are unreachable")
+        }
+    }
+
+    /// A method code, a zero reserved field, then Platt's slope and intercept or isotonic knots.
+    static func decodeCalibrator(_ r: inout ByteReader, _ fail: (String) -> ModelFileError) throws -> Calibrator {
+        let code = try r.u16("calibration method")
+        guard let method = CalibrationMethod(rawValue: code) else { throw fail("unknown calibration method \(code)") }
+        guard try r.u16("reserved") == 0 else { throw fail("the reserved field is not 0") }
+        let knots = Int(try r.u32("knot count"))
+        switch method {
+        case .platt:
+            guard knots == 0 else { throw fail("Platt scaling has \(knots) knots (it takes none)") }
+            let slope = try r.f64("slope"), intercept = try r.f64("intercept")
+            guard slope.isFinite, intercept.isFinite, slope >= 0 else {
+                throw fail("Platt scaling needs a finite slope ≥ 0 and a finite intercept")
+            }
+            return .platt(slope: slope, intercept: intercept)
+        case .isotonic:
+            guard knots > 0 else { throw fail("isotonic calibration has no knots") }
+            guard knots * 16 <= r.remaining else { throw fail("\(knots) knots run past the end of the section") }
+            let margins = try (0..<knots).map { _ in try r.f64("knot margin") }
+            let probabilities = try (0..<knots).map { _ in try r.f64("knot probability") }
+            guard let curve = IsotonicCurve(margins: margins, probabilities: probabilities) else {
+                throw fail("isotonic knots must have finite, strictly increasing margins and non-decreasing probabilities in [0, 1]")
+            }
+            return .isotonic(curve)
         }
     }
 

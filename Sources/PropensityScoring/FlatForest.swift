@@ -198,17 +198,20 @@ struct FlatForest: Sendable {
     }
 
     /// Batch: blocks of 64 rows; each tree is evaluated for the whole block, 8 rows at a time, before the next tree.
-    func score(rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer) {
+    func score<Link: ScoreLink>(
+        rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer,
+        link: Link
+    ) {
         if categories.isEmpty {
-            score(rows: input, rowCount: rowCount, width: width, into: output, step: NumericStep.self)
+            score(rows: input, rowCount: rowCount, width: width, into: output, step: NumericStep.self, link: link)
         } else {
-            score(rows: input, rowCount: rowCount, width: width, into: output, step: CategoricalStep.self)
+            score(rows: input, rowCount: rowCount, width: width, into: output, step: CategoricalStep.self, link: link)
         }
     }
 
-    private func score<Step: FlatStep>(
+    private func score<Step: FlatStep, Link: ScoreLink>(
         rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer,
-        step: Step.Type
+        step: Step.Type, link: Link
     ) {
         let stride = self.stride
         nodes.withUnsafeBufferPointer { nodes in
@@ -236,10 +239,10 @@ struct FlatForest: Sendable {
                         let full = count >= Self.minimumBlockRows ? count / Self.chains * Self.chains : 0
                         if full > 0 {
                             scoreBlock(block.baseAddress!, rows: full, stride: stride, tables: tables, output: output,
-                                       first: start, step: Step.self)
+                                       first: start, step: Step.self, link: link)
                         }
                         for r in full..<count {
-                            storeScore(output, start + r, margin(block.baseAddress! + r * stride, tables: tables, step: Step.self))
+                            storeScore(output, start + r, margin(block.baseAddress! + r * stride, tables: tables, step: Step.self), link)
                         }
                         start += count
                     }
@@ -252,9 +255,9 @@ struct FlatForest: Sendable {
     /// `rows` (a multiple of 8) rows of a block: tree by tree, 8 rows at a time. Not inlined, like `margin`: each
     /// loop gets a function (and registers) of its own; a call per 64 rows costs nothing measurable.
     @inline(never)
-    private func scoreBlock<Step: FlatStep>(
+    private func scoreBlock<Step: FlatStep, Link: ScoreLink>(
         _ v: UnsafeMutablePointer<Float>, rows: Int, stride: Int, tables: Tables, output: UnsafeMutableRawBufferPointer,
-        first: Int, step: Step.Type
+        first: Int, step: Step.Type, link: Link
     ) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.rowBlock) { margins in
           withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.rowBlock) { cursor in
@@ -276,7 +279,7 @@ struct FlatForest: Sendable {
                     }
                 }
             }
-            for r in 0..<rows { storeScore(output, first + r, margins[r]) }
+            for r in 0..<rows { storeScore(output, first + r, margins[r], link) }
           }
         }
     }

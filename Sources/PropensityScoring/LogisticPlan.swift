@@ -55,7 +55,10 @@ final class LogisticPlan: Sendable {
         self.bias = bias
     }
 
-    func score(rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer) {
+    func score<Link: ScoreLink>(
+        rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer,
+        link: Link
+    ) {
         numeric.withUnsafeBufferPointer { numeric in
         categorical.withUnsafeBufferPointer { categorical in
         categoryWeights.withUnsafeBufferPointer { table in
@@ -72,7 +75,7 @@ final class LogisticPlan: Sendable {
                         z += table[term.table + code]
                     }
                 }
-                storeScore(output, r, z)
+                storeScore(output, r, z, link)
             }
         }}}
     }

@@ -20,6 +20,9 @@ public final class Scorer: Sendable {
     private let logistic: LogisticPlan?
     private let forest: FlatForest?
     private let trees: TreePlan?
+    /// The model's calibrator, as the plans apply it (nil: the sigmoid).
+    private let calibration: CalibratedLink?
+    public var calibrator: Calibrator? { calibration?.calibrator }
 
     /// Which evaluation plan the model compiled to (for benchmarks and `inspect`).
     public var planName: String {
@@ -50,6 +53,7 @@ public final class Scorer: Sendable {
     public init(model: Model) {
         schema = model.schema
         featureCount = model.schema.count
+        calibration = model.calibrator.map(CalibratedLink.init)
         switch model.body {
         case .logisticRegression(let lr):
             (plan, logistic, forest, trees) = (.logistic, LogisticPlan(lr), nil, nil)
@@ -66,10 +70,22 @@ public final class Scorer: Sendable {
     /// required) into `output` (`rowCount` little-endian float32, no alignment required).
     public func score(rows input: UnsafeRawBufferPointer, rowCount: Int, into output: UnsafeMutableRawBufferPointer) {
         precondition(input.count >= rowCount * featureCount * 4 && output.count >= rowCount * 4)
+        if let calibration {
+            score(rows: input, rowCount: rowCount, into: output, link: calibration)
+        } else {
+            score(rows: input, rowCount: rowCount, into: output, link: SigmoidLink())
+        }
+    }
+
+    @inline(__always)
+    private func score<Link: ScoreLink>(
+        rows input: UnsafeRawBufferPointer, rowCount: Int, into output: UnsafeMutableRawBufferPointer, link: Link
+    ) {
+        let width = featureCount
         switch plan {
-        case .logistic: logistic.unsafelyUnwrapped.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
-        case .forest: forest.unsafelyUnwrapped.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
-        case .trees: trees.unsafelyUnwrapped.score(rows: input, rowCount: rowCount, width: featureCount, into: output)
+        case .logistic: logistic.unsafelyUnwrapped.score(rows: input, rowCount: rowCount, width: width, into: output, link: link)
+        case .forest: forest.unsafelyUnwrapped.score(rows: input, rowCount: rowCount, width: width, into: output, link: link)
+        case .trees: trees.unsafelyUnwrapped.score(rows: input, rowCount: rowCount, width: width, into: output, link: link)
         }
     }
 

@@ -65,11 +65,14 @@ struct TreePlan: Sendable {
         self.baseScore = ensemble.baseScore
     }
 
-    func score(rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer) {
+    func score<Link: ScoreLink>(
+        rows input: UnsafeRawBufferPointer, rowCount: Int, width: Int, into output: UnsafeMutableRawBufferPointer,
+        link: Link
+    ) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, width)) { row in
             for r in 0..<rowCount {
                 for j in 0..<width { row[j] = loadFeature(input, (r * width + j) * 4) }
-                storeScore(output, r, margin(UnsafeBufferPointer(row)))
+                storeScore(output, r, margin(UnsafeBufferPointer(row)), link)
             }
         }
     }

@@ -8,8 +8,8 @@ func loadFeature(_ input: UnsafeRawBufferPointer, _ offset: Int) -> Float {
 }
 
 @inline(__always)
-func storeScore(_ output: UnsafeMutableRawBufferPointer, _ row: Int, _ margin: Double) {
-    output.storeBytes(of: Float(Sigmoid.of(margin)).bitPattern.littleEndian, toByteOffset: row * 4, as: UInt32.self)
+func storeScore<Link: ScoreLink>(_ output: UnsafeMutableRawBufferPointer, _ row: Int, _ margin: Double, _ link: Link) {
+    output.storeBytes(of: Float(link.probability(margin)).bitPattern.littleEndian, toByteOffset: row * 4, as: UInt32.self)
 }
 
 extension Scorer {

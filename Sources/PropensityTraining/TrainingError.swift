@@ -1,6 +1,6 @@
 /// A training parameter, named as the library names it (callers map it to their own spelling: the CLI to its flag).
 public enum TrainingParameter: String, Sendable, CaseIterable {
-    case validationFraction, threads
+    case validationFraction, threads, calibrationFolds
     // Logistic regression.
     case l2, tolerance, maxIterations, classWeight
     // Gradient-boosted trees.
@@ -25,6 +25,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case valueOutOfRange(column: String, line: Int)
     /// The loss, gradient or Hessian stopped being finite numbers during the fit (`what` says which).
     case nonFinite(what: String)
+    /// The calibrator could not be fitted on the held-out margins.
+    case calibration(CalibrationError)
 
     public var description: String {
         switch self {
@@ -39,6 +41,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             "column '\(column)', line \(line): a value beyond the float32 range (±3.4e38) that scoring reads; rescale the column"
         case .nonFinite(let what):
             "the \(what) became a non-finite number during the fit; rescale the inputs or add a penalty"
+        case .calibration(let error): "calibration: \(error)"
         }
     }
 }

@@ -112,7 +112,7 @@ import Testing
         }
         var general = [Float](repeating: 0, count: rows)
         input.withUnsafeBytes { raw in
-            general.withUnsafeMutableBytes { TreePlan(ensemble).score(rows: raw, rowCount: rows, width: features, into: $0) }
+            general.withUnsafeMutableBytes { TreePlan(ensemble).score(rows: raw, rowCount: rows, width: features, into: $0, link: SigmoidLink()) }
         }
         #expect(scorer.score(input).map(\.bitPattern) == general.map(\.bitPattern), "batch")
         for r in 0..<rows {

@@ -11,8 +11,10 @@ public struct TrainingResult: Sendable {
     public var trainRows: Int
     public var validationRows: Int
     public var fit: Fit
-    /// Seconds spent fitting (encoding or binning included, metrics not).
+    /// Seconds spent fitting (encoding or binning included, metrics not; cross-fitting for calibration included).
     public var fitSeconds: Double
+    /// The calibrator, when one was asked for. `train` and `validation` measure the uncalibrated model.
+    public var calibration: CalibrationOutcome? = nil
 
     /// What the trainer reports beyond the model.
     public enum Fit: Sendable {

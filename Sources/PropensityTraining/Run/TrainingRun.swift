@@ -33,6 +33,14 @@ public enum TrainingRun {
         let properties: [(String, String)]
         let fit: TrainingResult.Fit
         var trainerScores: [Double]? = nil  // per row of the table (boosting knows them from its margins)
+        // Held-out margins for the calibrator: the validation rows', or (no validation split) cross-fitted ones,
+        // computed first, while the table is whole.
+        var calibrationMargins: (margins: [Double], source: String)? = nil
+        if settings.calibration != nil && validationRows.isEmpty {
+            calibrationMargins = (
+                try crossFittedMargins(table: table, labels: y, settings: settings),
+                "cross-fitted \(settings.calibrationFolds) folds")
+        }
         switch settings.algorithm {
         case .logistic(let options):
             let lr = try LogisticRegressionTrainer.fit(
@@ -40,6 +48,9 @@ public enum TrainingRun {
             body = .logisticRegression(lr.model)
             fit = .logistic(report: lr.report, encodedFeatures: lr.encodedNames.count)
             properties = logisticProperties(options, lr.report)
+            if settings.calibration != nil && !validationRows.isEmpty {
+                calibrationMargins = (heldOutMargins(lr.model, table: table, rows: validationRows), "validation")
+            }
         case .gbdt(let options):
             var trees = try GBDTTrainer.fit(
                 table: table, labels: y, trainRows: trainRows, validationRows: validationRows,
@@ -50,9 +61,21 @@ public enum TrainingRun {
             for (k, row) in trainRows.enumerated() { known[row] = Sigmoid.of(trees.trainMargins[k]) }
             for (k, row) in validationRows.enumerated() { known[row] = Sigmoid.of(trees.validationMargins[k]) }
             trainerScores = known
+            if settings.calibration != nil && !validationRows.isEmpty {
+                calibrationMargins = (trees.validationMargins, "validation")
+            }
             (trees.trainMargins, trees.validationMargins) = ([], [])
             fit = .gbdt(trees)
             table.columns = []
+        }
+        var calibration: CalibrationOutcome? = nil
+        if let method = settings.calibration, let (margins, source) = calibrationMargins {
+            let rows = validationRows.isEmpty ? Array(y.indices) : validationRows
+            do {
+                calibration = try CalibrationOutcome.fit(method, margins: margins, labels: rows.map { y[$0] }, source: source)
+            } catch {
+                throw .calibration(error)
+            }
         }
         let fitSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let scores: [Double] = switch body {
@@ -88,10 +111,15 @@ public enum TrainingRun {
             (Key.seed, String(settings.seed)),
             (Key.validationFraction, String(settings.validationFraction)),
         ]
-        let model = Model(body: body, metadata: ModelMetadata(properties: provenance + properties, metrics: metrics))
+        let model = Model(
+            body: body,
+            metadata: ModelMetadata(
+                properties: provenance + properties + (calibration?.properties ?? []),
+                metrics: metrics + (calibration?.metrics ?? [])),
+            calibrator: calibration?.calibrator)
         return TrainingResult(
             model: model, train: train, validation: validation, trainRows: trainRows.count,
-            validationRows: validationRows.count, fit: fit, fitSeconds: fitSeconds)
+            validationRows: validationRows.count, fit: fit, fitSeconds: fitSeconds, calibration: calibration)
     }
 
     /// Scoring reads float32: a model trained on values beyond its range would be fitted to numbers it can never be

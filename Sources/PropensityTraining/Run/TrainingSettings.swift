@@ -1,3 +1,5 @@
+import PropensityModel
+
 /// Everything a training run needs besides the data: the label, the split, the algorithm, and the facts the model's
 /// metadata records about where it came from.
 public struct TrainingSettings: Sendable {
@@ -18,6 +20,10 @@ public struct TrainingSettings: Sendable {
     public var created: String = ""
     /// The software version recorded in metadata.
     public var version: String = ""
+    /// Fit a calibrator on held-out margins: the validation rows, or out-of-fold margins from
+    /// `calibrationFolds` cross-fitted models when the validation fraction is 0.
+    public var calibration: CalibrationMethod? = nil
+    public var calibrationFolds = 5
 
     public init(label: String, algorithm: TrainingAlgorithm) {
         self.label = label
@@ -29,6 +35,7 @@ public struct TrainingSettings: Sendable {
         guard validationFraction >= 0, validationFraction < 1 else {
             throw .invalidParameter(.validationFraction, requirement: "in [0, 1)")
         }
+        guard calibrationFolds >= 2 else { throw .invalidParameter(.calibrationFolds, requirement: "at least 2") }
         switch algorithm {
         case .logistic(let options):
             try options.validate()

@@ -14,10 +14,15 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "Positive label value (default: the model's).") var positive: String?
     @Option(help: "Field delimiter: , ; tab | (detected when omitted).") var delimiter: String?
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Also score with the calibrator removed and show both (a calibrated model only).")
+    var compareUncalibrated = false
 
     func run() async throws {
         try await reportingErrors {
             let loaded = try ModelFile.load(from: model)
+            if compareUncalibrated, loaded.calibrator == nil {
+                throw CLIError("\(model) has no calibrator: --compare-uncalibrated needs a model trained or imported with --calibrate")
+            }
             guard let labelColumn = label ?? loaded.metadata[property: ModelMetadata.Key.label] else {
                 throw CLIError("the model does not record its label column: pass --label")
             }
@@ -28,17 +33,27 @@ struct Evaluate: AsyncParsableCommand {
             let scores = Scorer(model: loaded).score(features).map(Double.init)
             let metrics = BinaryMetrics(scores: scores, labels: labels.values)
             let importance = globalImportance(loaded, features: features)
+            let uncalibrated = compareUncalibrated
+                ? BinaryMetrics(scores: Scorer(model: loaded.uncalibrated).score(features).map(Double.init), labels: labels.values)
+                : nil
             if json {
                 var object = metrics.json
                 object["model"] = model
                 object["data"] = data
+                if let calibrator = loaded.calibrator { object["calibrator"] = calibrator.method.name }
+                if let uncalibrated { object["uncalibrated"] = uncalibrated.json }
                 if let importance {
                     object["importance_rows"] = importance.rows
                     object["importance"] = importance.columns.map { ["column": $0.name, "mean_abs_contribution": $0.value] }
                 }
                 try printJSON(object)
             } else {
-                print(metrics.report(title: "\(data) scored by \(model)"))
+                let calibrated = loaded.calibrator.map { " (calibrated: \($0.method.name))" } ?? ""
+                print(metrics.report(title: "\(data) scored by \(model)\(calibrated)"))
+                if let uncalibrated {
+                    print("\n" + uncalibrated.report(title: "the same rows, calibrator removed"))
+                    print("\ncalibration changes: " + calibrationChanges(from: uncalibrated, to: metrics))
+                }
                 if let importance {
                     print("\nimportance: mean |contribution| to the log-odds over \(importance.rows) rows")
                     for (name, value) in importance.columns { print("  \(name)  \(fixed(value))") }
@@ -46,6 +61,13 @@ struct Evaluate: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// The calibrated figures minus the uncalibrated ones; AUC moves only where isotonic steps tie scores.
+private func calibrationChanges(from before: BinaryMetrics, to after: BinaryMetrics) -> String {
+    func delta(_ value: Double) -> String { (value >= 0 ? "+" : "") + fixed(value) }
+    return "log-loss \(delta(after.logLoss - before.logLoss)), ECE \(delta(after.expectedCalibrationError - before.expectedCalibrationError)), "
+        + "Brier \(delta(after.brier - before.brier)), AUC \(delta(after.auc - before.auc))"
 }
 
 /// Each column's mean |contribution| over at most 10,000 rows, evenly spaced (explaining costs far

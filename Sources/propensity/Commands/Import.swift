@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import PropensityData
 import PropensityImport
 import PropensityModel
 import PropensityModelFile
+import PropensityTraining
 
 extension ImportFormat: ExpressibleByArgument {}
 
@@ -14,17 +16,54 @@ struct Import: AsyncParsableCommand {
     var from: ImportFormat
     @Argument(help: "The model file to import.") var file: String
     @Option(help: "Output model file.") var out: String
+    @Option(help: "Calibrate the probabilities (platt or isotonic) on --calibration-data.") var calibrate: CalibrationMethod?
+    @Option(help: "Labelled CSV rows the model was not trained on, for --calibrate.") var calibrationData: String?
+    @Option(help: "Label column of --calibration-data.") var label: String?
+    @Option(help: "The label value that means 'converted' (inferred for 1/true/yes).") var positive: String?
+    @Option(help: "Field delimiter of --calibration-data: , ; tab | (detected when omitted).") var delimiter: String?
 
     func run() async throws {
         try await reportingErrors {
+            if calibrate != nil, calibrationData == nil {
+                throw CLIError("--calibrate needs --calibration-data: labelled rows the model was not trained on")
+            }
+            if calibrate == nil, calibrationData != nil || label != nil || positive != nil {
+                throw CLIError("--calibration-data, --label and --positive are only used with --calibrate")
+            }
             var model = try from.load(from: file)
             model.metadata.properties.insert((ModelMetadata.Key.created, creationTime()), at: 0)
             model.metadata.properties.append((ModelMetadata.Key.propensityVersion, Propensity.version))
+            var outcome: CalibrationOutcome?
+            if let calibrate, let calibrationData { (model, outcome) = try calibrated(model, calibrate, on: calibrationData) }
             try ModelFile.save(model, to: out)
-            guard case .treeEnsemble(let ensemble) = model.body else { return }
-            let categorical = model.schema.features.filter { $0.kind != .numeric }.count
-            print("model: \(out) (\(model.metadata[property: ModelMetadata.Key.source] ?? from.rawValue), \(ensemble.trees.count) trees, "
-                + "\(model.schema.count) features, \(categorical) categorical)")
+            if case .treeEnsemble(let ensemble) = model.body {
+                let categorical = model.schema.features.filter { $0.kind != .numeric }.count
+                print("model: \(out) (\(model.metadata[property: ModelMetadata.Key.source] ?? from.rawValue), \(ensemble.trees.count) trees, "
+                    + "\(model.schema.count) features, \(categorical) categorical)")
+            }
+            if let outcome { print(outcome.summary) }
+        }
+    }
+
+    private func calibrated(_ model: Model, _ method: CalibrationMethod, on data: String) throws -> (Model, CalibrationOutcome) {
+        guard let labelColumn = label ?? model.metadata[property: ModelMetadata.Key.label] else {
+            throw CLIError("\(file) does not record its label column: pass --label for \(data)")
+        }
+        let (table, features) = try readInputs(
+            file: data, schema: model.schema, delimiter: try parseDelimiter(delimiter), label: labelColumn)
+        let labels = try LabelReader.read(
+            table, column: labelColumn, positive: positive ?? model.metadata[property: ModelMetadata.Key.positive])
+        do {
+            let name = URL(fileURLWithPath: data).lastPathComponent  // a file name, never a path, in metadata
+            let (calibrated, outcome) = try model.calibrated(method, features: features, labels: labels.values, source: name)
+            var result = calibrated
+            if model.metadata[property: ModelMetadata.Key.label] == nil {
+                result.metadata.properties.append((ModelMetadata.Key.label, labelColumn))
+                result.metadata.properties.append((ModelMetadata.Key.positive, labels.positive))
+            }
+            return (result, outcome)
+        } catch {
+            throw CLIError("cannot calibrate on \(data): \(error)")
         }
     }
 }

@@ -48,6 +48,17 @@ struct Inspect: AsyncParsableCommand {
                     importanceLines.append("    \(feature.name)  \(fixed(100 * imp.gain / totalGain, 1)) %  \(imp.splits)")
                 }
             }
+            var calibratorLines: [String] = []
+            switch loaded.calibrator {
+            case .platt(let slope, let intercept):
+                object["calibrator"] = ["method": "platt", "slope": slope, "intercept": intercept] as [String: Any]
+                calibratorLines.append("  platt: probability = sigmoid(\(slope) × margin + \(intercept))")
+            case .isotonic(let curve):
+                object["calibrator"] = ["method": "isotonic", "margins": curve.margins, "probabilities": curve.probabilities] as [String: Any]
+                calibratorLines.append("  isotonic: \(curve.margins.count) knots, margins \(fixed(curve.margins.first!)) … \(fixed(curve.margins.last!)), "
+                    + "probabilities \(fixed(curve.probabilities.first!)) … \(fixed(curve.probabilities.last!))")
+            case nil: break
+            }
             if json {
                 try printJSON(object)
                 return
@@ -68,6 +79,10 @@ struct Inspect: AsyncParsableCommand {
             if !importanceLines.isEmpty {
                 print("trees:")
                 importanceLines.forEach { print($0) }
+            }
+            if !calibratorLines.isEmpty {
+                print("calibrator (applied to the margin; explanations stay on the margin):")
+                calibratorLines.forEach { print($0) }
             }
             if !coefficientLines.isEmpty {
                 print("coefficients (original scale; a missing value adds its ':missing' term instead of coefficient × x):")

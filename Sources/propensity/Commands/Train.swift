@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PropensityData
+import PropensityMetrics
 import PropensityModel
 import PropensityModelFile
 import PropensityTraining
@@ -31,6 +32,10 @@ struct Train: AsyncParsableCommand {
     var reportJSON: String?
     @Option(help: "L2 penalty: on standardized coefficients for logistic (default 1; scikit-learn C = 1/λ), on leaf values for gbdt (default 0).")
     var l2: Double?
+    @Option(help: "Calibrate the probabilities: platt or isotonic, fitted on the validation rows (or on cross-fitted folds with --validation-fraction 0).")
+    var calibrate: CalibrationMethod?
+    @Option(help: "Folds for cross-fitted calibration when --validation-fraction is 0.")
+    var calibrationFolds = 5
     @OptionGroup(title: "Logistic regression") var logistic: LogisticFlags
     @OptionGroup(title: "Gradient-boosted trees") var gbdt: GBDTFlags
 
@@ -56,6 +61,8 @@ struct Train: AsyncParsableCommand {
         settings.dropped = parseList(input.drop)
         settings.created = creationTime()
         settings.version = Propensity.version
+        settings.calibration = calibrate
+        settings.calibrationFolds = calibrationFolds
         try settings.validate()  // nonsense parameters are refused before any data is read
 
         let loadStart = DispatchTime.now().uptimeNanoseconds
@@ -106,10 +113,12 @@ struct Train: AsyncParsableCommand {
         }
 
         print("model: \(out) (\(result.summary))")
-        print(result.train.report(title: "training rows"))
+        print(result.train.report(title: "training rows" + (calibrate == nil ? "" : " (uncalibrated)")))
         if let v = result.validation {
-            print(v.report(title: "validation rows (stratified \(fixed(validationFraction * 100, 0)) %)"))
+            print(v.report(title: "validation rows (stratified \(fixed(validationFraction * 100, 0)) %)"
+                + (calibrate == nil ? "" : ", uncalibrated")))
         }
+        if let c = result.calibration { print(c.summary) }
     }
 
     func describe(_ note: TrainingNote) -> String {

@@ -14,7 +14,7 @@ extension BinaryMetrics {
                 "  " + pad(fixed(100 * point.fraction, 0) + " %", 6) + pad(String(point.rows), 9)
                     + pad(fixed(point.lift, 2), 7) + pad(fixed(100 * point.captureRate, 1) + " %", 9))
         }
-        lines.append("  calibration (deciles of predicted probability)")
+        lines.append("  calibration (deciles of predicted probability), ECE \(fixed(expectedCalibrationError))")
         lines.append("  bin     rows  predicted  observed")
         for (i, bin) in calibration.enumerated() {
             lines.append(
@@ -27,7 +27,7 @@ extension BinaryMetrics {
     var json: [String: Any] {
         [
             "rows": rows, "positives": positives, "positive_rate": positiveRate,
-            "auc": auc, "logloss": logLoss, "brier": brier,
+            "auc": auc, "logloss": logLoss, "brier": brier, "ece": expectedCalibrationError,
             "lift": lift.map {
                 ["fraction": $0.fraction, "rows": $0.rows, "lift": $0.lift, "capture_rate": $0.captureRate] as [String: Any]
             },
