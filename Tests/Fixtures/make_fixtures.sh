@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates Tests/Fixtures/.venv (git-ignored) with the peers and regenerates the parity fixtures:
-#   Tests/Fixtures/make_fixtures.sh [lr|gbdt|import|contrib|all]   (default: all)
+#   Tests/Fixtures/make_fixtures.sh [lr|gbdt|import|contrib|calibration|all]   (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ ! -x "$here/.venv/bin/python" ]; then
@@ -12,6 +12,7 @@ case "${1:-all}" in
   gbdt) "$here/.venv/bin/python" "$here/make_gbdt_fixtures.py" ;;
   import) "$here/.venv/bin/python" "$here/make_import_fixtures.py" ;;
   contrib) "$here/.venv/bin/python" "$here/make_contribution_fixtures.py" ;;
-  all) for f in lr gbdt import contribution; do "$here/.venv/bin/python" "$here/make_${f}_fixtures.py"; done ;;
-  *) echo "usage: $0 [lr|gbdt|import|contrib|all]" >&2; exit 2 ;;
+  calibration) "$here/.venv/bin/python" "$here/make_calibration_fixtures.py" ;;
+  all) for f in lr gbdt import contribution calibration; do "$here/.venv/bin/python" "$here/make_${f}_fixtures.py"; done ;;
+  *) echo "usage: $0 [lr|gbdt|import|contrib|calibration|all]" >&2; exit 2 ;;
 esac

@@ -58,6 +58,17 @@ import Testing
         #expect(StratifiedSplit.split(labels: labels, validationFraction: 0, seed: 7).train.count == 1000)
     }
 
+    @Test func stratifiedFoldsShareEachClassEvenlyAndAreSeeded() {
+        let labels: [UInt8] = (0..<1003).map { $0 % 7 == 0 ? 1 : 0 }  // 144 positives, 859 negatives
+        let fold = StratifiedSplit.folds(labels: labels, count: 5, seed: 3)
+        let sizes = (0..<5).map { k in fold.filter { $0 == k }.count }
+        let positives = (0..<5).map { k in labels.indices.filter { fold[$0] == k && labels[$0] == 1 }.count }
+        #expect(sizes.max()! - sizes.min()! <= 1 && sizes.reduce(0, +) == 1003)
+        #expect(positives.max()! - positives.min()! <= 1 && positives.reduce(0, +) == 144)
+        #expect(StratifiedSplit.folds(labels: labels, count: 5, seed: 3) == fold)
+        #expect(StratifiedSplit.folds(labels: labels, count: 5, seed: 4) != fold)
+    }
+
     @Test func generatorIsSeededAndRealistic() throws {
         var a = ConversionDataGenerator(seed: 3)
         var b = ConversionDataGenerator(seed: 3)
