@@ -36,6 +36,30 @@ import Testing
         try await server.close()
     }
 
+    /// A calibrated model answers SCORE and EXPLAIN with the calibrated probability; contributions stay on the margin.
+    @Test func aCalibratedModelServesCalibratedProbabilities() async throws {
+        var calibrated = TestModels.logistic
+        calibrated.calibrator = .isotonic(IsotonicCurve(margins: [-3, 0, 2], probabilities: [0.01, 0.1, 0.4])!)
+        let server = try await TestServer.start(models: ["bare": TestModels.logistic, "calibrated": calibrated])
+        let client = try await PropensityClient.connect(host: "127.0.0.1", port: server.port)
+        let info = try await client.modelInfo("calibrated")
+        let rows: [Float] = [35, 0, 3, .nan, 1, 1, 0.2, 2, .nan, 70, 1, 8]
+        let scored = try await client.score(model: "calibrated", fingerprint: info.fingerprint, featureCount: 3, features: rows)
+        let bare = try await client.score(model: "bare", fingerprint: info.fingerprint, featureCount: 3, features: rows)
+        let explained = try await client.explain(
+            model: "calibrated", fingerprint: info.fingerprint, featureCount: 3, features: rows, top: 3)
+        let local = try Explainer(model: TestModels.logistic).explain(rows: rows)
+        for r in 0..<4 {
+            let row = Array(rows[(3 * r)..<(3 * r + 3)])
+            #expect(scored[r] == Float(calibrated.probability(row)) && scored[r] != bare[r])
+            #expect(explained[r].probability == scored[r])
+            #expect(explained[r].bias == local[r].bias)
+            #expect(explained[r].reasons.map(\.contribution) == local[r].top(3).map(\.contribution))
+        }
+        try await client.close()
+        try await server.close()
+    }
+
     @Test func badExplainRequestsFailAlone() async throws {
         var options = ServerOptions()
         options.limits.maxRowsPerExplain = 2
