@@ -7,7 +7,8 @@ import PropensityProtocol
 /// The blocking client (`loadtest --blocking`, the echo floor's client model): one connection, write a request, read
 /// its answer, repeat; latency from before the write to after the read.
 enum BlockingLoad {
-    static func run(host: String, port: Int, token: [UInt8]?, requests: [[UInt8]], warmup: Double, duration: Double)
+    static func run(host: String, port: Int, token: [UInt8]?, requests: [[UInt8]], answer expected: UInt8, warmup: Double,
+        duration: Double)
         throws(LoadError) -> LoadResult
     {
         let fd = try LoadSocket.connect(host: host, port: port, token: token, nonBlocking: false)
@@ -44,7 +45,7 @@ enum BlockingLoad {
             }
             guard readFull(&body, answer.payloadBytes) else { throw LoadError.connectionBroke(connection: 0, errno: errno) }
             let t1 = DispatchTime.now().uptimeNanoseconds
-            if answer.opcode != Opcode.scores.rawValue { errors += 1 }
+            if answer.opcode != expected { errors += 1 }
             if t0 >= measureFrom {
                 completed += 1
                 _ = histogram.record(t1 - t0)

@@ -20,7 +20,7 @@ enum ClosedLoopLoad {
     /// arrives, or with `rounds`, the next `pipeline` once the last round is all answered), spreading the connections
     /// over `threads` epoll loops. Latency is measured from a request's send to the read that brought its answer.
     static func run(
-        host: String, port: Int, token: [UInt8]?, requests: [[UInt8]], connections: Int, pipeline: Int,
+        host: String, port: Int, token: [UInt8]?, requests: [[UInt8]], answer: UInt8, connections: Int, pipeline: Int,
         rounds: Bool, threads: Int, measureFrom: UInt64, end: UInt64
     ) throws -> LoadResult {
         var sockets: [Int32] = []
@@ -36,7 +36,7 @@ enum ClosedLoopLoad {
             Thread {
                 let mine = stride(from: t, to: all.count, by: loops).map { (fd: all[$0], index: $0) }
                 let result = Result {
-                    try EventLoop(sockets: mine, requests: requests, pipeline: pipeline, rounds: rounds)
+                    try EventLoop(sockets: mine, requests: requests, answer: answer, pipeline: pipeline, rounds: rounds)
                         .run(measureFrom: measureFrom, end: end)
                 }
                 results.withLock { $0[t] = result }
@@ -157,11 +157,13 @@ enum ClosedLoopLoad {
         let requests: [[UInt8]]
         let pipeline: Int
         let rounds: Bool
+        /// The opcode every answer must carry.
+        let answer: UInt8
         var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
         var completed = 0
         var errors = 0
 
-        init(sockets: [(fd: Int32, index: Int)], requests: [[UInt8]], pipeline: Int, rounds: Bool) throws {
+        init(sockets: [(fd: Int32, index: Int)], requests: [[UInt8]], answer: UInt8, pipeline: Int, rounds: Bool) throws {
             epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
             guard epoll >= 0 else { throw LoadError.eventLoop(call: "epoll_create1", errno: errno) }
             let longest = requests.map(\.count).max() ?? 0
@@ -169,6 +171,7 @@ enum ClosedLoopLoad {
             self.requests = requests
             self.pipeline = pipeline
             self.rounds = rounds
+            self.answer = answer
             for (slot, c) in connections.enumerated() {
                 var event = epoll_event()
                 event.events = EPOLLIN.rawValue
@@ -232,7 +235,7 @@ enum ClosedLoopLoad {
             let c = connections[slot]
             let time = DispatchTime.now().uptimeNanoseconds
             let answered = try c.read { opcode, id in
-                if opcode != Opcode.scores.rawValue || id == 0 { errors += 1 }
+                if opcode != answer || id == 0 { errors += 1 }
                 let sentAt = c.sentAt[Int(id) & c.mask]
                 if sentAt >= measureFrom && time <= end + 1_000_000_000 {
                     completed += 1

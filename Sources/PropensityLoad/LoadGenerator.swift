@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import PropensityClient
 
-/// Drives a running scorer with SCORE requests for the model a plan names and measures what comes back.
+/// Drives a running scorer with SCORE (or EXPLAIN) requests for the model a plan names and measures what comes back.
 public enum LoadGenerator {
     /// Asks the server for the model's schema, builds requests for it, and runs the plan's mode.
     /// - Throws: `LoadError` (bad plan, sockets, a broken connection, a refused token); `ClientError` when the
@@ -14,14 +14,15 @@ public enum LoadGenerator {
         let probe = try await PropensityClient.connect(host: plan.host, port: plan.port, token: plan.token)
         let info = try await probe.modelInfo(plan.model)
         try await probe.close()
-        let payloads = LoadRequests.make(model: plan.model, info: info, rowsPerRequest: plan.rowsPerRequest)
+        let payloads = LoadRequests.make(
+            model: plan.model, info: info, rowsPerRequest: plan.rowsPerRequest, explainTop: plan.explainTop)
         let threads = min(plan.connections, plan.threads ?? System.coreCount)
         switch plan.mode {
         case .blocking:
             #if canImport(Glibc)
             return try BlockingLoad.run(
                 host: plan.host, port: plan.port, token: plan.token, requests: payloads.map { Array($0.readableBytesView) },
-                warmup: plan.warmup, duration: plan.duration)
+                answer: plan.answerOpcode, warmup: plan.warmup, duration: plan.duration)
             #else
             throw LoadError.unsupportedPlatform
             #endif
@@ -32,7 +33,8 @@ public enum LoadGenerator {
                 let measureFrom = DispatchTime.now().uptimeNanoseconds + UInt64(plan.warmup * 1e9)
                 return try ClosedLoopLoad.run(
                     host: plan.host, port: plan.port, token: plan.token, requests: requests,
-                    connections: plan.connections, pipeline: plan.pipeline, rounds: rounds, threads: threads,
+                    answer: plan.answerOpcode, connections: plan.connections, pipeline: plan.pipeline, rounds: rounds,
+                    threads: threads,
                     measureFrom: measureFrom, end: measureFrom + UInt64(plan.duration * 1e9))
             }.value
             #else
@@ -50,7 +52,7 @@ public enum LoadGenerator {
         var workers: [OpenLoopConnection] = []
         for c in 0..<plan.connections {
             let worker = OpenLoopConnection(
-                payloads: payloads, pipeline: plan.pipeline, interval: Double(plan.connections) / rate,
+                payloads: payloads, answer: plan.answerOpcode, pipeline: plan.pipeline, interval: Double(plan.connections) / rate,
                 offset: Double(c) / rate)
             try await worker.connect(host: plan.host, port: plan.port, token: plan.token, group: group)
             workers.append(worker)

@@ -1,3 +1,5 @@
+import PropensityProtocol
+
 /// What a load test sends, where, and for how long.
 public struct LoadPlan: Sendable {
     public enum Mode: Sendable, Equatable {
@@ -20,11 +22,16 @@ public struct LoadPlan: Sendable {
     public var connections = 1
     public var pipeline = 1
     public var rowsPerRequest = 1
+    /// EXPLAIN requests asking for the top `explainTop` reasons per row instead of SCORE requests; nil: SCORE.
+    public var explainTop: Int?
     /// Seconds sent before measuring, then seconds measured.
     public var warmup = 1.0
     public var duration = 10.0
     /// Event-loop threads of the generator; nil: one per core, at most one per connection.
     public var threads: Int?
+
+    /// The opcode every answer must carry; any other (an ERROR) is counted as an error.
+    var answerOpcode: UInt8 { explainTop == nil ? Opcode.scores.rawValue : Opcode.explanations.rawValue }
 
     public init(model: String, mode: Mode) {
         self.model = model
@@ -38,6 +45,7 @@ public struct LoadPlan: Sendable {
         try require(connections > 0, "connections", "positive")
         try require(pipeline > 0, "pipeline", "positive")
         try require(rowsPerRequest > 0, "rows", "positive")
+        try require((explainTop ?? 1) > 0, "explain", "positive")
         try require(duration > 0 && duration.isFinite, "duration", "positive")
         try require(warmup >= 0 && warmup.isFinite, "warmup", "≥ 0")
         try require((threads ?? 1) > 0, "threads", "positive")

@@ -3,9 +3,12 @@ import PropensityModel
 import PropensityProtocol
 
 /// The requests a load test cycles through: random rows in the model's schema (numbers in [0, 10), valid category
-/// indices, 10 % missing), as encoded SCORE frames with request id 0 (each generator stamps its own ids).
+/// indices, 10 % missing), as encoded SCORE frames (EXPLAIN frames with `explainTop`) with request id 0 (each
+/// generator stamps its own ids).
 enum LoadRequests {
-    static func make(model: String, info: ModelInfo, rowsPerRequest: Int, count: Int = 64) -> [ByteBuffer] {
+    static func make(model: String, info: ModelInfo, rowsPerRequest: Int, explainTop: Int? = nil, count: Int = 64)
+        -> [ByteBuffer]
+    {
         var rng = SystemRandomNumberGenerator()
         return (0..<count).map { _ in
             var features: [Float] = []
@@ -21,9 +24,10 @@ enum LoadRequests {
                 }
             }
             var buffer = ByteBuffer()
-            RequestCodec.encode(.score(ScoreRequest(
+            let request = ScoreRequest(
                 model: model, fingerprint: info.fingerprint, rowCount: rowsPerRequest, featureCount: info.schema.count,
-                features: features)), requestID: 0, into: &buffer)
+                features: features)
+            RequestCodec.encode(explainTop.map { .explain(request, top: $0) } ?? .score(request), requestID: 0, into: &buffer)
             return buffer
         }
     }

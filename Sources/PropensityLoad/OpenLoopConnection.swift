@@ -7,6 +7,8 @@ import PropensityProtocol
 /// One connection of the open-loop load generator: sends each request when it is due, records latencies from then.
 final class OpenLoopConnection: @unchecked Sendable {
     let payloads: [ByteBuffer]
+    /// The opcode every answer must carry.
+    let answer: UInt8
     let pipeline: Int
     let interval: Double
     let offset: Double
@@ -28,7 +30,8 @@ final class OpenLoopConnection: @unchecked Sendable {
 
     static let ring = 1 << 16
 
-    init(payloads: [ByteBuffer], pipeline: Int, interval: Double, offset: Double) {
+    init(payloads: [ByteBuffer], answer: UInt8, pipeline: Int, interval: Double, offset: Double) {
+        self.answer = answer
         self.due = [UInt64](repeating: 0, count: Self.ring)
         self.payloads = payloads
         self.pipeline = pipeline
@@ -94,7 +97,7 @@ final class OpenLoopConnection: @unchecked Sendable {
         let dueAt = due[slot]
         due[slot] = 0
         inFlight -= 1
-        if opcode != Opcode.scores.rawValue { errors += 1 }
+        if opcode != answer { errors += 1 }
         if dueAt >= measureFrom && now <= until + 1_000_000_000 {
             completed += 1
             _ = histogram.record(now - dueAt)

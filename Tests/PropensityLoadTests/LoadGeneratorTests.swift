@@ -30,6 +30,20 @@ import Testing
         #expect(result.spectrum.count == 18)
     }
 
+    /// EXPLAIN frames answered by EXPLANATIONS; asked of a model that cannot explain, every answer is an error.
+    @Test(arguments: [LoadPlan.Mode.closedLoop(rounds: false), .openLoop(rate: 2000), .blocking])
+    func explainModeGetsExplanations(mode: LoadPlan.Mode) async throws {
+        let server = try await TestServer.start(models: ["conv": TestModels.logistic, "bare": TestModels.trees])
+        var explaining = plan(mode, port: server.port)
+        explaining.explainTop = 2
+        let result = try await LoadGenerator.run(explaining)
+        explaining.model = "bare"  // no node covers: ERROR 15 for every request
+        let refused = try await LoadGenerator.run(explaining)
+        try await server.close()
+        #expect(result.completed > 0 && result.errors == 0)
+        #expect(refused.completed > 0 && refused.errors >= refused.completed)  // errors also count the warm-up's
+    }
+
     @Test func aPlanOutOfRangeIsRefusedBeforeConnecting() async throws {
         var bad = plan(.closedLoop(rounds: false), port: 1)  // nothing listens there
         bad.connections = 0

@@ -1,7 +1,7 @@
 import ArgumentParser
 import PropensityLoad
 
-/// `propensity loadtest`: drives a scorer with SCORE requests and reports round-trip latency percentiles
+/// `propensity loadtest`: drives a scorer with SCORE (or EXPLAIN) requests and reports round-trip latency percentiles
 /// (the generators are in `PropensityLoad`).
 struct LoadTest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +15,7 @@ struct LoadTest: AsyncParsableCommand {
     @Option(help: "Seconds of measurement.") var duration: Double = 10
     @Option(help: "Requests in flight per connection (closed loop), or the most allowed (open loop).") var pipeline: Int = 1
     @Option(help: "Rows per request.") var rows: Int = 1
+    @Option(help: "Send EXPLAIN requests for the top K reasons per row instead of SCORE.") var explain: Int?
     @Option(help: "File holding the server's token.") var tokenFile: String?
     @Option(help: "Seconds of warm-up before measuring.") var warmup: Double = 1
     @Option(help: "Event-loop threads of the load generator (default: one per core, at most one per connection).")
@@ -39,6 +40,7 @@ struct LoadTest: AsyncParsableCommand {
             plan.connections = connections
             plan.pipeline = pipeline
             plan.rowsPerRequest = rows
+            plan.explainTop = explain
             plan.warmup = warmup
             plan.duration = duration
             plan.threads = threads
@@ -58,7 +60,7 @@ struct LoadTest: AsyncParsableCommand {
         if json {
             try printJSON([
                 "model": model, "connections": connections, "pipeline": pipeline, "rounds": rounds,
-                "rows_per_request": rows, "target_rate": rate, "duration_seconds": duration,
+                "rows_per_request": rows, "request": explain.map { "explain top \($0)" } ?? "score", "target_rate": rate, "duration_seconds": duration,
                 "completed": result.completed, "errors": result.errors, "unsent": result.unsent,
                 "achieved_rate": Double(result.completed) / duration,
                 "latency_us": [
