@@ -137,6 +137,51 @@ import Testing
         #expect(all[0].top(2).map(\.feature) == [2, 0])
     }
 
+    /// The leaf tables and Algorithm 2 agree on larger random trees (repeated features on a path, a zero cover), and
+    /// a tree whose paths hold too many distinct features for tables is explained by Algorithm 2.
+    @Test func leafTablesAgreeWithAlgorithmTwo() {
+        var rng = SplitMix64(seed: 12)
+        let wide = FeatureSchema(features: (0..<16).map { .numeric("f\($0)") } + [.categorical("c", ["x", "y", "z", "w"])])
+        for round in 0..<40 {
+            var tree = Self.randomTree(&rng, schema: round % 2 == 0 ? Self.schema : wide, splits: [5, 20, 40, 63][round % 4])
+            if round % 5 == 0 { tree.covers[tree.nodes.count] = 0 }  // an empty leaf
+            let paths = TreeSHAP(tree)
+            guard let table = LeafTableSHAP(tree, leftFraction: paths.leftFraction) else {
+                Issue.record("round \(round): no tables for a tree of \(tree.nodes.count) nodes"); continue
+            }
+            let width = round % 2 == 0 ? Self.schema.count : wide.count
+            var path = [TreeSHAP.PathElement](repeating: .init(), count: paths.pathCapacity)
+            let reciprocals = (0...paths.pathCapacity).map { $0 == 0 ? 0 : 1 / Double($0) }
+            var directions = [Bool](repeating: false, count: tree.nodes.count)
+            for _ in 0..<10 {
+                var x: [Float] = (0..<width).map { _ in rng.next() % 7 == 0 ? .nan : Float(Int(rng.next() % 9)) / 2 - 2 }
+                x[2] = [0, 1, 2, 3, 7, .nan][Int(rng.next() % 6)]
+                var a = [Double](repeating: 0, count: width), b = a
+                x.withUnsafeBufferPointer { row in
+                    a.withUnsafeMutableBufferPointer { phi in
+                        path.withUnsafeMutableBufferPointer { p in
+                            reciprocals.withUnsafeBufferPointer { r in paths.add(row: row, phi: phi, path: p.baseAddress!, reciprocals: r.baseAddress!) }
+                        }
+                    }
+                    b.withUnsafeMutableBufferPointer { phi in
+                        directions.withUnsafeMutableBufferPointer { table.add(row: row, phi: phi, directions: $0.baseAddress!) }
+                    }
+                }
+                for j in 0..<width { #expect(abs(a[j] - b[j]) <= 1e-12 * max(1, abs(a[j])), "round \(round), feature \(j)") }
+            }
+        }
+        // A chain of 14 splits on 14 distinct features: 2^14 entries for its deepest leaf, beyond the limit.
+        var chain: [DecisionTree.Node] = []
+        for i in 0..<14 {
+            let left: Int32 = i == 13 ? ~Int32(14) : Int32(i + 1)
+            chain.append(.init(feature: Int32(i), kind: .numeric, defaultLeft: true, threshold: 0, left: left, right: ~Int32(i)))
+        }
+        let deep = DecisionTree(
+            nodes: chain, leafValues: (0..<15).map(Double.init), categoryWords: [],
+            covers: (0..<14).map { Double(30 - $0) } + [Double](repeating: 1, count: 15))
+        #expect(LeafTableSHAP(deep, leftFraction: TreeSHAP(deep).leftFraction) == nil)
+    }
+
     @Test func treesWithoutCoversCannotExplain() {
         let tree = DecisionTree(
             nodes: [.init(feature: 0, kind: .numeric, defaultLeft: true, threshold: 0, left: ~0, right: ~1)],

@@ -10,11 +10,12 @@ from .common import (
 )
 
 
-def loadtest(port, model, rate, connections, pipeline, seconds, blocking=False, pin=True, rounds=False):
+def loadtest(port, model, rate, connections, pipeline, seconds, blocking=False, pin=True, rounds=False, explain=None):
     return json.loads(run((CLIENT_CPU if pin else []) + [
         BIN, "loadtest", "--port", str(port), "--model", model, "--rate", str(rate), "--connections", str(connections),
         "--pipeline", str(pipeline), "--duration", str(seconds), "--warmup", "1", "--json"]
-        + (["--blocking"] if blocking else []) + (["--rounds"] if rounds else [])).stdout)
+        + (["--blocking"] if blocking else []) + (["--rounds"] if rounds else [])
+        + (["--explain", str(explain)] if explain else [])).stdout)
 
 
 
