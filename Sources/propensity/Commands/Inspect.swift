@@ -7,6 +7,9 @@ struct Inspect: AsyncParsableCommand {
 
     @Argument(help: "Model file.") var model: String
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "CSV rows to measure global importance on: each column's mean |contribution| to the log-odds.")
+    var data: String?
+    @Option(help: "Field delimiter of --data: , ; tab | (detected when omitted).") var delimiter: String?
 
     func run() async throws {
         try await reportingErrors {
@@ -59,6 +62,17 @@ struct Inspect: AsyncParsableCommand {
                     + "probabilities \(fixed(curve.probabilities.first!)) … \(fixed(curve.probabilities.last!))")
             case nil: break
             }
+            var contributionLines: [String] = []
+            if let data {
+                let (_, features) = try readInputs(file: data, schema: loaded.schema, delimiter: try parseDelimiter(delimiter))
+                guard let importance = globalImportance(loaded, features: features) else {
+                    throw CLIError("\(model) cannot be explained (a tree ensemble without node covers): no importance from --data")
+                }
+                object["importance_rows"] = importance.rows
+                object["contribution_importance"] = importance.columns.map { ["column": $0.name, "mean_abs_contribution": $0.value] }
+                contributionLines.append("  mean |contribution| to the log-odds over \(importance.rows) rows of \(data):")
+                for (name, value) in importance.columns { contributionLines.append("    \(name)  \(fixed(value))") }
+            }
             if json {
                 try printJSON(object)
                 return
@@ -79,6 +93,10 @@ struct Inspect: AsyncParsableCommand {
             if !importanceLines.isEmpty {
                 print("trees:")
                 importanceLines.forEach { print($0) }
+            }
+            if !contributionLines.isEmpty {
+                print("importance:")
+                contributionLines.forEach { print($0) }
             }
             if !calibratorLines.isEmpty {
                 print("calibrator (applied to the margin; explanations stay on the margin):")
