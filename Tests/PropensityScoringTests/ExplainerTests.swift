@@ -152,7 +152,8 @@ import Testing
             let width = round % 2 == 0 ? Self.schema.count : wide.count
             var path = [TreeSHAP.PathElement](repeating: .init(), count: paths.pathCapacity)
             let reciprocals = (0...paths.pathCapacity).map { $0 == 0 ? 0 : 1 / Double($0) }
-            var directions = [Bool](repeating: false, count: tree.nodes.count)
+            var nodeMasks = [UInt32](repeating: 0, count: tree.nodes.count)
+            var leafMasks = [UInt32](repeating: 0, count: tree.leafValues.count)
             for _ in 0..<10 {
                 var x: [Float] = (0..<width).map { _ in rng.next() % 7 == 0 ? .nan : Float(Int(rng.next() % 9)) / 2 - 2 }
                 x[2] = [0, 1, 2, 3, 7, .nan][Int(rng.next() % 6)]
@@ -164,7 +165,11 @@ import Testing
                         }
                     }
                     b.withUnsafeMutableBufferPointer { phi in
-                        directions.withUnsafeMutableBufferPointer { table.add(row: row, phi: phi, directions: $0.baseAddress!) }
+                        nodeMasks.withUnsafeMutableBufferPointer { n in
+                            leafMasks.withUnsafeMutableBufferPointer { l in
+                                table.add(row: row, phi: phi, nodeMasks: n.baseAddress!, leafMasks: l.baseAddress!)
+                            }
+                        }
                     }
                 }
                 for j in 0..<width { #expect(abs(a[j] - b[j]) <= 1e-12 * max(1, abs(a[j])), "round \(round), feature \(j)") }

@@ -15,7 +15,7 @@ public final class Explainer: Sendable {
 
     private enum Body: Sendable {
         case logistic(LogisticRegressionModel)
-        case trees(base: Double, trees: [TreeSHAP], tables: [LeafTableSHAP?], pathCapacity: Int, maxNodes: Int)
+        case trees(base: Double, trees: [TreeSHAP], tables: [LeafTableSHAP?], pathCapacity: Int, maxNodes: Int, maxLeaves: Int)
     }
 
     /// - Throws: `ExplainError.noCovers` for a tree ensemble without covers.
@@ -31,7 +31,8 @@ public final class Explainer: Sendable {
                 base: ensemble.baseScore, trees: trees,
                 tables: trees.map { LeafTableSHAP($0.tree, leftFraction: $0.leftFraction) },
                 pathCapacity: trees.map(\.pathCapacity).max() ?? 1,
-                maxNodes: ensemble.trees.map(\.nodes.count).max() ?? 0)
+                maxNodes: ensemble.trees.map(\.nodes.count).max() ?? 0,
+                maxLeaves: ensemble.trees.map(\.leafValues.count).max() ?? 0)
         }
     }
 
@@ -39,7 +40,7 @@ public final class Explainer: Sendable {
     public var bias: Double {
         switch body {
         case .logistic(let lr): lr.intercept
-        case .trees(let base, let trees, _, _, _): trees.reduce(base) { $0 + $1.expectedValue }
+        case .trees(let base, let trees, _, _, _, _): trees.reduce(base) { $0 + $1.expectedValue }
         }
     }
 
@@ -54,14 +55,14 @@ public final class Explainer: Sendable {
             return (0..<count).map { r in
                 Contributions(bias: bias, values: Self.terms(lr, rows[(r * width)..<((r + 1) * width)]))
             }
-        case .trees(_, let trees, let tables, let capacity, let maxNodes):
+        case .trees(_, let trees, let tables, let capacity, let maxNodes, let maxLeaves):
             // Buffers for all rows and trees: no allocation per row or node.
             let path = UnsafeMutablePointer<TreeSHAP.PathElement>.allocate(capacity: capacity)
             path.initialize(repeating: TreeSHAP.PathElement(), count: capacity)
             defer { path.deallocate() }
-            let directions = UnsafeMutablePointer<Bool>.allocate(capacity: max(maxNodes, 1))
-            directions.initialize(repeating: false, count: max(maxNodes, 1))
-            defer { directions.deallocate() }
+            let nodeMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: max(maxNodes, 1))
+            let leafMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: max(maxLeaves, 1))
+            defer { nodeMasks.deallocate(); leafMasks.deallocate() }
             let reciprocals = (0...capacity).map { $0 == 0 ? 0 : 1 / Double($0) }
             var phi = [Double](repeating: 0, count: count * width)
             rows.withUnsafeBufferPointer { all in
@@ -75,7 +76,7 @@ public final class Explainer: Sendable {
                                     let row = UnsafeBufferPointer(rebasing: all[(r * width)..<((r + 1) * width)])
                                     let phiRow = UnsafeMutableBufferPointer(rebasing: out[(r * width)..<((r + 1) * width)])
                                     if let table {
-                                        table.add(row: row, phi: phiRow, directions: directions)
+                                        table.add(row: row, phi: phiRow, nodeMasks: nodeMasks, leafMasks: leafMasks)
                                     } else {
                                         tree.add(row: row, phi: phiRow, path: path, reciprocals: reciprocals.baseAddress!)
                                     }
