@@ -8,12 +8,13 @@ extension FeatureSchema {
     }
 
     /// CSV options that read a file for this schema: categorical and numeric columns forced to the model's kinds.
-    public func csvOptions(delimiter: UInt8? = nil, extraColumns: [String] = []) -> CSVOptions {
+    /// `extraColumns` (a label) are read as text, `extraNumeric` (a weight) as numbers.
+    public func csvOptions(delimiter: UInt8? = nil, extraColumns: [String] = [], extraNumeric: [String] = []) -> CSVOptions {
         CSVOptions(
             delimiter: delimiter,
             categorical: features.filter { $0.kind != .numeric }.map(\.name) + extraColumns,
-            numeric: features.filter { $0.kind == .numeric }.map(\.name),
-            required: names + extraColumns,
-            only: names + extraColumns)
+            numeric: features.filter { $0.kind == .numeric }.map(\.name) + extraNumeric,
+            required: names + extraColumns + extraNumeric,
+            only: names + extraColumns + extraNumeric)
     }
 }

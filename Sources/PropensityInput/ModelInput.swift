@@ -6,10 +6,11 @@ import PropensityModel
 public enum ModelInput {
     /// The table (for labels and other extra columns) and its rows as the scorer reads them: row-major, one float32
     /// per schema feature, NaN for missing.
-    public static func read(file: String, schema: FeatureSchema, delimiter: UInt8? = nil, extraColumns: [String] = [])
-        throws(CSVError) -> (table: Table, features: [Float])
-    {
-        let options = schema.csvOptions(delimiter: delimiter, extraColumns: extraColumns)
+    public static func read(
+        file: String, schema: FeatureSchema, delimiter: UInt8? = nil, extraColumns: [String] = [],
+        extraNumeric: [String] = []
+    ) throws(CSVError) -> (table: Table, features: [Float]) {
+        let options = schema.csvOptions(delimiter: delimiter, extraColumns: extraColumns, extraNumeric: extraNumeric)
         let table = try CSVReader.read(file: file, options: options)
         return (table, try table.inputRows(schema.inputSpecs))
     }

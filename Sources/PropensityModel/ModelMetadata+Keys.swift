@@ -26,5 +26,7 @@ extension ModelMetadata {
         /// Where the calibration margins came from: `validation`, `cross-fitted K folds`, or a file's name.
         public static let calibrationSource = "calibration_source"
         public static let calibrationRows = "calibration_rows"
+        /// The sample-weight column training weighed rows by (`train --weight`); metrics are then weighted.
+        public static let weightColumn = "weight_column"
     }
 }

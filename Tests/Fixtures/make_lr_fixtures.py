@@ -119,10 +119,36 @@ def case_mixed(rng):
     return cases
 
 
+def case_weighted():
+    """Sample weights (issue 13): a numeric and a categorical input, weights in [0, 4] with some exactly 0. Rows of
+    weight 0 are left out of Propensity's fit, so the design (standardization) is built on the others; scikit-learn
+    gets the same rows with sample_weight."""
+    rng = np.random.default_rng(20261202)
+    n = 700
+    x = rng.normal(2.0, 1.5, n)
+    channel = rng.choice(["ads", "email", "direct"], n, p=[0.5, 0.3, 0.2])
+    logit = -1.2 + 0.9 * (x - 2) + np.where(channel == "email", 0.7, 0.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    w = np.round(rng.uniform(0, 4, n), 2)
+    w[rng.random(n) < 0.08] = 0.0
+    rows = [[float(x[i]), str(channel[i]), float(w[i]), int(y[i])] for i in range(n)]
+    write_csv(os.path.join(OUT, "lr_weighted.csv"), ["x", "channel", "w", "label"], rows)
+    kept = w > 0
+    columns = {"x": list(map(float, x[kept])), "channel": list(channel[kept])}
+    Xd, names, scaling = design(columns, {"x": "numeric", "channel": "categorical"})
+    cases = []
+    for l2 in [0.5, 2.0]:  # with full one-hot groups an unpenalized fit is not identifiable
+        b, coef = fit(Xd, y[kept], l2, w[kept])
+        b, coefficients = original_scale(b, coef, names, scaling)
+        cases.append({"file": "lr_weighted.csv", "label": "label", "l2": l2, "class_weight": "none", "weight": "w",
+                      "intercept": b, "coefficients": coefficients})
+    return cases
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20261129)
-    cases = case_numeric(rng) + case_mixed(rng)
+    cases = case_numeric(rng) + case_mixed(rng) + case_weighted()
     with open(os.path.join(OUT, "lr_sklearn_reference.json"), "w") as f:
         json.dump({"generator": "Tests/Fixtures/make_lr_fixtures.py", "cases": cases}, f, indent=2, sort_keys=True)
     print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")

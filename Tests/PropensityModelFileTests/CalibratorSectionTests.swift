@@ -14,6 +14,25 @@ import Testing
         return model
     }
 
+    /// A file's bytes and its CALB payload's range: copies with one field changed.
+    struct Payload {
+        var bytes: [UInt8]
+        var range: Range<Int>
+
+        func with(byte: UInt8, at offset: Int) -> [UInt8] {
+            var copy = bytes
+            copy[range.lowerBound + offset] = byte
+            return copy
+        }
+
+        func with(f64 value: Double, at offset: Int) -> [UInt8] {
+            var copy = bytes
+            let start = range.lowerBound + offset
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { copy.replaceSubrange(start..<(start + 8), with: $0) }
+            return copy
+        }
+    }
+
     func detail(_ bytes: [UInt8]) -> String? {
         guard case .malformedSection("CALB", let detail) = spec.reason(bytes) else { return nil }
         return detail
@@ -40,41 +59,25 @@ import Testing
 
     @Test func malformedPlattPayloadsAreRefused() {
         let bytes = ModelFile.encode(calibrated(.platt(slope: 0.62, intercept: -1.25)))
-        let calb = spec.payload("CALB", in: bytes)
-        func changed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
-            var copy = bytes
-            change(&copy)
-            return copy
-        }
-        func f64(_ value: Double, at offset: Int) -> (inout [UInt8]) -> Void {
-            { b in withUnsafeBytes(of: value.bitPattern.littleEndian) { b.replaceSubrange((calb.lowerBound + offset)..<(calb.lowerBound + offset + 8), with: $0) } }
-        }
-        #expect(detail(changed { $0[calb.lowerBound] = 9 })?.contains("unknown calibration method 9") == true)
-        #expect(detail(changed { $0[calb.lowerBound + 2] = 1 })?.contains("reserved") == true)
-        #expect(detail(changed { $0[calb.lowerBound + 4] = 3 })?.contains("takes none") == true)
-        #expect(detail(changed(f64(-0.5, at: 8)))?.contains("slope") == true)
-        #expect(detail(changed(f64(.nan, at: 16)))?.contains("intercept") == true)
+        let calb = Payload(bytes: bytes, range: spec.payload("CALB", in: bytes))
+        #expect(detail(calb.with(byte: 9, at: 0))?.contains("unknown calibration method 9") == true)
+        #expect(detail(calb.with(byte: 1, at: 2))?.contains("reserved") == true)
+        #expect(detail(calb.with(byte: 3, at: 4))?.contains("takes none") == true)
+        #expect(detail(calb.with(f64: -0.5, at: 8))?.contains("slope") == true)
+        #expect(detail(calb.with(f64: .nan, at: 16))?.contains("intercept") == true)
     }
 
     @Test func malformedIsotonicPayloadsAreRefused() {
         let bytes = ModelFile.encode(calibrated(.isotonic(Self.curve)))
-        let calb = spec.payload("CALB", in: bytes)
-        func changed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
-            var copy = bytes
-            change(&copy)
-            return copy
-        }
-        func f64(_ value: Double, at offset: Int) -> (inout [UInt8]) -> Void {
-            { b in withUnsafeBytes(of: value.bitPattern.littleEndian) { b.replaceSubrange((calb.lowerBound + offset)..<(calb.lowerBound + offset + 8), with: $0) } }
-        }
-        #expect(detail(changed { $0[calb.lowerBound + 4] = 0 })?.contains("no knots") == true)
-        #expect(detail(changed { $0[calb.lowerBound + 4] = 200 })?.contains("run past the end") == true)
+        let calb = Payload(bytes: bytes, range: spec.payload("CALB", in: bytes))
+        #expect(detail(calb.with(byte: 0, at: 4))?.contains("no knots") == true)
+        #expect(detail(calb.with(byte: 200, at: 4))?.contains("run past the end") == true)
         // Knots: 4 margins at 8…40, 4 probabilities at 40…72.
-        #expect(detail(changed(f64(5, at: 16)))?.contains("strictly increasing margins") == true)  // margins not increasing
-        #expect(detail(changed(f64(0.5, at: 48)))?.contains("non-decreasing probabilities") == true)  // 0.5 then 0.05
-        #expect(detail(changed(f64(1.5, at: 64)))?.contains("[0, 1]") == true)  // above 1
-        #expect(detail(changed(f64(.infinity, at: 8)))?.contains("finite") == true)
+        #expect(detail(calb.with(f64: 5, at: 16))?.contains("strictly increasing margins") == true)  // margins not increasing
+        #expect(detail(calb.with(f64: 0.5, at: 48))?.contains("non-decreasing probabilities") == true)  // 0.5 then 0.05
+        #expect(detail(calb.with(f64: 1.5, at: 64))?.contains("[0, 1]") == true)  // above 1
+        #expect(detail(calb.with(f64: .infinity, at: 8))?.contains("finite") == true)
         // A knot count below the knots present leaves bytes over: the section must be exactly its content.
-        #expect(detail(changed { $0[calb.lowerBound + 4] = 3 }) != nil)
+        #expect(detail(calb.with(byte: 3, at: 4)) != nil)
     }
 }

@@ -27,6 +27,8 @@ struct GBDTParityTests {
             var label: String
             var drop: [String]
             var lightgbm_auc: Double
+            /// "none", or "recency": 0.25 + 1.75 · row / (rows − 1), the fixture script's `recency_weights`.
+            var weights: String?
         }
         var params: Params
         var cases: [Case]
@@ -39,8 +41,25 @@ struct GBDTParityTests {
 
     @Test(arguments: ["online_shoppers", "bank_marketing"])
     func heldOutAUCMatchesLightGBM(name: String) throws {
+        try compare(Self.reference.cases.first { $0.name == name && ($0.weights ?? "none") == "none" }!)
+    }
+
+    /// Issue 13: with sample weights (recent contacts weigh more), the weighted held-out AUC is LightGBM's − 0.002 or better.
+    @Test func weightedHeldOutAUCMatchesLightGBM() throws {
+        try compare(Self.reference.cases.first { $0.name == "bank_marketing" && $0.weights == "recency" }!)
+    }
+
+    static func recencyWeights(_ rows: Int) -> [Double] {
+        let last = Double(rows - 1)
+        return (0..<rows).map { i in
+            let w: Double = 0.25 + 1.75 * Double(i) / last
+            return (w * 1e6).rounded() / 1e6
+        }
+    }
+
+    func compare(_ c: Reference.Case) throws {
         let reference = Self.reference
-        let c = reference.cases.first { $0.name == name }!
+        let name = c.name + (c.weights == "recency" ? " (recency weights)" : "")
         let table = try CSVReader.read(
             file: SharedDatasets.path + "/" + c.file,
             options: CSVOptions(drop: c.drop, categorical: [c.label], required: [c.label]))
@@ -58,10 +77,12 @@ struct GBDTParityTests {
         options.minChildWeight = p.min_child_weight
         options.l2 = p.l2
         options.logEvery = 0
+        let weights: [Double]? = c.weights == "recency" ? Self.recencyWeights(table.rowCount) : nil
         let fit = try GBDTTrainer.fit(
             table: table, labels: labels.values, trainRows: train, validationRows: test, labelColumn: c.label,
-            options: options)
-        let auc = RankMetrics.auc(scores: fit.validationMargins, labels: test.map { labels.values[$0] })
+            options: options, rowWeights: weights)
+        let auc = RankMetrics.auc(
+            scores: fit.validationMargins, labels: test.map { labels.values[$0] }, weights: weights.map { w in test.map { w[$0] } })
         print("GBDT parity \(name): Propensity held-out AUC \(auc), LightGBM \(c.lightgbm_auc)")
         #expect(auc >= c.lightgbm_auc - 0.002, "\(name): Propensity \(auc) vs LightGBM \(c.lightgbm_auc)")
     }

@@ -6,11 +6,14 @@ extension GBDTTrainer {
     /// The boosting loop, generic over the bin width so every hot loop reads typed bins.
     static func boost<Bin: FixedWidthInteger & UnsignedInteger>(
         _: Bin.Type, train: BinnedData, validation: BinnedData?, y labels: [UInt8], trainRows: [Int],
-        validationRows: [Int], features: Int, options: GBDTOptions, progress: (GBDTProgress) -> Void
+        validationRows: [Int], weights: [Double]?, features: Int, options: GBDTOptions,
+        progress: (GBDTProgress) -> Void
     ) -> (trees: [BinTree], base: Double, stoppedEarly: Bool, bestLoss: Double?, margins: [Double], validationMargins: [Double]) {
         let y = trainRows.map { labels[$0] }
         let validationY = validationRows.map { labels[$0] }
-        let objective = BinaryLogLoss(labels: y, positiveWeight: options.scalePositiveWeight)
+        let trainWeights = weights.map { w in trainRows.map { w[$0] } }
+        let validationWeights = weights.map { w in validationRows.map { w[$0] } }
+        let objective = BinaryLogLoss(labels: y, positiveWeight: options.scalePositiveWeight, rowWeights: trainWeights)
         let base = objective.baseScore()
         var margins = [Double](repeating: base, count: y.count)
         var validationMargins = [Double](repeating: base, count: validationRows.count)
@@ -63,14 +66,15 @@ extension GBDTTrainer {
 
             var validationLoss: Double? = nil
             if validation != nil && (options.earlyStoppingRounds != nil || shouldLog(iteration, options)) {
-                validationLoss = logLoss(validationMargins, validationY)
+                validationLoss = logLoss(validationMargins, validationY, validationWeights)
             }
             if shouldLog(iteration, options) {
                 progress(GBDTProgress(
-                    iteration: iteration + 1, trainLogLoss: logLoss(margins, y),
-                    trainAUC: RankMetrics.auc(scores: margins, labels: y),
+                    iteration: iteration + 1, trainLogLoss: logLoss(margins, y, trainWeights),
+                    trainAUC: RankMetrics.auc(scores: margins, labels: y, weights: trainWeights),
                     validationLogLoss: validationLoss,
-                    validationAUC: validation == nil ? nil : RankMetrics.auc(scores: validationMargins, labels: validationY)))
+                    validationAUC: validation == nil
+                        ? nil : RankMetrics.auc(scores: validationMargins, labels: validationY, weights: validationWeights)))
             }
             if let rounds = options.earlyStoppingRounds, let loss = validationLoss {
                 if loss < best.loss {
@@ -104,12 +108,15 @@ extension GBDTTrainer {
         options.logEvery > 0 && ((iteration + 1) % options.logEvery == 0 || iteration + 1 == options.trees)
     }
 
-    static func logLoss(_ margins: [Double], _ y: [UInt8]) -> Double {
-        var total = 0.0
-        for (z, label) in zip(margins, y) {
+    /// Mean log-loss of margins, weighted when `weights` are given.
+    static func logLoss(_ margins: [Double], _ y: [UInt8], _ weights: [Double]? = nil) -> Double {
+        var total = 0.0, weight = 0.0
+        for (i, (z, label)) in zip(margins, y).enumerated() {
+            let w = weights?[i] ?? 1
             // log(1 + e^z) − y z, stable for large |z|.
-            total += max(z, 0) + log1p(exp(-abs(z))) - Double(label) * z
+            total += w * (max(z, 0) + log1p(exp(-abs(z))) - Double(label) * z)
+            weight += w
         }
-        return total / Double(max(1, y.count))
+        return weight > 0 ? total / weight : .nan
     }
 }

@@ -16,9 +16,12 @@ public enum GBDTTrainer {
     ///   class only, or no input columns.
     public static func fit(
         table: Table, labels: [UInt8], trainRows: [Int], validationRows: [Int], labelColumn: String,
-        options: GBDTOptions, progress: (GBDTProgress) -> Void = { _ in }
+        options: GBDTOptions, rowWeights: [Double]? = nil, progress: (GBDTProgress) -> Void = { _ in }
     ) throws(TrainingError) -> GBDTFit {
         try options.validate()
+        // Rows of weight 0 are left out of training (their gradients would be 0 but they would count towards
+        // min_samples_leaf); validation rows keep their weight in the early-stopping loss.
+        let trainRows = rowWeights.map { w in trainRows.filter { w[$0] > 0 } } ?? trainRows
         if options.earlyStoppingRounds != nil && validationRows.isEmpty {
             throw TrainingError.earlyStoppingNeedsValidation
         }
@@ -60,9 +63,11 @@ public enum GBDTTrainer {
         let boostStart = DispatchTime.now().uptimeNanoseconds
         let run = train.wide
             ? boost(UInt16.self, train: train, validation: validation, y: labels, trainRows: trainRows,
-                    validationRows: validationRows, features: columns.count, options: options, progress: progress)
+                    validationRows: validationRows, weights: rowWeights, features: columns.count, options: options,
+                    progress: progress)
             : boost(UInt8.self, train: train, validation: validation, y: labels, trainRows: trainRows,
-                    validationRows: validationRows, features: columns.count, options: options, progress: progress)
+                    validationRows: validationRows, weights: rowWeights, features: columns.count, options: options,
+                    progress: progress)
         let trees = run.trees
         let boostingSeconds = Double(DispatchTime.now().uptimeNanoseconds - boostStart) / 1e9
 

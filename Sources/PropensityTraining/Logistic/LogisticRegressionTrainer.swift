@@ -11,13 +11,17 @@ public enum LogisticRegressionTrainer {
     ///   - rows: the training rows.
     ///   - labelColumn: left out of the inputs.
     ///   - options: penalty, class weights, solver, tolerance, threads; checked before any work.
+    ///   - rowWeights: a sample weight per row of `table` (≥ 0, finite; `WeightReader`), multiplying the class
+    ///     weight as scikit-learn's `sample_weight` does; rows of weight 0 are left out. nil: every row weighs 1.
     /// - Returns: the model, the solver's report (why it stopped) and the encoded feature names.
     /// - Throws: `TrainingError` for a parameter out of range, no rows, one class only, no input columns, or a
     ///   diverged solver. Not converging is not an error: the report says why.
     public static func fit(
-        table: Table, labels: [UInt8], rows: [Int], labelColumn: String, options: LogisticRegressionOptions
+        table: Table, labels: [UInt8], rows: [Int], labelColumn: String, options: LogisticRegressionOptions,
+        rowWeights: [Double]? = nil
     ) throws(TrainingError) -> LogisticRegressionFit {
         try options.validate()
+        let rows = rowWeights.map { w in rows.filter { w[$0] > 0 } } ?? rows
         guard !rows.isEmpty else { throw TrainingError.noTrainingRows }
         let y = rows.map { labels[$0] }
         let positives = y.reduce(0) { $0 + Int($1) }
@@ -27,7 +31,7 @@ public enum LogisticRegressionTrainer {
         let encoder = FeatureEncoder(table: table, rows: rows, excluding: [labelColumn], threads: options.threads)
         guard !encoder.schema.features.isEmpty else { throw TrainingError.noInputColumns }
         let x = encoder.designMatrix(table: table, rows: rows, threads: options.threads)
-        let weights = sampleWeights(y, options.classWeight)
+        let weights = combined(sampleWeights(y, options.classWeight), rowWeights.map { w in rows.map { w[$0] } })
         BLAS.setThreads(1)  // parallelism comes from the objective's row chunks
         let objective = LogisticObjective(
             x: x, y: y, sampleWeights: weights, width: encoder.width, l2: options.l2, threads: options.threads)
@@ -79,6 +83,13 @@ public enum LogisticRegressionTrainer {
             : LBFGSSolver.minimize(sub, from: start, tolerance: 1e-6, maxIterations: 200)
         // A separable or degenerate sample gives no useful start.
         return report.converged && w.allSatisfy(\.isFinite) ? w : start
+    }
+
+    /// Class weights times row weights, either of which may be absent.
+    static func combined(_ classWeights: [Double]?, _ rowWeights: [Double]?) -> [Double]? {
+        guard let rowWeights else { return classWeights }
+        guard let classWeights else { return rowWeights }
+        return zip(classWeights, rowWeights).map(*)
     }
 
     static func sampleWeights(_ y: [UInt8], _ classWeight: ClassWeight) -> [Double]? {

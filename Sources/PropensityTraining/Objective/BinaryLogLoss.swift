@@ -5,11 +5,16 @@ import Foundation
 struct BinaryLogLoss: Sendable {
     let labels: [UInt8]
     let positiveWeight: Double
+    /// Per row, the sample weight (`train --weight`); nil: 1. Gradient and hessian both scale by it.
+    var rowWeights: [Double]? = nil
 
     /// The margin every row starts from: the log-odds of the (weighted) positive rate.
     func baseScore() -> Double {
-        let positives = Double(labels.reduce(0) { $0 + Int($1) })
-        let negatives = Double(labels.count) - positives
+        var positives = 0.0, negatives = 0.0
+        for (i, y) in labels.enumerated() {
+            let w = rowWeights?[i] ?? 1
+            if y == 1 { positives += w } else { negatives += w }
+        }
         let weighted = positives * positiveWeight
         return log(weighted / negatives)
     }
@@ -20,6 +25,7 @@ struct BinaryLogLoss: Sendable {
         let chunks = min(64, max(1, n / 16_384))
         let labels = self.labels
         let w = positiveWeight
+        let rowWeights = self.rowWeights
         gh.withUnsafeMutableBufferPointer { out in
             let target = UnsafeMutableSendablePointer(out.baseAddress!)
             margins.withUnsafeBufferPointer { mb in
@@ -29,7 +35,7 @@ struct BinaryLogLoss: Sendable {
                         let z = m.buffer[i]
                         let e = exp(-abs(z))
                         let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-                        let weight = labels[i] == 1 ? w : 1
+                        let weight = (labels[i] == 1 ? w : 1) * (rowWeights?[i] ?? 1)
                         target.pointer[i] = SIMD2(
                             Float(weight * (p - Double(labels[i]))), Float(max(weight * p * (1 - p), 1e-16)))
                     }

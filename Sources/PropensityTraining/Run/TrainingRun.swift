@@ -14,20 +14,24 @@ public enum TrainingRun {
     /// - Parameters:
     ///   - table: the training data, label column included.
     ///   - labels: the label column as 0/1 values, one per row of `table`.
+    ///   - weights: nil, or a sample weight per row of `table` (`WeightReader`, from `settings.weightColumn`, which is
+    ///     then not an input). Rows of weight 0 are left out of training; metrics are weighted.
     ///   - settings: label, split, algorithm and provenance.
     ///   - progress: called after every `logEvery`-th boosting round (GBDT only).
     /// - Throws: `TrainingError` for a parameter out of range (before any work), a single-class training split,
     ///   no input columns, or a diverged solver.
     public static func run(
-        table: consuming Table, labels: BinaryLabels, settings: TrainingSettings,
+        table: consuming Table, labels: BinaryLabels, weights: [Double]? = nil, settings: TrainingSettings,
         progress: (GBDTProgress) -> Void = { _ in }
     ) throws(TrainingError) -> TrainingResult {
         try settings.validate()
         var table = table
+        if let column = settings.weightColumn { table.columns.removeAll { $0.name == column } }
         try checkScorableRange(table, label: settings.label)
         let y = labels.values
-        let (trainRows, validationRows) = StratifiedSplit.split(
+        var (trainRows, validationRows) = StratifiedSplit.split(
             labels: y, validationFraction: settings.validationFraction, seed: settings.seed)
+        if let weights { trainRows.removeAll { weights[$0] == 0 } }
         let start = DispatchTime.now().uptimeNanoseconds
         let body: Model.Body
         let properties: [(String, String)]
@@ -38,13 +42,14 @@ public enum TrainingRun {
         var calibrationMargins: (margins: [Double], source: String)? = nil
         if settings.calibration != nil && validationRows.isEmpty {
             calibrationMargins = (
-                try crossFittedMargins(table: table, labels: y, settings: settings),
+                try crossFittedMargins(table: table, labels: y, weights: weights, settings: settings),
                 "cross-fitted \(settings.calibrationFolds) folds")
         }
         switch settings.algorithm {
         case .logistic(let options):
             let lr = try LogisticRegressionTrainer.fit(
-                table: table, labels: y, rows: trainRows, labelColumn: settings.label, options: options)
+                table: table, labels: y, rows: trainRows, labelColumn: settings.label, options: options,
+                rowWeights: weights)
             body = .logisticRegression(lr.model)
             fit = .logistic(report: lr.report, encodedFeatures: lr.encodedNames.count)
             properties = logisticProperties(options, lr.report)
@@ -54,7 +59,7 @@ public enum TrainingRun {
         case .gbdt(let options):
             var trees = try GBDTTrainer.fit(
                 table: table, labels: y, trainRows: trainRows, validationRows: validationRows,
-                labelColumn: settings.label, options: options, progress: progress)
+                labelColumn: settings.label, options: options, rowWeights: weights, progress: progress)
             body = .treeEnsemble(trees.model)
             properties = gbdtProperties(options, trees)
             var known = [Double](repeating: .nan, count: table.rowCount)
@@ -83,9 +88,11 @@ public enum TrainingRun {
         case .treeEnsemble: trainerScores!
         }
 
-        let train = BinaryMetrics(scores: trainRows.map { scores[$0] }, labels: trainRows.map { y[$0] })
-        let validation = validationRows.isEmpty
-            ? nil : BinaryMetrics(scores: validationRows.map { scores[$0] }, labels: validationRows.map { y[$0] })
+        func measured(_ rows: [Int]) -> BinaryMetrics {
+            BinaryMetrics(scores: rows.map { scores[$0] }, labels: rows.map { y[$0] }, weights: weights.map { w in rows.map { w[$0] } })
+        }
+        let train = measured(trainRows)
+        let validation = validationRows.isEmpty ? nil : measured(validationRows)
         var metrics: [(String, Double)] = [
             ("train_auc", train.auc), ("train_logloss", train.logLoss), ("train_brier", train.brier),
         ]
@@ -110,7 +117,7 @@ public enum TrainingRun {
             (Key.dropped, settings.dropped.joined(separator: ",")),
             (Key.seed, String(settings.seed)),
             (Key.validationFraction, String(settings.validationFraction)),
-        ]
+        ] + (settings.weightColumn.map { [(Key.weightColumn, $0)] } ?? [])
         let model = Model(
             body: body,
             metadata: ModelMetadata(
@@ -137,14 +144,18 @@ public enum TrainingRun {
     /// the model was fitted on as the scorer reads them.
     static func probabilities(_ model: LogisticRegressionModel, table: Table) -> [Double] {
         let width = model.schema.count
-        let features: [Float]
+        let features = inputRows(model, table: table)
+        return (0..<table.rowCount).map { i in model.probability(features[(i * width)..<((i + 1) * width)]) }
+    }
+
+    /// The table's rows as the scorer reads them, for a model fitted on that table.
+    static func inputRows(_ model: LogisticRegressionModel, table: Table) -> [Float] {
         do {
-            features = try table.inputRows(model.schema.inputSpecs)
+            return try table.inputRows(model.schema.inputSpecs)
         } catch {
             // The schema was derived from this table's columns, so each is there with its kind.
             preconditionFailure("the fitted schema does not match its own training table: \(error)")
         }
-        return (0..<table.rowCount).map { i in model.probability(features[(i * width)..<((i + 1) * width)]) }
     }
 
     static func logisticProperties(_ options: LogisticRegressionOptions, _ r: SolverReport) -> [(String, String)] {

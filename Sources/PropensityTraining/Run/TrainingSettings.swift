@@ -24,6 +24,8 @@ public struct TrainingSettings: Sendable {
     /// `calibrationFolds` cross-fitted models when the validation fraction is 0.
     public var calibration: CalibrationMethod? = nil
     public var calibrationFolds = 5
+    /// The sample-weight column (`TrainingRun.run`'s `weights` come from it); recorded in metadata, left out of the inputs.
+    public var weightColumn: String? = nil
 
     public init(label: String, algorithm: TrainingAlgorithm) {
         self.label = label

@@ -14,6 +14,7 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "Positive label value (default: the model's).") var positive: String?
     @Option(help: "Field delimiter: , ; tab | (detected when omitted).") var delimiter: String?
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Sample-weight column: every metric weighted by it (numbers ≥ 0).") var weight: String?
     @Flag(help: "Also score with the calibrator removed and show both (a calibrated model only).")
     var compareUncalibrated = false
 
@@ -23,18 +24,17 @@ struct Evaluate: AsyncParsableCommand {
             if compareUncalibrated, loaded.calibrator == nil {
                 throw CLIError("\(model) has no calibrator: --compare-uncalibrated needs a model trained or imported with --calibrate")
             }
-            guard let labelColumn = label ?? loaded.metadata[property: ModelMetadata.Key.label] else {
-                throw CLIError("the model does not record its label column: pass --label")
-            }
-            let (table, features) = try readInputs(
-                file: data, schema: loaded.schema, delimiter: try parseDelimiter(delimiter), label: labelColumn)
-            let labels = try LabelReader.read(
-                table, column: labelColumn, positive: positive ?? loaded.metadata[property: ModelMetadata.Key.positive])
+            let (_, table, features, labels) = try readLabelledInputs(
+                file: data, model: loaded, modelName: model, label: label, positive: positive, delimiter: delimiter,
+                weight: weight)
+            let weights = try weight.map { try WeightReader.read(table, column: $0) }
             let scores = Scorer(model: loaded).score(features).map(Double.init)
-            let metrics = BinaryMetrics(scores: scores, labels: labels.values)
+            let metrics = BinaryMetrics(scores: scores, labels: labels.values, weights: weights)
             let importance = globalImportance(loaded, features: features)
             let uncalibrated = compareUncalibrated
-                ? BinaryMetrics(scores: Scorer(model: loaded.uncalibrated).score(features).map(Double.init), labels: labels.values)
+                ? BinaryMetrics(
+                    scores: Scorer(model: loaded.uncalibrated).score(features).map(Double.init), labels: labels.values,
+                    weights: weights)
                 : nil
             if json {
                 var object = metrics.json
@@ -49,7 +49,7 @@ struct Evaluate: AsyncParsableCommand {
                 try printJSON(object)
             } else {
                 let calibrated = loaded.calibrator.map { " (calibrated: \($0.method.name))" } ?? ""
-                print(metrics.report(title: "\(data) scored by \(model)\(calibrated)"))
+                print(metrics.report(title: "\(data) scored by \(model)\(calibrated)" + (weight.map { ", weighted by '\($0)'" } ?? "")))
                 if let uncalibrated {
                     print("\n" + uncalibrated.report(title: "the same rows, calibrator removed"))
                     print("\ncalibration changes: " + calibrationChanges(from: uncalibrated, to: metrics))

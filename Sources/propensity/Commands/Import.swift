@@ -46,13 +46,8 @@ struct Import: AsyncParsableCommand {
     }
 
     private func calibrated(_ model: Model, _ method: CalibrationMethod, on data: String) throws -> (Model, CalibrationOutcome) {
-        guard let labelColumn = label ?? model.metadata[property: ModelMetadata.Key.label] else {
-            throw CLIError("\(file) does not record its label column: pass --label for \(data)")
-        }
-        let (table, features) = try readInputs(
-            file: data, schema: model.schema, delimiter: try parseDelimiter(delimiter), label: labelColumn)
-        let labels = try LabelReader.read(
-            table, column: labelColumn, positive: positive ?? model.metadata[property: ModelMetadata.Key.positive])
+        let (labelColumn, _, features, labels) = try readLabelledInputs(
+            file: data, model: model, modelName: file, label: label, positive: positive, delimiter: delimiter)
         do {
             let name = URL(fileURLWithPath: data).lastPathComponent  // a file name, never a path, in metadata
             let (calibrated, outcome) = try model.calibrated(method, features: features, labels: labels.values, source: name)

@@ -63,15 +63,19 @@ struct Train: AsyncParsableCommand {
         settings.version = Propensity.version
         settings.calibration = calibrate
         settings.calibrationFolds = calibrationFolds
+        settings.weightColumn = input.weight
         try settings.validate()  // nonsense parameters are refused before any data is read
 
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let table = try timed("loaded \(input.data)") { try CSVReader.read(file: input.data, options: try input.csvOptions()) }
         let labels = try LabelReader.read(table, column: input.label, positive: input.positive)
-        progress("\(table.rowCount) rows, \(table.columns.count - 1) input columns, label '\(input.label)' positive '\(labels.positive)'")
+        let weights = try input.weight.map { try WeightReader.read(table, column: $0) }
+        let inputs = table.columns.count - 1 - (weights == nil ? 0 : 1)
+        progress("\(table.rowCount) rows, \(inputs) input columns, label '\(input.label)' positive '\(labels.positive)'"
+            + (input.weight.map { ", weighted by '\($0)'" } ?? ""))
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
 
-        let result = try TrainingRun.run(table: consume table, labels: labels, settings: settings) { p in
+        let result = try TrainingRun.run(table: consume table, labels: labels, weights: weights, settings: settings) { p in
             var line = "[\(p.iteration)] train log-loss \(fixed(p.trainLogLoss)) AUC \(fixed(p.trainAUC))"
             if let l = p.validationLogLoss, let a = p.validationAUC {
                 line += "  validation log-loss \(fixed(l)) AUC \(fixed(a))"
@@ -113,10 +117,11 @@ struct Train: AsyncParsableCommand {
         }
 
         print("model: \(out) (\(result.summary))")
-        print(result.train.report(title: "training rows" + (calibrate == nil ? "" : " (uncalibrated)")))
+        let weighted = input.weight.map { ", weighted by '\($0)'" } ?? ""
+        print(result.train.report(title: "training rows" + weighted + (calibrate == nil ? "" : " (uncalibrated)")))
         if let v = result.validation {
             print(v.report(title: "validation rows (stratified \(fixed(validationFraction * 100, 0)) %)"
-                + (calibrate == nil ? "" : ", uncalibrated")))
+                + weighted + (calibrate == nil ? "" : ", uncalibrated")))
         }
         if let c = result.calibration { print(c.summary) }
     }

@@ -10,10 +10,13 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Columns to treat as categorical, comma-separated.") var categorical: String?
     @Option(help: "Columns that must be numeric, comma-separated.") var numeric: String?
     @Option(help: "Field delimiter: , ; tab | (detected when omitted).") var delimiter: String?
+    @Option(help: "Sample-weight column (numbers ≥ 0; rows of weight 0 are ignored; metrics are then weighted).")
+    var weight: String?
 
     func csvOptions() throws -> CSVOptions {
         CSVOptions(
             delimiter: try parseDelimiter(delimiter), drop: parseList(drop),
-            categorical: parseList(categorical) + [label], numeric: parseList(numeric), required: [label])
+            categorical: parseList(categorical) + [label], numeric: parseList(numeric) + (weight.map { [$0] } ?? []),
+            required: [label] + (weight.map { [$0] } ?? []))
     }
 }

@@ -5,7 +5,10 @@ extension BinaryMetrics {
     func report(title: String) -> String {
         var lines = [
             title,
-            "  rows \(rows), positives \(positives) (\(fixed(100 * positiveRate, 2)) %)",
+            weighted
+                ? "  rows \(rows), positives \(positives); weight \(fixed(totalWeight, 1)), positive weight \(fixed(positiveWeight, 1)) "
+                    + "(\(fixed(100 * positiveRate, 2)) %); every figure below is weighted"
+                : "  rows \(rows), positives \(positives) (\(fixed(100 * positiveRate, 2)) %)",
             "  AUC \(fixed(auc)), log-loss \(fixed(logLoss)), Brier \(fixed(brier))",
             "    top     rows   lift  capture",
         ]
@@ -26,7 +29,8 @@ extension BinaryMetrics {
 
     var json: [String: Any] {
         [
-            "rows": rows, "positives": positives, "positive_rate": positiveRate,
+            "rows": rows, "positives": positives, "positive_rate": positiveRate, "weighted": weighted,
+            "total_weight": totalWeight, "positive_weight": positiveWeight,
             "auc": auc, "logloss": logLoss, "brier": brier, "ece": expectedCalibrationError,
             "lift": lift.map {
                 ["fraction": $0.fraction, "rows": $0.rows, "lift": $0.lift, "capture_rate": $0.captureRate] as [String: Any]

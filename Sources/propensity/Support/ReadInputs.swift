@@ -3,10 +3,29 @@ import PropensityInput
 import PropensityModel
 
 /// Reads a CSV file as input for a model's schema, reporting the time taken.
-func readInputs(file: String, schema: FeatureSchema, delimiter: UInt8?, label: String? = nil) throws
-    -> (table: Table, features: [Float])
+func readInputs(file: String, schema: FeatureSchema, delimiter: UInt8?, label: String? = nil, weight: String? = nil)
+    throws -> (table: Table, features: [Float])
 {
     try timed("loaded \(file)") {
-        try ModelInput.read(file: file, schema: schema, delimiter: delimiter, extraColumns: label.map { [$0] } ?? [])
+        try ModelInput.read(
+            file: file, schema: schema, delimiter: delimiter, extraColumns: label.map { [$0] } ?? [],
+            extraNumeric: weight.map { [$0] } ?? [])
     }
+}
+
+/// Reads labelled rows for a model: its input columns and the label (`--label`, else the one the model records),
+/// with the positive value given or the model's.
+func readLabelledInputs(
+    file: String, model: Model, modelName: String, label: String?, positive: String?, delimiter: String?,
+    weight: String? = nil
+) throws -> (labelColumn: String, table: Table, features: [Float], labels: BinaryLabels) {
+    guard let labelColumn = label ?? model.metadata[property: ModelMetadata.Key.label] else {
+        throw CLIError("\(modelName) does not record its label column: pass --label for \(file)")
+    }
+    let (table, features) = try readInputs(
+        file: file, schema: model.schema, delimiter: try parseDelimiter(delimiter), label: labelColumn,
+        weight: weight)
+    let labels = try LabelReader.read(
+        table, column: labelColumn, positive: positive ?? model.metadata[property: ModelMetadata.Key.positive])
+    return (labelColumn, table, features, labels)
 }
