@@ -1,0 +1,62 @@
+import Dispatch
+import PropensityData
+import PropensityMetrics
+import PropensityModel
+
+/// K-fold cross-validation (`propensity cv`): each fold is held out once while a model with the run's algorithm and
+/// parameters is fitted on the others.
+public enum CrossValidation {
+    /// - Parameters:
+    ///   - table: the data; every column but the label (and `excludedColumns`) is an input.
+    ///   - labels: 0/1 per row.
+    ///   - weights: nil, or a sample weight per row (the fits and the metrics are weighted).
+    ///   - folds: the fold index of every row (`StratifiedSplit.folds` or `GroupFolds.folds`), 0 ..< count.
+    ///   - settings: the label and the algorithm (its own thread count is replaced: see `threads`).
+    ///   - threads: folds run in parallel, up to this many at once, each fitted on one thread, so the result is the
+    ///     same at any thread count.
+    /// - Throws: `TrainingError` from any fold (for example a fold whose training rows hold one class).
+    public static func run(
+        table: Table, labels: [UInt8], weights: [Double]?, folds: [Int], settings: TrainingSettings, threads: Int,
+        scheme: String
+    ) throws(TrainingError) -> CrossValidationResult {
+        try settings.validate()
+        let count = (folds.max() ?? 0) + 1
+        let results = ChunkResults<Result<CrossValidationResult.Fold, TrainingError>>(count: count)
+        ParallelFor.run(count: count, threads: threads) { k in
+            results.set(k, Result { () throws(TrainingError) in
+                try fit(fold: k, table: table, labels: labels, weights: weights, folds: folds, settings: settings)
+            })
+        }
+        var out: [CrossValidationResult.Fold] = []
+        for result in results.values() { out.append(try result.get()) }
+        return CrossValidationResult(folds: out, scheme: scheme)
+    }
+
+    static func fit(
+        fold k: Int, table: Table, labels y: [UInt8], weights: [Double]?, folds: [Int], settings: TrainingSettings
+    ) throws(TrainingError) -> CrossValidationResult.Fold {
+        let inside = y.indices.filter { folds[$0] != k && (weights?[$0] ?? 1) > 0 }
+        let outside = y.indices.filter { folds[$0] == k }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let margins: [Double]
+        switch settings.algorithm {
+        case .logistic(var options):
+            options.threads = 1
+            let lr = try LogisticRegressionTrainer.fit(
+                table: table, labels: y, rows: inside, labelColumn: settings.label, options: options, rowWeights: weights)
+            margins = TrainingRun.heldOutMargins(lr.model, table: table, rows: outside)
+        case .gbdt(var options):
+            options.threads = 1
+            options.logEvery = 0
+            // The held-out fold is the validation set: early stopping, when asked for, watches it (as lightgbm.cv).
+            let trees = try GBDTTrainer.fit(
+                table: table, labels: y, trainRows: inside, validationRows: outside, labelColumn: settings.label,
+                options: options, rowWeights: weights)
+            margins = trees.validationMargins
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let metrics = BinaryMetrics(
+            scores: margins.map(Sigmoid.of), labels: outside.map { y[$0] }, weights: weights.map { w in outside.map { w[$0] } })
+        return .init(index: k, trainRows: inside.count, metrics: metrics, fitSeconds: seconds)
+    }
+}
