@@ -27,6 +27,12 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFinite(what: String)
     /// The calibrator could not be fitted on the held-out margins.
     case calibration(CalibrationError)
+    /// A monotone or interaction constraint names a column that is not an input.
+    case constraintOnUnknownColumn(String)
+    /// A monotone constraint on a categorical column (its categories have no order).
+    case monotoneOnCategorical(String)
+    /// A monotone direction other than +1 or −1.
+    case monotoneDirection(column: String, direction: Int8)
 
     public var description: String {
         switch self {
@@ -42,6 +48,11 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonFinite(let what):
             "the \(what) became a non-finite number during the fit; rescale the inputs or add a penalty"
         case .calibration(let error): "calibration: \(error)"
+        case .constraintOnUnknownColumn(let column): "a constraint names '\(column)', which is not an input column"
+        case .monotoneOnCategorical(let column):
+            "column '\(column)' is categorical: a monotone constraint needs an ordered (numeric) column"
+        case .monotoneDirection(let column, let direction):
+            "the monotone direction of '\(column)' must be +1 or -1, not \(direction)"
         }
     }
 }

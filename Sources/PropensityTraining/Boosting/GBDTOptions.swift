@@ -21,6 +21,12 @@ public struct GBDTOptions: Sendable {
     public var seed: UInt64 = 42
     /// Print metrics every this many trees (0: never).
     public var logEvery = 10
+    /// Monotone constraints by numeric column: +1, the model's output never falls as the value rises; −1, never rises.
+    /// LightGBM's `monotone_constraints` with `monotone_constraints_method="basic"`.
+    public var monotone: [(column: String, direction: Int8)] = []
+    /// Interaction constraints: groups of columns; the features on any root-to-leaf path all come from one group
+    /// (a column in no group is a group of its own), as LightGBM's and XGBoost's `interaction_constraints`.
+    public var interactions: [[String]] = []
 
     public init() {}
 

@@ -7,7 +7,7 @@ extension GBDTTrainer {
     static func boost<Bin: FixedWidthInteger & UnsignedInteger>(
         _: Bin.Type, train: BinnedData, validation: BinnedData?, y labels: [UInt8], trainRows: [Int],
         validationRows: [Int], weights: [Double]?, features: Int, options: GBDTOptions,
-        progress: (GBDTProgress) -> Void
+        constraints: (monotone: [Int8], groups: [Set<Int>]) = ([], []), progress: (GBDTProgress) -> Void
     ) -> (trees: [BinTree], base: Double, stoppedEarly: Bool, bestLoss: Double?, margins: [Double], validationMargins: [Double]) {
         let y = trainRows.map { labels[$0] }
         let validationY = validationRows.map { labels[$0] }
@@ -19,11 +19,13 @@ extension GBDTTrainer {
         var validationMargins = [Double](repeating: base, count: validationRows.count)
         var gh = [SIMD2<Float>](repeating: .zero, count: y.count)
         let limits = options.limits
-        let rules = SplitRules(
+        var rules = SplitRules(
             l2: options.l2, minChildWeight: options.minChildWeight, minSamplesLeaf: options.minSamplesLeaf,
             minSplitGain: options.minSplitGain)
+        rules.monotone = constraints.monotone
         let learner = TreeLearner<Bin>(
-            data: train, rules: rules, maxLeaves: limits.leaves, maxDepth: limits.depth, threads: options.threads)
+            data: train, rules: rules, maxLeaves: limits.leaves, maxDepth: limits.depth, threads: options.threads,
+            interactionGroups: constraints.groups)
         var trees: [BinTree] = []
         var best = (iteration: -1, loss: Double.infinity)
         var stoppedEarly = false

@@ -33,6 +33,7 @@ public enum GBDTTrainer {
         }
         let columns = table.columns.filter { $0.name != labelColumn }
         guard !columns.isEmpty else { throw TrainingError.noInputColumns }
+        let constraints = try Self.constraints(options, columns: columns)
 
         // Binning: mappers from the training rows, then both splits as bin indices.
         let binStart = DispatchTime.now().uptimeNanoseconds
@@ -64,10 +65,10 @@ public enum GBDTTrainer {
         let run = train.wide
             ? boost(UInt16.self, train: train, validation: validation, y: labels, trainRows: trainRows,
                     validationRows: validationRows, weights: rowWeights, features: columns.count, options: options,
-                    progress: progress)
+                    constraints: constraints, progress: progress)
             : boost(UInt8.self, train: train, validation: validation, y: labels, trainRows: trainRows,
                     validationRows: validationRows, weights: rowWeights, features: columns.count, options: options,
-                    progress: progress)
+                    constraints: constraints, progress: progress)
         let trees = run.trees
         let boostingSeconds = Double(DispatchTime.now().uptimeNanoseconds - boostStart) / 1e9
 
@@ -79,5 +80,31 @@ public enum GBDTTrainer {
             bestValidationLogLoss: run.bestLoss, notes: notes,
             binningSeconds: binningSeconds, boostingSeconds: boostingSeconds, trainMargins: run.margins,
             validationMargins: run.validationMargins)
+    }
+}
+
+extension GBDTTrainer {
+    /// The options' constraints by feature index: a direction per feature (empty: none) and the groups.
+    static func constraints(_ options: GBDTOptions, columns: [Column]) throws(TrainingError)
+        -> (monotone: [Int8], groups: [Set<Int>])
+    {
+        func index(_ name: String) throws(TrainingError) -> Int {
+            guard let i = columns.firstIndex(where: { $0.name == name }) else { throw .constraintOnUnknownColumn(name) }
+            return i
+        }
+        var monotone: [Int8] = options.monotone.isEmpty ? [] : Array(repeating: 0, count: columns.count)
+        for (name, direction) in options.monotone {
+            let i = try index(name)
+            guard columns[i].kind == .numeric else { throw .monotoneOnCategorical(name) }
+            guard direction == 1 || direction == -1 else { throw .monotoneDirection(column: name, direction: direction) }
+            monotone[i] = direction
+        }
+        var groups: [Set<Int>] = []
+        for group in options.interactions {
+            var members = Set<Int>()
+            for name in group { members.insert(try index(name)) }
+            groups.append(members)
+        }
+        return (monotone, groups)
     }
 }

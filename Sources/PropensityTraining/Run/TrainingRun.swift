@@ -180,6 +180,20 @@ public enum TrainingRun {
             ("colsample", String(options.colsample)), ("scale_pos_weight", String(options.scalePositiveWeight)),
             ("early_stopping_rounds", options.earlyStoppingRounds.map(String.init) ?? "none"),
             ("stopped_early", String(fit.stoppedEarly)),
-        ]
+        ] + constraintProperties(options)
+    }
+
+    /// `monotone_constraints` as `COLUMN:+1,COLUMN:-1` and `interaction_constraints` as `A,B;C,D`, when set (the
+    /// spelling of the CLI's flags).
+    static func constraintProperties(_ options: GBDTOptions) -> [(String, String)] {
+        var properties: [(String, String)] = []
+        if !options.monotone.isEmpty {
+            let text = options.monotone.map { "\($0.column):\($0.direction > 0 ? "+1" : "-1")" }.joined(separator: ",")
+            properties.append(("monotone_constraints", text))
+        }
+        if !options.interactions.isEmpty {
+            properties.append(("interaction_constraints", options.interactions.map { $0.joined(separator: ",") }.joined(separator: ";")))
+        }
+        return properties
     }
 }

@@ -44,6 +44,8 @@ struct SplitRules: Sendable {
     var maxCatThreshold = 32
     var maxCatToOneHot = 4
     var minDataPerGroup = 100
+    /// Per feature: +1 (outputs may only rise with the value), −1 (only fall) or 0; empty: no monotone constraints.
+    var monotone: [Int8] = []
 
     /// Loss reduction of a leaf with these sums: G² / (H + λ) (LightGBM's convention, no ½).
     @inline(__always)
@@ -54,20 +56,83 @@ struct SplitRules: Sendable {
 
     @inline(__always)
     func allowed(_ s: NodeStats) -> Bool { s.n >= minSamplesLeaf && s.h >= minChildWeight }
+
+    /// The loss reduction of a leaf with these sums when its output is `w` rather than the optimum:
+    /// −(2·G·w + (H + λ)·w²), which is `score` at w = −G / (H + λ).
+    @inline(__always)
+    func score(_ s: NodeStats, output w: Double, l2: Double) -> Double { -(2 * s.g * w + (s.h + l2) * w * w) }
+}
+
+/// The range a node's outputs must stay in (monotone constraints, LightGBM's "basic" method): each monotone split
+/// sends its children's outputs to either side of their midpoint, and every descendant stays within that side.
+struct OutputBounds: Sendable, Equatable {
+    var lower = -Double.infinity
+    var upper = Double.infinity
+
+    static let none = OutputBounds()
+
+    var isUnbounded: Bool { lower == -.infinity && upper == .infinity }
+
+    @inline(__always)
+    func clamp(_ w: Double) -> Double { min(max(w, lower), upper) }
+
+    /// The children's bounds after a split with outputs `left`, `right` on a feature with constraint `direction`.
+    func children(direction: Int8, left: Double, right: Double) -> (left: OutputBounds, right: OutputBounds) {
+        guard direction != 0 else { return (self, self) }
+        let mid = (left + right) / 2
+        return direction > 0
+            ? (OutputBounds(lower: lower, upper: min(upper, mid)), OutputBounds(lower: max(lower, mid), upper: upper))
+            : (OutputBounds(lower: max(lower, mid), upper: upper), OutputBounds(lower: lower, upper: min(upper, mid)))
+    }
+}
+
+/// How a candidate split is scored: freely (the common case, one formula), or with outputs clamped to the node's
+/// bounds and, on a monotone feature, required to be in order.
+struct SplitScoring {
+    let rules: SplitRules
+    let l2: Double
+    let bounds: OutputBounds
+    let direction: Int8
+    let parentScore: Double
+    let constrained: Bool
+
+    init(rules: SplitRules, l2: Double, bounds: OutputBounds, direction: Int8, total: NodeStats) {
+        self.rules = rules
+        self.l2 = l2
+        self.bounds = bounds
+        self.direction = direction
+        constrained = direction != 0 || !bounds.isUnbounded
+        parentScore = constrained
+            ? rules.score(total, output: bounds.clamp(rules.output(total, l2: l2)), l2: l2) : rules.score(total, l2: l2)
+    }
+
+    /// (gain, left output, right output), or nil when the outputs would break the feature's monotone direction.
+    @inline(__always)
+    func evaluate(_ l: NodeStats, _ r: NodeStats) -> (gain: Double, left: Double, right: Double)? {
+        guard constrained else {
+            return (rules.score(l, l2: l2) + rules.score(r, l2: l2) - parentScore, rules.output(l, l2: l2), rules.output(r, l2: l2))
+        }
+        let lo = bounds.clamp(rules.output(l, l2: l2))
+        let ro = bounds.clamp(rules.output(r, l2: l2))
+        if (direction > 0 && lo > ro) || (direction < 0 && lo < ro) { return nil }
+        return (rules.score(l, output: lo, l2: l2) + rules.score(r, output: ro, l2: l2) - parentScore, lo, ro)
+    }
 }
 
 enum SplitFinder {
     /// The best split of a node with totals `total` over `features`, from its histogram.
     static func best(
-        histogram: UnsafePointer<HistogramBin>, total: NodeStats, data: BinnedData, features: [Int], rules: SplitRules
+        histogram: UnsafePointer<HistogramBin>, total: NodeStats, data: BinnedData, features: [Int], rules: SplitRules,
+        bounds: OutputBounds = .none
     ) -> Split {
         var best = Split()
         for f in features {
             let mapper = data.mappers[f]
             let hist = histogram + data.histogramOffsets[f]
+            let direction = rules.monotone.isEmpty ? 0 : rules.monotone[f]
             let candidate = mapper.isCategorical
-                ? categorical(hist, mapper: mapper, total: total, rules: rules)
-                : numeric(hist, mapper: mapper, total: total, rules: rules)
+                ? categorical(hist, mapper: mapper, total: total, rules: rules, bounds: bounds)
+                : numeric(hist, mapper: mapper, total: total, rules: rules, bounds: bounds, direction: direction)
             if var c = candidate {
                 c.feature = f
                 if c.isBetter(than: best) { best = c }
@@ -77,11 +142,12 @@ enum SplitFinder {
     }
 
     /// Scans thresholds left to right, trying the missing bin on each side (the learned default direction).
-    static func numeric(_ hist: UnsafePointer<HistogramBin>, mapper: BinMapper, total: NodeStats, rules: SplitRules)
-        -> Split?
-    {
+    static func numeric(
+        _ hist: UnsafePointer<HistogramBin>, mapper: BinMapper, total: NodeStats, rules: SplitRules,
+        bounds: OutputBounds = .none, direction: Int8 = 0
+    ) -> Split? {
         let missing = NodeStats(g: 0, h: 0, n: 0) + hist[mapper.missingBin]
-        let parentScore = rules.score(total, l2: rules.l2)
+        let scoring = SplitScoring(rules: rules, l2: rules.l2, bounds: bounds, direction: direction, total: total)
         var best: Split? = nil
         var left = NodeStats(g: 0, h: 0, n: 0)
         for t in 0..<(mapper.valueBins - 1) {
@@ -93,13 +159,11 @@ enum SplitFinder {
                 if missing.n == 0 && missingLeft { continue }
                 let l = missingLeft ? NodeStats(g: left.g + missing.g, h: left.h + missing.h, n: left.n + missing.n) : left
                 let r = total - l
-                guard rules.allowed(l), rules.allowed(r) else { continue }
-                let gain = rules.score(l, l2: rules.l2) + rules.score(r, l2: rules.l2) - parentScore
+                guard rules.allowed(l), rules.allowed(r), let (gain, lo, ro) = scoring.evaluate(l, r) else { continue }
                 if gain > (best?.gain ?? -Double.infinity) {
                     best = Split(
                         gain: gain, thresholdBin: t, defaultLeft: missing.n == 0 ? l.h >= r.h : missingLeft,
-                        left: l, right: r, leftOutput: rules.output(l, l2: rules.l2),
-                        rightOutput: rules.output(r, l2: rules.l2))
+                        left: l, right: r, leftOutput: lo, rightOutput: ro)
                 }
             }
         }
@@ -109,20 +173,22 @@ enum SplitFinder {
     /// LightGBM's categorical split: one-vs-rest for few categories; otherwise categories sorted by their mean
     /// gradient (smoothed), and the best prefix of that order (from either end, at most `maxCatThreshold`) goes left.
     /// Missing values and categories without their own bin go right.
+    /// Categorical features take no monotone constraint (their categories have no order), but their outputs stay
+    /// within the node's bounds.
     static func categorical(
-        _ hist: UnsafePointer<HistogramBin>, mapper: BinMapper, total: NodeStats, rules: SplitRules
+        _ hist: UnsafePointer<HistogramBin>, mapper: BinMapper, total: NodeStats, rules: SplitRules,
+        bounds: OutputBounds = .none
     ) -> Split? {
         let l2 = rules.l2 + rules.catL2
-        let parentScore = rules.score(total, l2: l2)
+        let scoring = SplitScoring(rules: rules, l2: l2, bounds: bounds, direction: 0, total: total)
         var best: Split? = nil
         func consider(_ leftBins: [Int], _ l: NodeStats) {
             let r = total - l
-            guard rules.allowed(l), rules.allowed(r) else { return }
-            let gain = rules.score(l, l2: l2) + rules.score(r, l2: l2) - parentScore
+            guard rules.allowed(l), rules.allowed(r), let (gain, lo, ro) = scoring.evaluate(l, r) else { return }
             if gain > (best?.gain ?? -Double.infinity) {
                 best = Split(
                     gain: gain, isCategorical: true, leftBins: leftBins.sorted(), left: l, right: r,
-                    leftOutput: rules.output(l, l2: l2), rightOutput: rules.output(r, l2: l2))
+                    leftOutput: lo, rightOutput: ro)
             }
         }
         let present = (0..<mapper.valueBins).filter { hist[$0].n > 0 }

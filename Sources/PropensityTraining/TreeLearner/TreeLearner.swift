@@ -8,6 +8,9 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     let maxLeaves: Int
     let maxDepth: Int
     let threads: Int
+    /// Interaction constraints as feature-index groups (empty: none): every feature on one root-to-leaf path must
+    /// belong to one group; a feature in no group is a group of its own.
+    let interactionGroups: [Set<Int>]
 
     // Manually managed so hot loops index raw memory: no copy-on-write or exclusivity checks per access.
     private let indices: UnsafeMutablePointer<Int32>
@@ -27,9 +30,16 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         var parent: Int32
         var isLeftChild: Bool
         var output: Double
+        /// Monotone constraints: the range this leaf's output, and its descendants', must stay in.
+        var bounds: OutputBounds = .none
+        /// Interaction constraints: the distinct features split on from the root to here.
+        var pathFeatures: Set<Int> = []
     }
 
-    init(data: BinnedData, rules: SplitRules, maxLeaves: Int, maxDepth: Int, threads: Int) {
+    init(
+        data: BinnedData, rules: SplitRules, maxLeaves: Int, maxDepth: Int, threads: Int, interactionGroups: [Set<Int>] = []
+    ) {
+        self.interactionGroups = interactionGroups
         self.data = data
         self.rules = rules
         self.maxLeaves = maxLeaves
@@ -109,12 +119,17 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                     tree.rights[Int(parent.parent)] = nodeIndex
                 }
             }
+            let direction = rules.monotone.isEmpty ? 0 : rules.monotone[split.feature]
+            let bounds = parent.bounds.children(direction: direction, left: split.leftOutput, right: split.rightOutput)
+            let path = parent.pathFeatures.union([split.feature])
             var left = Leaf(
                 begin: parent.begin, end: parent.begin + leftCount, stats: split.left, depth: parent.depth + 1,
-                histogram: -1, split: Split(), parent: nodeIndex, isLeftChild: true, output: split.leftOutput)
+                histogram: -1, split: Split(), parent: nodeIndex, isLeftChild: true, output: split.leftOutput,
+                bounds: bounds.left, pathFeatures: path)
             var right = Leaf(
                 begin: parent.begin + leftCount, end: parent.end, stats: split.right, depth: parent.depth + 1,
-                histogram: -1, split: Split(), parent: nodeIndex, isLeftChild: false, output: split.rightOutput)
+                histogram: -1, split: Split(), parent: nodeIndex, isLeftChild: false, output: split.rightOutput,
+                bounds: bounds.right, pathFeatures: path)
 
             if left.depth < maxDepth && leaves.count + 1 < maxLeaves {
                 // Build the smaller child's histogram; the larger one is the parent's minus it.
@@ -168,7 +183,23 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     private func findSplit(_ leaf: Leaf, features: [Int]) -> Split {
         guard leaf.depth < maxDepth, leaf.stats.n >= 2 * rules.minSamplesLeaf, leaf.histogram >= 0 else { return Split() }
         return SplitFinder.best(
-            histogram: histograms[leaf.histogram], total: leaf.stats, data: data, features: features, rules: rules)
+            histogram: histograms[leaf.histogram], total: leaf.stats, data: data,
+            features: allowed(features, after: leaf.pathFeatures), rules: rules, bounds: leaf.bounds)
+    }
+
+    /// The features a node may split on under the interaction constraints: those sharing a group with every feature
+    /// already on its path (all of them at the root, or without constraints).
+    private func allowed(_ features: [Int], after path: Set<Int>) -> [Int] {
+        guard !interactionGroups.isEmpty, !path.isEmpty else { return features }
+        var permitted = Set<Int>()
+        var grouped = false
+        for group in interactionGroups where path.isSubset(of: group) {
+            permitted.formUnion(group)
+            grouped = true
+        }
+        // A feature in no group interacts with nothing: only it may follow itself.
+        if !grouped, path.count == 1, !interactionGroups.contains(where: { $0.contains(path.first!) }) { permitted = path }
+        return features.filter(permitted.contains)
     }
 
     /// Gathers the range's gradient pairs into contiguous order (in parallel chunks: it is a random-access pass)

@@ -34,9 +34,12 @@ struct CrossValidate: AsyncParsableCommand {
     }
 
     func crossValidate() throws {
+        if algorithm == .logistic, gbdt.monotone != nil || gbdt.interactions != nil {
+            throw CLIError("--monotone and --interactions constrain trees: use them with --algorithm gbdt")
+        }
         let chosen: TrainingAlgorithm = switch algorithm {
         case .logistic: .logistic(logistic.options(l2: l2, threads: 1))
-        case .gbdt: .gbdt(gbdt.options(l2: l2, threads: 1, seed: seed))
+        case .gbdt: .gbdt(try gbdt.options(l2: l2, threads: 1, seed: seed))
         }
         var settings = TrainingSettings(label: input.label, algorithm: chosen)
         settings.seed = seed

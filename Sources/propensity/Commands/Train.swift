@@ -50,9 +50,12 @@ struct Train: AsyncParsableCommand {
     }
 
     func train() throws {
+        if algorithm == .logistic, gbdt.monotone != nil || gbdt.interactions != nil {
+            throw CLIError("--monotone and --interactions constrain trees: use them with --algorithm gbdt")
+        }
         let chosen: TrainingAlgorithm = switch algorithm {
         case .logistic: .logistic(logistic.options(l2: l2, threads: threads))
-        case .gbdt: .gbdt(gbdt.options(l2: l2, threads: threads, seed: seed))
+        case .gbdt: .gbdt(try gbdt.options(l2: l2, threads: threads, seed: seed))
         }
         var settings = TrainingSettings(label: input.label, algorithm: chosen)
         settings.validationFraction = validationFraction

@@ -19,8 +19,33 @@ struct GBDTFlags: ParsableArguments {
     var earlyStoppingRounds: Int?
     @Option(help: "GBDT: print train/validation metrics every this many trees (0: never).")
     var logEvery = GBDTOptions().logEvery
+    @Option(help: "GBDT: monotone constraints on numeric columns, e.g. price:-1,visits:+1.") var monotone: String?
+    @Option(help: "GBDT: interaction constraints, groups of columns that may share a branch, e.g. a,b;c,d,e.")
+    var interactions: String?
 
-    func options(l2: Double?, threads: Int, seed: UInt64) -> GBDTOptions {
+    /// `--monotone` parsed: `COLUMN:+1` or `COLUMN:-1`, comma-separated.
+    func monotoneConstraints() throws -> [(column: String, direction: Int8)] {
+        guard let monotone else { return [] }
+        return try monotone.split(separator: ",").map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, let direction = Int8(parts[1].hasPrefix("+") ? String(parts[1].dropFirst()) : String(parts[1])),
+                  direction == 1 || direction == -1
+            else { throw CLIError("--monotone: '\(item)' is not COLUMN:+1 or COLUMN:-1") }
+            return (String(parts[0]), direction)
+        }
+    }
+
+    /// `--interactions` parsed: groups separated by `;`, columns by `,`.
+    func interactionGroups() throws -> [[String]] {
+        guard let interactions else { return [] }
+        return try interactions.split(separator: ";", omittingEmptySubsequences: false).map { group in
+            let columns = group.split(separator: ",").map(String.init)
+            guard !columns.isEmpty else { throw CLIError("--interactions: an empty group in '\(interactions)'") }
+            return columns
+        }
+    }
+
+    func options(l2: Double?, threads: Int, seed: UInt64) throws -> GBDTOptions {
         var o = GBDTOptions()
         o.trees = trees
         o.learningRate = learningRate
@@ -38,6 +63,8 @@ struct GBDTFlags: ParsableArguments {
         o.threads = threads
         o.seed = seed
         o.logEvery = logEvery
+        o.monotone = try monotoneConstraints()
+        o.interactions = try interactionGroups()
         return o
     }
 }

@@ -21,6 +21,8 @@ extension TrainingError {
         case .invalidParameter(let parameter, let requirement): CLIError("\(parameter.flag) must be \(requirement)")
         case .earlyStoppingNeedsValidation:
             CLIError("--early-stopping-rounds needs a validation split (--validation-fraction > 0)")
+        case .constraintOnUnknownColumn, .monotoneOnCategorical, .monotoneDirection:
+            CLIError("\(description) (--monotone, --interactions)")
         default: CLIError(description)
         }
     }
