@@ -1,6 +1,7 @@
 import Foundation
 import PropensityData
 import PropensityMetrics
+import PropensityModel
 import PropensityTestSupport
 import Testing
 
@@ -29,6 +30,9 @@ struct GBDTParityTests {
             var lightgbm_auc: Double
             /// "none", or "recency": 0.25 + 1.75 · row / (rows − 1), the fixture script's `recency_weights`.
             var weights: String?
+            /// Constraints, in the CLI's spelling: `COLUMN:+1`, and groups of columns.
+            var monotone: [String]?
+            var interactions: [[String]]?
         }
         var params: Params
         var cases: [Case]
@@ -41,7 +45,14 @@ struct GBDTParityTests {
 
     @Test(arguments: ["online_shoppers", "bank_marketing"])
     func heldOutAUCMatchesLightGBM(name: String) throws {
-        try compare(Self.reference.cases.first { $0.name == name && ($0.weights ?? "none") == "none" }!)
+        try compare(Self.reference.cases.first { $0.name == name && ($0.weights ?? "none") == "none" && $0.monotone == nil }!)
+    }
+
+    /// Issue 13: with the same monotone and interaction constraints, held-out AUC ≥ LightGBM's
+    /// (`monotone_constraints_method="advanced"`) − 0.002.
+    @Test(arguments: ["online_shoppers", "bank_marketing"])
+    func constrainedHeldOutAUCMatchesLightGBM(name: String) throws {
+        try compare(Self.reference.cases.first { $0.name == name && $0.monotone != nil }!)
     }
 
     /// Issue 13: with sample weights (recent contacts weigh more), the weighted held-out AUC is LightGBM's − 0.002 or better.
@@ -59,7 +70,7 @@ struct GBDTParityTests {
 
     func compare(_ c: Reference.Case) throws {
         let reference = Self.reference
-        let name = c.name + (c.weights == "recency" ? " (recency weights)" : "")
+        let name = c.name + (c.weights == "recency" ? " (recency weights)" : "") + (c.monotone != nil ? " (constrained)" : "")
         let table = try CSVReader.read(
             file: SharedDatasets.path + "/" + c.file,
             options: CSVOptions(drop: c.drop, categorical: [c.label], required: [c.label]))
@@ -77,6 +88,11 @@ struct GBDTParityTests {
         options.minChildWeight = p.min_child_weight
         options.l2 = p.l2
         options.logEvery = 0
+        options.monotone = (c.monotone ?? []).map { item in
+            let parts = item.split(separator: ":")
+            return (String(parts[0]), Int8(parts[1].replacingOccurrences(of: "+", with: ""))!)
+        }
+        options.interactions = c.interactions ?? []
         let weights: [Double]? = c.weights == "recency" ? Self.recencyWeights(table.rowCount) : nil
         let fit = try GBDTTrainer.fit(
             table: table, labels: labels.values, trainRows: train, validationRows: test, labelColumn: c.label,
@@ -85,5 +101,45 @@ struct GBDTParityTests {
             scores: fit.validationMargins, labels: test.map { labels.values[$0] }, weights: weights.map { w in test.map { w[$0] } })
         print("GBDT parity \(name): Propensity held-out AUC \(auc), LightGBM \(c.lightgbm_auc)")
         #expect(auc >= c.lightgbm_auc - 0.002, "\(name): Propensity \(auc) vs LightGBM \(c.lightgbm_auc)")
+        if c.monotone != nil { try expectConstraintsHold(fit.model, options: options, table: table, rows: Array(test.prefix(1000))) }
+    }
+
+    /// Each monotone column moves the margin one way over a 100-point grid of its observed range, for every one of
+    /// the held-out rows given (their other values, missing ones included, as they are); no path mixes groups.
+    func expectConstraintsHold(_ model: TreeEnsembleModel, options: GBDTOptions, table: Table, rows: [Int]) throws {
+        let width = model.schema.count
+        let all = try table.inputRows(model.schema.inputSpecs)
+        for (name, direction) in options.monotone {
+            let j = model.schema.features.firstIndex { $0.name == name }!
+            let values = table.column(named: name)!.numbers.filter { !$0.isNaN }
+            let (low, high) = (values.min()!, values.max()!)
+            var worst = 0.0
+            for r in rows {
+                var row = Array(all[(r * width)..<((r + 1) * width)])
+                var previous = Double.nan
+                for k in 0..<100 {
+                    row[j] = Float(low + (high - low) * Double(k) / 99)
+                    let margin = model.margin(row)
+                    if !previous.isNaN { worst = max(worst, -Double(direction) * (margin - previous)) }
+                    previous = margin
+                }
+            }
+            #expect(worst <= 1e-12, "\(name): the margin moved \(worst) against its constraint")
+        }
+        let groups = options.interactions.map { Set($0.map { n in Int32(model.schema.features.firstIndex { $0.name == n }!) }) }
+        var mixed = 0
+        for tree in model.trees where !tree.nodes.isEmpty {
+            func walk(_ child: Int32, _ path: Set<Int32>) {
+                guard child >= 0 else {
+                    if path.count > 1 && !groups.contains(where: { path.isSubset(of: $0) }) { mixed += 1 }
+                    return
+                }
+                let node = tree.nodes[Int(child)]
+                walk(node.left, path.union([node.feature]))
+                walk(node.right, path.union([node.feature]))
+            }
+            walk(0, [])
+        }
+        #expect(mixed == 0, "\(mixed) root-to-leaf paths mix interaction groups")
     }
 }
