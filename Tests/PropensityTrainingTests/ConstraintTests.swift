@@ -20,22 +20,10 @@ import Testing
             options: options).model
     }
 
-    /// The largest step of the margin against `direction` along column `j`'s grid, over the first 500 rows.
     func worstViolation(_ model: TreeEnsembleModel, column j: Int, direction: Double) throws -> Double {
-        let rows = try Self.data.0.inputRows(model.schema.inputSpecs)
-        let width = model.schema.count
-        var worst = 0.0
-        for r in 0..<500 {
-            var row = Array(rows[(r * width)..<((r + 1) * width)])
-            var previous = Double.nan
-            for k in 0..<100 {
-                row[j] = Float(-4 + 8 * Double(k) / 99)
-                let margin = model.margin(row)
-                if !previous.isNaN { worst = max(worst, -direction * (margin - previous)) }
-                previous = margin
-            }
-        }
-        return worst
+        ConstraintChecks.worstViolation(
+            model, inputs: try Self.data.0.inputRows(model.schema.inputSpecs), rows: Array(0..<500), column: j,
+            range: -4...4, direction: direction)
     }
 
     /// Along a 100-point grid of each constrained column (missing values and the other columns as the row has them),
@@ -54,22 +42,7 @@ import Testing
 
     @Test func noPathMixesInteractionGroups() throws {
         let groups: [Set<Int32>] = [[0, 3], [1, 2]]  // x, c, m, noise, k by column order
-        func mixedPaths(_ model: TreeEnsembleModel) -> Int {
-            var mixed = 0
-            for tree in model.trees where !tree.nodes.isEmpty {
-                func walk(_ child: Int32, _ path: Set<Int32>) {
-                    guard child >= 0 else {
-                        if !groups.contains(where: { path.isSubset(of: $0) }) { mixed += 1 }
-                        return
-                    }
-                    let node = tree.nodes[Int(child)]
-                    walk(node.left, path.union([node.feature]))
-                    walk(node.right, path.union([node.feature]))
-                }
-                walk(0, [])
-            }
-            return mixed
-        }
+        func mixedPaths(_ model: TreeEnsembleModel) -> Int { ConstraintChecks.mixedPaths(model, groups: groups) }
         let model = try fit { $0.interactions = [["x", "noise"], ["c", "m"]] }
         #expect(mixedPaths(model) == 0)
         #expect(model.trees.reduce(0) { $0 + $1.nodes.count } > 100)

@@ -107,39 +107,16 @@ struct GBDTParityTests {
     /// Each monotone column moves the margin one way over a 100-point grid of its observed range, for every one of
     /// the held-out rows given (their other values, missing ones included, as they are); no path mixes groups.
     func expectConstraintsHold(_ model: TreeEnsembleModel, options: GBDTOptions, table: Table, rows: [Int]) throws {
-        let width = model.schema.count
         let all = try table.inputRows(model.schema.inputSpecs)
         for (name, direction) in options.monotone {
             let j = model.schema.features.firstIndex { $0.name == name }!
             let values = table.column(named: name)!.numbers.filter { !$0.isNaN }
-            let (low, high) = (values.min()!, values.max()!)
-            var worst = 0.0
-            for r in rows {
-                var row = Array(all[(r * width)..<((r + 1) * width)])
-                var previous = Double.nan
-                for k in 0..<100 {
-                    row[j] = Float(low + (high - low) * Double(k) / 99)
-                    let margin = model.margin(row)
-                    if !previous.isNaN { worst = max(worst, -Double(direction) * (margin - previous)) }
-                    previous = margin
-                }
-            }
+            let worst = ConstraintChecks.worstViolation(
+                model, inputs: all, rows: rows, column: j, range: values.min()!...values.max()!, direction: Double(direction))
             #expect(worst <= 1e-12, "\(name): the margin moved \(worst) against its constraint")
         }
         let groups = options.interactions.map { Set($0.map { n in Int32(model.schema.features.firstIndex { $0.name == n }!) }) }
-        var mixed = 0
-        for tree in model.trees where !tree.nodes.isEmpty {
-            func walk(_ child: Int32, _ path: Set<Int32>) {
-                guard child >= 0 else {
-                    if path.count > 1 && !groups.contains(where: { path.isSubset(of: $0) }) { mixed += 1 }
-                    return
-                }
-                let node = tree.nodes[Int(child)]
-                walk(node.left, path.union([node.feature]))
-                walk(node.right, path.union([node.feature]))
-            }
-            walk(0, [])
-        }
+        let mixed = ConstraintChecks.mixedPaths(model, groups: groups)
         #expect(mixed == 0, "\(mixed) root-to-leaf paths mix interaction groups")
     }
 }
