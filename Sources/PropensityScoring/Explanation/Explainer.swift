@@ -15,7 +15,26 @@ public final class Explainer: Sendable {
 
     private enum Body: Sendable {
         case logistic(LogisticRegressionModel)
-        case trees(base: Double, trees: [TreeSHAP], tables: [LeafTableSHAP?], pathCapacity: Int, maxNodes: Int, maxLeaves: Int)
+        case trees(Forest)
+    }
+
+    /// Each tree prepared both ways (tables nil for a tree too deep for them) and the sizes the scratch buffers need.
+    private struct Forest: Sendable {
+        let base: Double
+        let trees: [TreeSHAP]
+        let tables: [LeafTableSHAP?]
+        let pathCapacity: Int
+        let maxNodes: Int
+        let maxLeaves: Int
+
+        init(_ ensemble: TreeEnsembleModel) {
+            base = ensemble.baseScore
+            trees = ensemble.trees.map(TreeSHAP.init)
+            tables = trees.map { LeafTableSHAP($0.tree, leftFraction: $0.leftFraction) }
+            pathCapacity = trees.map(\.pathCapacity).max() ?? 1
+            maxNodes = max(1, ensemble.trees.map(\.nodes.count).max() ?? 0)
+            maxLeaves = max(1, ensemble.trees.map(\.leafValues.count).max() ?? 0)
+        }
     }
 
     /// - Throws: `ExplainError.noCovers` for a tree ensemble without covers.
@@ -26,13 +45,7 @@ public final class Explainer: Sendable {
             body = .logistic(lr)
         case .treeEnsemble(let ensemble):
             guard ensemble.hasCovers else { throw .noCovers }
-            let trees = ensemble.trees.map(TreeSHAP.init)
-            body = .trees(
-                base: ensemble.baseScore, trees: trees,
-                tables: trees.map { LeafTableSHAP($0.tree, leftFraction: $0.leftFraction) },
-                pathCapacity: trees.map(\.pathCapacity).max() ?? 1,
-                maxNodes: ensemble.trees.map(\.nodes.count).max() ?? 0,
-                maxLeaves: ensemble.trees.map(\.leafValues.count).max() ?? 0)
+            body = .trees(Forest(ensemble))
         }
     }
 
@@ -40,7 +53,7 @@ public final class Explainer: Sendable {
     public var bias: Double {
         switch body {
         case .logistic(let lr): lr.intercept
-        case .trees(let base, let trees, _, _, _, _): trees.reduce(base) { $0 + $1.expectedValue }
+        case .trees(let forest): forest.trees.reduce(forest.base) { $0 + $1.expectedValue }
         }
     }
 
@@ -55,13 +68,14 @@ public final class Explainer: Sendable {
             return (0..<count).map { r in
                 Contributions(bias: bias, values: Self.terms(lr, rows[(r * width)..<((r + 1) * width)]))
             }
-        case .trees(_, let trees, let tables, let capacity, let maxNodes, let maxLeaves):
+        case .trees(let forest):
             // Buffers for all rows and trees: no allocation per row or node.
+            let capacity = forest.pathCapacity
             let path = UnsafeMutablePointer<TreeSHAP.PathElement>.allocate(capacity: capacity)
             path.initialize(repeating: TreeSHAP.PathElement(), count: capacity)
             defer { path.deallocate() }
-            let nodeMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: max(maxNodes, 1))
-            let leafMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: max(maxLeaves, 1))
+            let nodeMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: forest.maxNodes)
+            let leafMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: forest.maxLeaves)
             defer { nodeMasks.deallocate(); leafMasks.deallocate() }
             let reciprocals = (0...capacity).map { $0 == 0 ? 0 : 1 / Double($0) }
             var phi = [Double](repeating: 0, count: count * width)
@@ -71,7 +85,7 @@ public final class Explainer: Sendable {
                         // Trees outer within a block of rows: a tree's tables serve the whole block from cache.
                         for blockStart in stride(from: 0, to: count, by: Self.rowBlock) {
                             let block = blockStart..<min(count, blockStart + Self.rowBlock)
-                            for (tree, table) in zip(trees, tables) {
+                            for (tree, table) in zip(forest.trees, forest.tables) {
                                 for r in block {
                                     let row = UnsafeBufferPointer(rebasing: all[(r * width)..<((r + 1) * width)])
                                     let phiRow = UnsafeMutableBufferPointer(rebasing: out[(r * width)..<((r + 1) * width)])

@@ -21,7 +21,7 @@ import PropensityModel
 /// children, clearing the node's slot on the branch the row does not take; the leaves then read their P.
 ///
 /// Tables cost 2^d doubles per leaf: a tree with a leaf deeper than `maxDistinctFeatures` distinct features, or more
-/// than `maxTableEntries` entries in all, is explained by `TreeSHAP` instead (see `TreeExplainer`).
+/// than `maxTableEntries` entries in all, is explained by `TreeSHAP` instead (see `Explainer`).
 struct LeafTableSHAP: Sendable {
     static let maxDistinctFeatures = 12
     static let maxTableEntries = 1 << 15

@@ -4,8 +4,7 @@ import PropensityModel
 /// A fitted calibrator with what the model's metadata and the caller report about it.
 public struct CalibrationOutcome: Sendable {
     public var calibrator: Calibrator
-    /// "validation", "cross-fitted K folds", or the name of the file it was fitted on.
-    public var source: String
+    public var source: CalibrationSource
     public var rows: Int
     /// On the calibration rows themselves: the calibrated figures are in-sample for the calibrator.
     public var before: BinaryMetrics
@@ -14,7 +13,7 @@ public struct CalibrationOutcome: Sendable {
     /// Fits `method` on held-out margins and measures the result on them.
     /// - Throws: `CalibrationError` (see `CalibrationFit.fit`).
     public static func fit(
-        _ method: CalibrationMethod, margins: [Double], labels: [UInt8], source: String
+        _ method: CalibrationMethod, margins: [Double], labels: [UInt8], source: CalibrationSource
     ) throws(CalibrationError) -> CalibrationOutcome {
         let calibrator = try CalibrationFit.fit(method, margins: margins, labels: labels)
         return CalibrationOutcome(
@@ -26,7 +25,7 @@ public struct CalibrationOutcome: Sendable {
     /// The metadata a calibrated model records (properties; the calibrator itself is the file's CALB section).
     public var properties: [(String, String)] {
         typealias Key = ModelMetadata.Key
-        return [(Key.calibration, calibrator.method.name), (Key.calibrationSource, source), (Key.calibrationRows, String(rows))]
+        return [(Key.calibration, calibrator.method.name), (Key.calibrationSource, source.description), (Key.calibrationRows, String(rows))]
     }
 
     public var metrics: [(String, Double)] {
@@ -43,10 +42,10 @@ extension Model {
     /// - Parameters:
     ///   - features: row-major float32 rows in schema order, as the scorer takes them.
     ///   - labels: 0/1, one per row.
-    ///   - source: recorded in metadata (a file name, never a path).
+    ///   - source: recorded in metadata (for a file, its name, never its path).
     /// - Throws: `CalibrationError`.
     public func calibrated(
-        _ method: CalibrationMethod, features: [Float], labels: [UInt8], source: String
+        _ method: CalibrationMethod, features: [Float], labels: [UInt8], source: CalibrationSource
     ) throws(CalibrationError) -> (model: Model, outcome: CalibrationOutcome) {
         let width = schema.count
         precondition(width > 0 && features.count == labels.count * width)

@@ -7,7 +7,7 @@ import PropensityModel
 /// parameters is fitted on the others.
 public enum CrossValidation {
     /// - Parameters:
-    ///   - table: the data; every column but the label (and `excludedColumns`) is an input.
+    ///   - table: the data; every column but the label is an input (remove group and weight columns first).
     ///   - labels: 0/1 per row.
     ///   - weights: nil, or a sample weight per row (the fits and the metrics are weighted).
     ///   - folds: the fold index of every row (`StratifiedSplit.folds` or `GroupFolds.folds`), 0 ..< count.
@@ -38,22 +38,8 @@ public enum CrossValidation {
         let inside = y.indices.filter { folds[$0] != k && (weights?[$0] ?? 1) > 0 }
         let outside = y.indices.filter { folds[$0] == k }
         let start = DispatchTime.now().uptimeNanoseconds
-        let margins: [Double]
-        switch settings.algorithm {
-        case .logistic(var options):
-            options.threads = 1
-            let lr = try LogisticRegressionTrainer.fit(
-                table: table, labels: y, rows: inside, labelColumn: settings.label, options: options, rowWeights: weights)
-            margins = TrainingRun.heldOutMargins(lr.model, table: table, rows: outside)
-        case .gbdt(var options):
-            options.threads = 1
-            options.logEvery = 0
-            // The held-out fold is the validation set: early stopping, when asked for, watches it (as lightgbm.cv).
-            let trees = try GBDTTrainer.fit(
-                table: table, labels: y, trainRows: inside, validationRows: outside, labelColumn: settings.label,
-                options: options, rowWeights: weights)
-            margins = trees.validationMargins
-        }
+        let margins = try settings.algorithm.singleThreaded.heldOutMargins(
+            table: table, labels: y, weights: weights, trainRows: inside, heldOutRows: outside, labelColumn: settings.label)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let metrics = BinaryMetrics(
             scores: margins.map(Sigmoid.of), labels: outside.map { y[$0] }, weights: weights.map { w in outside.map { w[$0] } })

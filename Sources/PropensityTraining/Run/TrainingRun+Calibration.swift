@@ -14,19 +14,10 @@ extension TrainingRun {
         for k in 0..<settings.calibrationFolds {
             let inside = y.indices.filter { fold[$0] != k }
             let outside = y.indices.filter { fold[$0] == k }
-            switch settings.algorithm {
-            case .logistic(let options):
-                let lr = try LogisticRegressionTrainer.fit(
-                    table: table, labels: y, rows: inside, labelColumn: settings.label, options: options,
-                    rowWeights: weights)
-                let held = heldOutMargins(lr.model, table: table, rows: outside)
-                for (row, m) in zip(outside, held) { margins[row] = m }
-            case .gbdt(let options):
-                let trees = try GBDTTrainer.fit(
-                    table: table, labels: y, trainRows: inside, validationRows: outside, labelColumn: settings.label,
-                    options: options, rowWeights: weights)
-                for (row, m) in zip(outside, trees.validationMargins) { margins[row] = m }
-            }
+            let held = try settings.algorithm.heldOutMargins(
+                table: table, labels: y, weights: weights, trainRows: inside, heldOutRows: outside,
+                labelColumn: settings.label)
+            for (row, m) in zip(outside, held) { margins[row] = m }
         }
         return margins
     }

@@ -39,11 +39,11 @@ public enum TrainingRun {
         var trainerScores: [Double]? = nil  // per row of the table (boosting knows them from its margins)
         // Held-out margins for the calibrator: the validation rows', or (no validation split) cross-fitted ones,
         // computed first, while the table is whole.
-        var calibrationMargins: (margins: [Double], source: String)? = nil
+        var calibrationMargins: (margins: [Double], source: CalibrationSource)? = nil
         if settings.calibration != nil && validationRows.isEmpty {
             calibrationMargins = (
                 try crossFittedMargins(table: table, labels: y, weights: weights, settings: settings),
-                "cross-fitted \(settings.calibrationFolds) folds")
+                .crossFitted(folds: settings.calibrationFolds))
         }
         switch settings.algorithm {
         case .logistic(let options):
@@ -54,7 +54,7 @@ public enum TrainingRun {
             fit = .logistic(report: lr.report, encodedFeatures: lr.encodedNames.count)
             properties = logisticProperties(options, lr.report)
             if settings.calibration != nil && !validationRows.isEmpty {
-                calibrationMargins = (heldOutMargins(lr.model, table: table, rows: validationRows), "validation")
+                calibrationMargins = (heldOutMargins(lr.model, table: table, rows: validationRows), .validation)
             }
         case .gbdt(let options):
             var trees = try GBDTTrainer.fit(
@@ -67,7 +67,7 @@ public enum TrainingRun {
             for (k, row) in validationRows.enumerated() { known[row] = Sigmoid.of(trees.validationMargins[k]) }
             trainerScores = known
             if settings.calibration != nil && !validationRows.isEmpty {
-                calibrationMargins = (trees.validationMargins, "validation")
+                calibrationMargins = (trees.validationMargins, .validation)
             }
             (trees.trainMargins, trees.validationMargins) = ([], [])
             fit = .gbdt(trees)

@@ -24,10 +24,9 @@ struct Evaluate: AsyncParsableCommand {
             if compareUncalibrated, loaded.calibrator == nil {
                 throw CLIError("\(model) has no calibrator: --compare-uncalibrated needs a model trained or imported with --calibrate")
             }
-            let (_, table, features, labels) = try readLabelledInputs(
+            let (_, features, labels, weights) = try readLabelledInputs(
                 file: data, model: loaded, modelName: model, label: label, positive: positive, delimiter: delimiter,
                 weight: weight)
-            let weights = try weight.map { try WeightReader.read(table, column: $0) }
             let scores = Scorer(model: loaded).score(features).map(Double.init)
             let metrics = BinaryMetrics(scores: scores, labels: labels.values, weights: weights)
             let importance = globalImportance(loaded, features: features)

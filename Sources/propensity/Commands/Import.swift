@@ -46,11 +46,11 @@ struct Import: AsyncParsableCommand {
     }
 
     private func calibrated(_ model: Model, _ method: CalibrationMethod, on data: String) throws -> (Model, CalibrationOutcome) {
-        let (labelColumn, _, features, labels) = try readLabelledInputs(
+        let (labelColumn, features, labels, _) = try readLabelledInputs(
             file: data, model: model, modelName: file, label: label, positive: positive, delimiter: delimiter)
         do {
             let name = URL(fileURLWithPath: data).lastPathComponent  // a file name, never a path, in metadata
-            let (calibrated, outcome) = try model.calibrated(method, features: features, labels: labels.values, source: name)
+            let (calibrated, outcome) = try model.calibrated(method, features: features, labels: labels.values, source: .file(name))
             var result = calibrated
             if model.metadata[property: ModelMetadata.Key.label] == nil {
                 result.metadata.properties.append((ModelMetadata.Key.label, labelColumn))

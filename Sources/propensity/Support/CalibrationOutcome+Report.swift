@@ -4,8 +4,11 @@ import PropensityTraining
 extension CalibrationOutcome {
     /// What `train --calibrate` and `import --calibrate` print: the calibrator and the calibration rows' figures.
     var summary: String {
-        let rows = source == "validation" ? "\(rows) validation rows"
-            : source.hasPrefix("cross-fitted") ? "\(rows) rows, margins \(source)" : "\(rows) rows of \(source)"
+        let rows = switch source {
+        case .validation: "\(rows) validation rows"
+        case .crossFitted: "\(rows) rows, margins \(source)"
+        case .file(let name): "\(rows) rows of \(name)"
+        }
         func line(_ m: BinaryMetrics) -> String {
             "log-loss \(fixed(m.logLoss)), ECE \(fixed(m.expectedCalibrationError)), Brier \(fixed(m.brier))"
         }

@@ -14,11 +14,11 @@ func readInputs(file: String, schema: FeatureSchema, delimiter: UInt8?, label: S
 }
 
 /// Reads labelled rows for a model: its input columns and the label (`--label`, else the one the model records),
-/// with the positive value given or the model's.
+/// with the positive value given or the model's, and the sample weights when a weight column is named.
 func readLabelledInputs(
     file: String, model: Model, modelName: String, label: String?, positive: String?, delimiter: String?,
     weight: String? = nil
-) throws -> (labelColumn: String, table: Table, features: [Float], labels: BinaryLabels) {
+) throws -> (labelColumn: String, features: [Float], labels: BinaryLabels, weights: [Double]?) {
     guard let labelColumn = label ?? model.metadata[property: ModelMetadata.Key.label] else {
         throw CLIError("\(modelName) does not record its label column: pass --label for \(file)")
     }
@@ -27,5 +27,6 @@ func readLabelledInputs(
         weight: weight)
     let labels = try LabelReader.read(
         table, column: labelColumn, positive: positive ?? model.metadata[property: ModelMetadata.Key.positive])
-    return (labelColumn, table, features, labels)
+    let weights = try weight.map { try WeightReader.read(table, column: $0) }
+    return (labelColumn, features, labels, weights)
 }
