@@ -81,8 +81,9 @@ import Testing
         #expect(try Self.responses(in: socket.receive()).map(\.1) == [.pong])
         try socket.send(pingBytes)  // answered, but the answer is left unread for now
         let shutdown = Task { await server.shutdown(timeout: .seconds(10)) }
-        // The connection is quiet, so the server ends it (a fixed sleep here was too short on a loaded machine).
-        #expect(try await onThread { socket.waitForPeerHalfClose() })
+        // The connection is quiet, so the server ends it (a fixed sleep here was too short on a loaded machine). The
+        // wait may last as long as the drain may (10 s): with the suite's heavy tests beside it, 5 s once ran out.
+        #expect(try await onThread { socket.waitForPeerHalfClose(timeoutMilliseconds: 15_000) })
         try socket.send(pingBytes)  // crosses the close
         try await Task.sleep(for: .milliseconds(100))
         var received: [UInt8] = []
