@@ -33,6 +33,9 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case monotoneOnCategorical(String)
     /// A monotone direction other than +1 or −1.
     case monotoneDirection(column: String, direction: Int8)
+    /// A cross-validation fold (1-based `fold` of `folds`) whose held-out rows lack a class: there are fewer rows of
+    /// a class, or groups holding it, than folds.
+    case foldWithoutClass(fold: Int, folds: Int, positives: Int, rows: Int)
 
     public var description: String {
         switch self {
@@ -53,6 +56,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             "column '\(column)' is categorical: a monotone constraint needs an ordered (numeric) column"
         case .monotoneDirection(let column, let direction):
             "the monotone direction of '\(column)' must be +1 or -1, not \(direction)"
+        case .foldWithoutClass(let fold, let folds, let positives, let rows):
+            "fold \(fold) of \(folds) holds \(positives) positives in \(rows) rows: each class needs rows in every fold (fewer folds, or more data)"
         }
     }
 }

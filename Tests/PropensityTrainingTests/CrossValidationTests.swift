@@ -51,7 +51,8 @@ import Testing
         let (table, labels) = Self.data
         // Every positive in fold 0: the other folds train on one class.
         let folds = labels.map { $0 == 1 ? 0 : 1 }
-        #expect(throws: TrainingError.self) {
+        let positives = labels.filter { $0 == 1 }.count
+        #expect(throws: TrainingError.foldWithoutClass(fold: 1, folds: 2, positives: positives, rows: positives)) {
             try CrossValidation.run(
                 table: table, labels: labels, weights: nil, folds: folds,
                 settings: TrainingSettings(label: "y", algorithm: .logistic(LogisticRegressionOptions())), threads: 2,

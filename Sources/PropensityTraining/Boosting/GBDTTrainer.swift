@@ -35,8 +35,46 @@ public enum GBDTTrainer {
         guard !columns.isEmpty else { throw TrainingError.noInputColumns }
         let constraints = try Self.constraints(options, columns: columns)
 
-        // Binning: mappers from the training rows, then both splits as bin indices.
         let binStart = DispatchTime.now().uptimeNanoseconds
+        let binned = bin(columns: columns, trainRows: trainRows, otherRows: validationRows.isEmpty ? [] : [validationRows], options: options)
+        let (mappers, train) = (binned.mappers, binned.train)
+        let validation = validationRows.isEmpty ? nil : binned.others[0]
+        let binningSeconds = Double(DispatchTime.now().uptimeNanoseconds - binStart) / 1e9
+
+        let boostStart = DispatchTime.now().uptimeNanoseconds
+        let run = train.wide
+            ? boost(UInt16.self, train: train, validation: validation, y: labels, trainRows: trainRows,
+                    validationRows: validationRows, weights: rowWeights, options: options,
+                    constraints: constraints, progress: progress)
+            : boost(UInt8.self, train: train, validation: validation, y: labels, trainRows: trainRows,
+                    validationRows: validationRows, weights: rowWeights, options: options,
+                    constraints: constraints, progress: progress)
+        let trees = run.trees
+        let boostingSeconds = Double(DispatchTime.now().uptimeNanoseconds - boostStart) / 1e9
+
+        let model = TreeEnsembleModel(
+            schema: binned.schema, baseScore: run.base, trees: trees.map { convert($0, mappers: mappers) },
+            importance: importance(trees, features: columns.count))
+        return GBDTFit(
+            model: model, treeCount: trees.count, stoppedEarly: run.stoppedEarly,
+            bestValidationLogLoss: run.bestLoss, notes: binned.notes,
+            binningSeconds: binningSeconds, boostingSeconds: boostingSeconds, trainMargins: run.margins,
+            validationMargins: run.validationMargins)
+    }
+}
+
+extension GBDTTrainer {
+    /// Columns binned for boosting: mappers from the training rows (at most `options.maxBin` bins each), then the
+    /// training rows and each of `otherRows` as bin indices.
+    struct Binned {
+        var mappers: [BinMapper]
+        var schema: FeatureSchema
+        var notes: [TrainingNote]
+        var train: BinnedData
+        var others: [BinnedData]
+    }
+
+    static func bin(columns: [Column], trainRows: [Int], otherRows: [[Int]], options: GBDTOptions) -> Binned {
         let mapperSlots = ChunkResults<BinMapper>(count: columns.count)
         ParallelFor.run(count: columns.count, threads: options.threads) { c in
             let column = columns[c]
@@ -47,8 +85,7 @@ public enum GBDTTrainer {
         let mappers = mapperSlots.values()
         var notes: [TrainingNote] = []
         for (column, mapper) in zip(columns, mappers) where mapper.droppedCategories > 0 {
-            notes.append(.categoriesCapped(
-                column: column.name, maxBin: options.maxBin, dropped: mapper.droppedCategories))
+            notes.append(.categoriesCapped(column: column.name, maxBin: options.maxBin, dropped: mapper.droppedCategories))
         }
         let schema = FeatureSchema(features: zip(columns, mappers).map { column, mapper in
             switch mapper.kind {
@@ -56,34 +93,12 @@ public enum GBDTTrainer {
             case .categorical(let categories, _): .categorical(column.name, categories)
             }
         })
-        let train = BinnedData(columns: columns, rows: trainRows, mappers: mappers, threads: options.threads)
-        let validation = validationRows.isEmpty
-            ? nil : BinnedData(columns: columns, rows: validationRows, mappers: mappers, threads: options.threads)
-        let binningSeconds = Double(DispatchTime.now().uptimeNanoseconds - binStart) / 1e9
-
-        let boostStart = DispatchTime.now().uptimeNanoseconds
-        let run = train.wide
-            ? boost(UInt16.self, train: train, validation: validation, y: labels, trainRows: trainRows,
-                    validationRows: validationRows, weights: rowWeights, features: columns.count, options: options,
-                    constraints: constraints, progress: progress)
-            : boost(UInt8.self, train: train, validation: validation, y: labels, trainRows: trainRows,
-                    validationRows: validationRows, weights: rowWeights, features: columns.count, options: options,
-                    constraints: constraints, progress: progress)
-        let trees = run.trees
-        let boostingSeconds = Double(DispatchTime.now().uptimeNanoseconds - boostStart) / 1e9
-
-        let model = TreeEnsembleModel(
-            schema: schema, baseScore: run.base, trees: trees.map { convert($0, mappers: mappers) },
-            importance: importance(trees, features: columns.count))
-        return GBDTFit(
-            model: model, treeCount: trees.count, stoppedEarly: run.stoppedEarly,
-            bestValidationLogLoss: run.bestLoss, notes: notes,
-            binningSeconds: binningSeconds, boostingSeconds: boostingSeconds, trainMargins: run.margins,
-            validationMargins: run.validationMargins)
+        return Binned(
+            mappers: mappers, schema: schema, notes: notes,
+            train: BinnedData(columns: columns, rows: trainRows, mappers: mappers, threads: options.threads),
+            others: otherRows.map { BinnedData(columns: columns, rows: $0, mappers: mappers, threads: options.threads) })
     }
-}
 
-extension GBDTTrainer {
     /// The options' constraints by feature index: a direction per feature (empty: none) and the groups.
     static func constraints(_ options: GBDTOptions, columns: [Column]) throws(TrainingError)
         -> (monotone: [Int8], groups: [Set<Int>])

@@ -20,6 +20,7 @@ public enum CrossValidation {
         scheme: String
     ) throws(TrainingError) -> CrossValidationResult {
         try settings.validate()
+        try checkFolds(labels: labels, weights: weights, folds: folds)
         let count = (folds.max() ?? 0) + 1
         let results = ChunkResults<Result<CrossValidationResult.Fold, TrainingError>>(count: count)
         ParallelFor.run(count: count, threads: threads) { k in
@@ -30,6 +31,19 @@ public enum CrossValidation {
         var out: [CrossValidationResult.Fold] = []
         for result in results.values() { out.append(try result.get()) }
         return CrossValidationResult(folds: out, scheme: scheme)
+    }
+
+    /// Refuses folds whose held-out rows lack a class (their AUC is undefined), before any fit.
+    public static func checkFolds(labels: [UInt8], weights: [Double]?, folds: [Int]) throws(TrainingError) {
+        let count = (folds.max() ?? 0) + 1
+        var rows = [Int](repeating: 0, count: count), positives = rows
+        for (i, k) in folds.enumerated() where (weights?[i] ?? 1) > 0 {
+            rows[k] += 1
+            positives[k] += Int(labels[i])
+        }
+        for k in 0..<count where positives[k] == 0 || positives[k] == rows[k] {
+            throw .foldWithoutClass(fold: k + 1, folds: count, positives: positives[k], rows: rows[k])
+        }
     }
 
     static func fit(

@@ -12,8 +12,7 @@ struct CrossValidate: AsyncParsableCommand {
 
     @OptionGroup var input: DataOptions
     @Option(help: "Algorithm: logistic or gbdt.") var algorithm: AlgorithmName = .logistic
-    @Option(help: "Number of folds.") var folds = 5
-    @Option(help: "Column whose value identifies a visitor: all of a visitor's rows stay in one fold.") var group: String?
+    @OptionGroup var folding: FoldFlags
     @Option(help: "Random seed (fold assignment, row and feature sampling).") var seed = TrainingSettings.defaultSeed
     @Option(help: "Folds run at once.") var threads = GBDTOptions().threads
     @Option(help: "L2 penalty, as for train.") var l2: Double?
@@ -23,7 +22,7 @@ struct CrossValidate: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard folds >= 2 else { throw CLIError("--folds must be at least 2") }
+            try folding.validate()
             guard threads >= 1 else { throw CLIError("--threads must be at least 1") }
             do {
                 try crossValidate()
@@ -46,26 +45,13 @@ struct CrossValidate: AsyncParsableCommand {
         try settings.validate()
 
         var options = try input.csvOptions()
-        if let group {
-            options.categorical.append(group)
-            options.required.append(group)
-        }
+        options.categorical += folding.columns
+        options.required += folding.columns
         var table = try timed("loaded \(input.data)") { try CSVReader.read(file: input.data, options: options) }
         let labels = try LabelReader.read(table, column: input.label, positive: input.positive)
         let weights = try input.weight.map { try WeightReader.read(table, column: $0) }
-        let assignment: [Int]
-        if let group {
-            guard let column = table.column(named: group) else { throw CLIError("no group column named '\(group)'") }
-            let distinct = Set(column.codes).count
-            guard distinct >= folds else {
-                throw CLIError("--group \(group) has \(distinct) distinct values, fewer than --folds \(folds)")
-            }
-            assignment = GroupFolds.folds(groups: column.codes, count: folds, seed: seed)
-        } else {
-            assignment = StratifiedSplit.folds(labels: labels.values, count: folds, seed: seed)
-        }
-        table.columns.removeAll { $0.name == group || $0.name == input.weight }
-        let scheme = group.map { "grouped by '\($0)'" } ?? "stratified"
+        let (assignment, scheme) = try folding.assign(&table, labels: labels.values, seed: seed)
+        table.columns.removeAll { $0.name == input.weight }
         let result = try CrossValidation.run(
             table: table, labels: labels.values, weights: weights, folds: assignment, settings: settings,
             threads: threads, scheme: scheme)
@@ -82,7 +68,7 @@ struct CrossValidate: AsyncParsableCommand {
                 summary[name] = ["mean": s.mean, "sd": s.sd]
             }
             let object: [String: Any] = [
-                "data": input.data, "algorithm": algorithm.rawValue, "folds": folds, "scheme": result.scheme,
+                "data": input.data, "algorithm": algorithm.rawValue, "folds": result.folds.count, "scheme": result.scheme,
                 "seed": seed, "weighted": input.weight != nil,
                 "per_fold": result.folds.map { f -> [String: Any] in
                     var entry: [String: Any] = [
@@ -97,7 +83,7 @@ struct CrossValidate: AsyncParsableCommand {
             try? printJSON(object)
             return
         }
-        print("\(folds)-fold cross-validation (\(result.scheme), seed \(seed)\(weighted)): \(algorithm.rawValue)")
+        print("\(result.folds.count)-fold cross-validation (\(result.scheme), seed \(seed)\(weighted)): \(algorithm.rawValue)")
         print("  " + ["fold", "train", "test"].map { pad($0, 6) }.joined(separator: "  ") + "   "
             + ["AUC", "log-loss", "Brier", "lift@10%"].map { pad($0, 8) }.joined(separator: "  "))
         for f in result.folds {

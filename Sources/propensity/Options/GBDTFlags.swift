@@ -24,7 +24,7 @@ struct GBDTFlags: ParsableArguments {
     var interactions: String?
 
     /// `--monotone` parsed: `COLUMN:+1` or `COLUMN:-1`, comma-separated.
-    func monotoneConstraints() throws -> [(column: String, direction: Int8)] {
+    static func monotoneConstraints(_ monotone: String?) throws -> [(column: String, direction: Int8)] {
         guard let monotone else { return [] }
         return try monotone.split(separator: ",").map { item in
             let parts = item.split(separator: ":", omittingEmptySubsequences: false)
@@ -36,7 +36,7 @@ struct GBDTFlags: ParsableArguments {
     }
 
     /// `--interactions` parsed: groups separated by `;`, columns by `,`.
-    func interactionGroups() throws -> [[String]] {
+    static func interactionGroups(_ interactions: String?) throws -> [[String]] {
         guard let interactions else { return [] }
         return try interactions.split(separator: ";", omittingEmptySubsequences: false).map { group in
             let columns = group.split(separator: ",").map(String.init)
@@ -63,8 +63,8 @@ struct GBDTFlags: ParsableArguments {
         o.threads = threads
         o.seed = seed
         o.logEvery = logEvery
-        o.monotone = try monotoneConstraints()
-        o.interactions = try interactionGroups()
+        o.monotone = try Self.monotoneConstraints(monotone)
+        o.interactions = try Self.interactionGroups(interactions)
         return o
     }
 }

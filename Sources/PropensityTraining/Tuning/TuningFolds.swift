@@ -1,0 +1,105 @@
+import PropensityData
+
+/// A search's cross-validation folds, binned once: `max_bin` is not searched, so every trial boosts on the same
+/// bins and pays for boosting only. Each fold's bins come from its own training rows, as a fit on those rows alone
+/// would make them.
+final class TuningFolds: @unchecked Sendable {
+    struct Fold {
+        let train: BinnedData
+        let heldOut: BinnedData
+        let trainRows: [Int]
+        let heldOutRows: [Int]
+    }
+
+    let folds: [Fold]
+    let labels: [UInt8]
+    let weights: [Double]?
+    let constraints: (monotone: [Int8], groups: [Set<Int>])
+
+    /// - Parameters:
+    ///   - assignment: the fold of every row (0 ..< K); rows of weight 0 are left out of training, as `cv` does.
+    ///   - base: `maxBin` and the constraints; binning runs on `threads` threads.
+    init(
+        table: Table, labels: [UInt8], weights: [Double]?, assignment: [Int], labelColumn: String, base: GBDTOptions,
+        threads: Int
+    ) throws(TrainingError) {
+        let columns = table.columns.filter { $0.name != labelColumn }
+        guard !columns.isEmpty else { throw TrainingError.noInputColumns }
+        constraints = try GBDTTrainer.constraints(base, columns: columns)
+        var binning = base
+        binning.threads = threads
+        let count = (assignment.max() ?? 0) + 1
+        folds = (0..<count).map { k in
+            let inside = labels.indices.filter { assignment[$0] != k && (weights?[$0] ?? 1) > 0 }
+            let outside = labels.indices.filter { assignment[$0] == k }
+            let binned = GBDTTrainer.bin(columns: columns, trainRows: inside, otherRows: [outside], options: binning)
+            return Fold(train: binned.train, heldOut: binned.others[0], trainRows: inside, heldOutRows: outside)
+        }
+        self.labels = labels
+        self.weights = weights
+    }
+
+    /// What one trial's boosting found.
+    struct Run {
+        /// The folds' mean held-out AUC at the best tree count, and each fold's AUC there.
+        var meanAUC: Double
+        var foldAUCs: [Double]
+        /// The tree count with the best mean AUC (what a refit uses).
+        var trees: Int
+        var grown: Int
+        var pruned: Bool
+    }
+
+    private func booster(for fold: Fold, options: GBDTOptions) -> any FoldBoosting {
+        if fold.train.wide {
+            return Booster<UInt16>(
+                train: fold.train, validation: fold.heldOut, labels: labels, trainRows: fold.trainRows,
+                validationRows: fold.heldOutRows, weights: weights, options: options, constraints: constraints)
+        }
+        return Booster<UInt8>(
+            train: fold.train, validation: fold.heldOut, labels: labels, trainRows: fold.trainRows,
+            validationRows: fold.heldOutRows, weights: weights, options: options, constraints: constraints)
+    }
+
+    /// Boosts every fold in lockstep, one tree per fold per step (folds in parallel, each on one thread, so the
+    /// result is the same at any thread count), tracking the mean held-out AUC over the folds as `lightgbm.cv`
+    /// does: it stops `patience` trees after the mean last improved, at `maxTrees`, or when `prune(trees, best)`
+    /// says the trial is not worth finishing.
+    func evaluate(
+        _ options: GBDTOptions, maxTrees: Int, patience: Int, threads: Int, prune: (Int, Double) -> Bool
+    ) -> Run {
+        var single = options
+        single.threads = 1
+        single.logEvery = 0
+        let boosters = folds.map { booster(for: $0, options: single) }
+        var best = Run(meanAUC: -.infinity, foldAUCs: [], trees: 0, grown: 0, pruned: false)
+        for t in 1...maxTrees {
+            let aucs = ChunkResults<Double>(count: boosters.count)
+            ParallelFor.run(count: boosters.count, threads: threads) { k in
+                boosters[k].addTree()
+                aucs.set(k, boosters[k].validationAUC)
+            }
+            let values = aucs.values()
+            let mean = values.reduce(0, +) / Double(values.count)
+            best.grown = t
+            if mean > best.meanAUC {
+                (best.meanAUC, best.foldAUCs, best.trees) = (mean, values, t)
+            } else if t - best.trees >= patience {
+                break
+            }
+            if prune(t, best.meanAUC) {
+                best.pruned = true
+                break
+            }
+        }
+        return best
+    }
+}
+
+/// A booster of either bin width, driven one tree at a time.
+protocol FoldBoosting: AnyObject, Sendable {
+    func addTree()
+    var validationAUC: Double { get }
+}
+
+extension Booster: FoldBoosting {}
