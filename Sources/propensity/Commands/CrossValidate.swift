@@ -44,17 +44,11 @@ struct CrossValidate: AsyncParsableCommand {
         settings.seed = seed
         try settings.validate()
 
-        var options = try input.csvOptions()
-        options.categorical += folding.columns
-        options.required += folding.columns
-        var table = try timed("loaded \(input.data)") { try CSVReader.read(file: input.data, options: options) }
-        let labels = try LabelReader.read(table, column: input.label, positive: input.positive)
-        let weights = try input.weight.map { try WeightReader.read(table, column: $0) }
-        let (assignment, scheme) = try folding.assign(&table, labels: labels.values, seed: seed)
-        table.columns.removeAll { $0.name == input.weight }
+        let read = try folding.read(input, seed: seed)
+        let (table, labels, weights, assignment) = (read.table, read.labels, read.weights, read.assignment)
         let result = try CrossValidation.run(
             table: table, labels: labels.values, weights: weights, folds: assignment, settings: settings,
-            threads: threads, scheme: scheme)
+            threads: threads, scheme: read.scheme)
         report(result)
     }
 

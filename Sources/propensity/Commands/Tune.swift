@@ -93,19 +93,13 @@ struct Tune: AsyncParsableCommand {
         let options = try searchOptions()
         let base = try baseOptions()
 
-        var csv = try input.csvOptions()
-        csv.categorical += folding.columns
-        csv.required += folding.columns
-        var table = try timed("loaded \(input.data)") { try CSVReader.read(file: input.data, options: csv) }
-        let labels = try LabelReader.read(table, column: input.label, positive: input.positive)
-        let weights = try input.weight.map { try WeightReader.read(table, column: $0) }
-        let (assignment, scheme) = try folding.assign(&table, labels: labels.values, seed: seed)
-        table.columns.removeAll { $0.name == input.weight }
-        progress("\(table.rowCount) rows, \(table.columns.count - 1) input columns; \(Set(assignment).count) folds (\(scheme))"
+        let read = try folding.read(input, seed: seed)
+        let (labels, weights, assignment, scheme) = (read.labels, read.weights, read.assignment, read.scheme)
+        progress("\(read.table.rowCount) rows, \(read.table.columns.count - 1) input columns; \(Set(assignment).count) folds (\(scheme))"
             + (input.weight.map { ", weighted by '\($0)'" } ?? ""))
 
         let result = try Tuner.run(
-            table: table, labels: labels.values, weights: weights, folds: assignment, labelColumn: input.label,
+            table: read.table, labels: labels.values, weights: weights, folds: assignment, labelColumn: input.label,
             base: base, options: options, scheme: scheme
         ) { t in
             progress("trial \(t.number): CV AUC \(fixed(t.meanAUC)) ± \(fixed(t.sdAUC)) at \(t.trees) trees"
@@ -123,7 +117,7 @@ struct Tune: AsyncParsableCommand {
         settings.created = creationTime()
         settings.version = Propensity.version
         settings.weightColumn = input.weight
-        var refit = try TrainingRun.run(table: consume table, labels: labels, weights: weights, settings: settings)
+        var refit = try TrainingRun.run(table: read.table, labels: labels, weights: weights, settings: settings)
         refit.model.metadata.properties = refit.model.metadata.properties.map { property in
             property.key == "source" ? (property.key, "propensity tune") : property
         } + result.properties.map { (key: $0.0, value: $0.1) }

@@ -1,7 +1,7 @@
-import PropensityTraining
 import ArgumentParser
 import Foundation
 import PropensityData
+import PropensityTraining
 
 /// How `cv` and `tune` assign rows to folds: stratified and seeded, by a group column, or as a column says.
 struct FoldFlags: ParsableArguments {
@@ -53,4 +53,26 @@ struct FoldFlags: ParsableArguments {
     }
 
     private static func label(_ column: Column, _ code: Int32) -> String { column.categories[Int(code)] }
+
+    /// What `cv` and `tune` read: the table with its group, fold and weight columns removed, the labels, the weights
+    /// and each row's fold.
+    struct Inputs {
+        let table: Table
+        let labels: BinaryLabels
+        let weights: [Double]?
+        let assignment: [Int]
+        let scheme: String
+    }
+
+    func read(_ input: DataOptions, seed: UInt64) throws -> Inputs {
+        var csv = try input.csvOptions()
+        csv.categorical += columns
+        csv.required += columns
+        var table = try timed("loaded \(input.data)") { try CSVReader.read(file: input.data, options: csv) }
+        let labels = try LabelReader.read(table, column: input.label, positive: input.positive)
+        let weights = try input.weight.map { try WeightReader.read(table, column: $0) }
+        let (assignment, scheme) = try assign(&table, labels: labels.values, seed: seed)
+        table.columns.removeAll { $0.name == input.weight }
+        return Inputs(table: table, labels: labels, weights: weights, assignment: assignment, scheme: scheme)
+    }
 }
