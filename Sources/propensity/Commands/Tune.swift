@@ -126,10 +126,10 @@ struct Tune: AsyncParsableCommand {
 
         if let reportJSON { try writeReport(result, to: reportJSON) }
         print("\(result.folds)-fold CV (\(scheme), seed \(seed)): \(result.trials.count) trials in \(String(format: "%.1f", result.seconds)) s, \(result.method)")
-        print("  rank  trial  CV AUC ± sd          trees  seconds  parameters")
+        print("  rank  trial  CV AUC ± sd                 trees  seconds  parameters")
         for (rank, t) in result.leaderboard.prefix(top).enumerated() {
             let auc = "\(fixed(t.meanAUC)) ± \(fixed(t.sdAUC))" + (t.pruned ? " (pruned)" : "")
-            print("  " + [pad(String(rank + 1), 4), pad(String(t.number), 5), auc.padding(toLength: 19, withPad: " ", startingAt: 0),
+            print("  " + [pad(String(rank + 1), 4), pad(String(t.number), 5), auc.padding(toLength: 26, withPad: " ", startingAt: 0),
                           pad(String(t.trees), 5), pad(String(format: "%.2f", t.seconds), 7)].joined(separator: "  ")
                 + "  " + t.parameters)
         }
