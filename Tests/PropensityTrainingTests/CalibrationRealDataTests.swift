@@ -83,7 +83,9 @@ struct CalibrationRealDataTests {
         try check(Self.balanced, .isotonic, validationFraction: 0, aucCost: 0.001)
     }
 
+    // Five folds, the default: with three, the margins come from models fitted on two thirds of the rows and the
+    // steps fitted to them tie more rows (−0.0013 AUC once categorical splits followed LightGBM's rules exactly).
     @Test func boostedTreesIsotonicCrossFitted() throws {
-        try check(Self.positivesWeightedFive, .isotonic, validationFraction: 0, folds: 3, aucCost: 0.001)
+        try check(Self.positivesWeightedFive, .isotonic, validationFraction: 0, folds: 5, aucCost: 0.001)
     }
 }

@@ -36,11 +36,12 @@ def parameters(trial, threads, seed):
     }
 
 
-def pruning_callback(trial):
+def pruning_callback(trial, grown):
     """Reports the best mean AUC so far at each checkpoint and stops the trial when the pruner says so."""
     best = [float("-inf")]
 
     def callback(env):
+        grown[trial.number] = env.iteration + 1
         for name, metric, value, _, _ in env.evaluation_result_list:
             if metric == "auc":
                 best[0] = max(best[0], value)
@@ -73,12 +74,12 @@ def main():
     fold = X.pop(a.fold_column).to_numpy()
     folds = [((fold != k).nonzero()[0], (fold == k).nonzero()[0]) for k in sorted(set(fold))]
     data = lgb.Dataset(X, y, free_raw_data=False, params={"verbose": -1, "feature_pre_filter": False, "max_bin": 255})
-    rounds = {}
+    rounds, grown = {}, {}
 
     def objective(trial):
         params = parameters(trial, a.threads, a.seed)
         result = lgb.cv(params, data, num_boost_round=a.max_trees, folds=folds,
-                        callbacks=[lgb.early_stopping(a.patience, verbose=False), pruning_callback(trial)])
+                        callbacks=[lgb.early_stopping(a.patience, verbose=False), pruning_callback(trial, grown)])
         means = result["valid auc-mean"]
         best = max(range(len(means)), key=lambda i: means[i])
         rounds[trial.number] = best + 1
@@ -103,7 +104,11 @@ def main():
                    "best_parameters": best.params, "trials": len(study.trials),
                    "pruned": states.count(optuna.trial.TrialState.PRUNED),
                    "first_trial_cv_auc": study.trials[0].value, "search_seconds": search_seconds,
-                   "seconds": seconds}, f)
+                   "seconds": seconds,
+                   "trial_details": [{"trial": t.number, "state": t.state.name, "value": t.value,
+                                      "trees": rounds.get(t.number), "grown": grown.get(t.number),
+                                      "seconds": t.duration.total_seconds(), "parameters": t.params}
+                                     for t in study.trials]}, f)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
     private let objective: BinaryLogLoss
     private let learner: TreeLearner<Bin>
     private var gh: [SIMD2<Float>]
+    /// The validation rows by ascending margin at the last `validationAUC()`: re-sorting from it is cheaper.
+    private var validationOrder: [Int]
 
     init(
         train: BinnedData, validation: BinnedData?, labels: [UInt8], trainRows: [Int], validationRows: [Int],
@@ -36,6 +38,7 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
         margins = [Double](repeating: base, count: y.count)
         validationMargins = [Double](repeating: base, count: validationRows.count)
         gh = [SIMD2<Float>](repeating: .zero, count: y.count)
+        validationOrder = Array(validationRows.indices)
         let limits = options.limits
         var rules = SplitRules(
             l2: options.l2, minChildWeight: options.minChildWeight, minSamplesLeaf: options.minSamplesLeaf,
@@ -105,7 +108,9 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
     var trainLogLoss: Double { GBDTTrainer.logLoss(margins, y, trainWeights) }
     var validationLogLoss: Double { GBDTTrainer.logLoss(validationMargins, validationY, validationWeights) }
     var trainAUC: Double { RankMetrics.auc(scores: margins, labels: y, weights: trainWeights) }
-    var validationAUC: Double {
-        RankMetrics.auc(scores: validationMargins, labels: validationY, weights: validationWeights)
+    /// The held-out AUC of the current margins (called after every tree by tuning).
+    func validationAUC() -> Double {
+        RankMetrics.auc(
+            scores: validationMargins, labels: validationY, weights: validationWeights, resorting: &validationOrder)
     }
 }

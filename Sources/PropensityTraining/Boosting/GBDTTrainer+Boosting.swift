@@ -23,7 +23,7 @@ extension GBDTTrainer {
             if shouldLog(iteration, options) {
                 progress(GBDTProgress(
                     iteration: iteration + 1, trainLogLoss: booster.trainLogLoss, trainAUC: booster.trainAUC,
-                    validationLogLoss: validationLoss, validationAUC: validation == nil ? nil : booster.validationAUC))
+                    validationLogLoss: validationLoss, validationAUC: validation == nil ? nil : booster.validationAUC()))
             }
             if let rounds = options.earlyStoppingRounds, let loss = validationLoss {
                 if loss < best.loss {

@@ -170,19 +170,19 @@ enum SplitFinder {
         return best
     }
 
-    /// LightGBM's categorical split: one-vs-rest for few categories; otherwise categories sorted by their mean
-    /// gradient (smoothed), and the best prefix of that order (from either end, at most `maxCatThreshold`) goes left.
-    /// Missing values and categories without their own bin go right.
+    /// LightGBM's categorical split: one-vs-rest for few categories; otherwise the categories with at least
+    /// `catSmooth` rows, sorted by their smoothed mean gradient, and the best prefix of that order (from either end,
+    /// at most `maxCatThreshold` categories) goes left. As in LightGBM, the extra `catL2` applies to the sorted
+    /// search only, and a prefix is scored only once `minDataPerGroup` rows joined it since the last scored one,
+    /// with at least that many rows left on the right. Missing values and categories without their own bin go right.
     /// Categorical features take no monotone constraint (their categories have no order), but their outputs stay
     /// within the node's bounds.
     static func categorical(
         _ hist: UnsafePointer<HistogramBin>, mapper: BinMapper, total: NodeStats, rules: SplitRules,
         bounds: OutputBounds = .none
     ) -> Split? {
-        let l2 = rules.l2 + rules.catL2
-        let scoring = SplitScoring(rules: rules, l2: l2, bounds: bounds, direction: 0, total: total)
         var best: Split? = nil
-        func consider(_ leftBins: [Int], _ l: NodeStats) {
+        func consider(_ leftBins: [Int], _ l: NodeStats, _ scoring: SplitScoring) {
             let r = total - l
             guard rules.allowed(l), rules.allowed(r), let (gain, lo, ro) = scoring.evaluate(l, r) else { return }
             if gain > (best?.gain ?? -Double.infinity) {
@@ -193,10 +193,12 @@ enum SplitFinder {
         }
         let present = (0..<mapper.valueBins).filter { hist[$0].n > 0 }
         if mapper.valueBins <= rules.maxCatToOneHot {
-            for b in present { consider([b], NodeStats(g: 0, h: 0, n: 0) + hist[b]) }
+            let scoring = SplitScoring(rules: rules, l2: rules.l2, bounds: bounds, direction: 0, total: total)
+            for b in present { consider([b], NodeStats(g: 0, h: 0, n: 0) + hist[b], scoring) }
             return best
         }
-        let eligible = present.filter { hist[$0].n >= rules.minDataPerGroup }
+        let scoring = SplitScoring(rules: rules, l2: rules.l2 + rules.catL2, bounds: bounds, direction: 0, total: total)
+        let eligible = present.filter { Double(hist[$0].n) >= rules.catSmooth }
         let order = eligible.sorted {
             let a = hist[$0].g / (hist[$0].h + rules.catSmooth)
             let b = hist[$1].g / (hist[$1].h + rules.catSmooth)
@@ -207,11 +209,18 @@ enum SplitFinder {
             let fromEnd = direction == 1
             var left = NodeStats(g: 0, h: 0, n: 0)
             var bins: [Int] = []
+            var sinceScored = 0
             for k in 0..<min(limit, order.count) {
                 let b = fromEnd ? order[order.count - 1 - k] : order[k]
                 left = left + hist[b]
                 bins.append(b)
-                consider(bins, left)
+                sinceScored += hist[b].n
+                guard rules.allowed(left) else { continue }
+                let right = total - left
+                if !rules.allowed(right) || right.n < rules.minDataPerGroup { break }
+                guard sinceScored >= rules.minDataPerGroup else { continue }
+                sinceScored = 0
+                consider(bins, left, scoring)
             }
         }
         return best

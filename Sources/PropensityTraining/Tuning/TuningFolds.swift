@@ -61,35 +61,38 @@ final class TuningFolds: @unchecked Sendable {
             validationRows: fold.heldOutRows, weights: weights, options: options, constraints: constraints))
     }
 
-    /// Boosts every fold in lockstep, one tree per fold per step (folds in parallel, each on one thread, so the
-    /// result is the same at any thread count), tracking the mean held-out AUC over the folds as `lightgbm.cv`
-    /// does: it stops `patience` trees after the mean last improved, at `maxTrees`, or when `prune(trees, best)`
-    /// says the trial is not worth finishing.
+    /// Boosts every fold in lockstep, tracking the mean held-out AUC over the folds after every tree as
+    /// `lightgbm.cv` does: it stops `patience` trees after the mean last improved, at `maxTrees`, or when
+    /// `prune(trees, best)` says the trial is not worth finishing. Folds run in parallel, each tree on one thread, a
+    /// fold at most a few trees ahead of the others (`FoldSchedule`); each fold's trees do not depend on the
+    /// schedule, so the result is the same at any thread count.
     func evaluate(
-        _ options: GBDTOptions, maxTrees: Int, patience: Int, threads: Int, prune: (Int, Double) -> Bool
+        _ options: GBDTOptions, maxTrees: Int, patience: Int, threads: Int, prune: @escaping (Int, Double) -> Bool
     ) -> Run {
         var single = options
         single.threads = 1
         single.logEvery = 0
         let boosters = folds.map { booster(for: $0, options: single) }
-        var best = Run(meanAUC: -.infinity, foldAUCs: [], trees: 0, grown: 0, pruned: false)
-        for t in 1...maxTrees {
-            let aucs = ChunkResults<Double>(count: boosters.count)
-            ParallelFor.run(count: boosters.count, threads: threads) { k in
-                boosters[k].addTree()
-                aucs.set(k, boosters[k].validationAUC)
-            }
-            let values = aucs.values()
+        nonisolated(unsafe) var best = Run(meanAUC: -.infinity, foldAUCs: [], trees: 0, grown: 0, pruned: false)
+        // Called in tree order under the schedule's lock, so `best` has one writer at a time.
+        let schedule = FoldSchedule(folds: boosters.count, maxTrees: maxTrees) { t, values in
             let mean = values.reduce(0, +) / Double(values.count)
             best.grown = t
             if mean > best.meanAUC {
                 (best.meanAUC, best.foldAUCs, best.trees) = (mean, values, t)
             } else if t - best.trees >= patience {
-                break
+                return true
             }
             if prune(t, best.meanAUC) {
                 best.pruned = true
-                break
+                return true
+            }
+            return false
+        }
+        ParallelFor.run(count: min(threads, boosters.count), threads: threads) { _ in
+            while let k = schedule.next() {
+                boosters[k].addTree()
+                schedule.finished(k, auc: boosters[k].validationAUC())
             }
         }
         return best
@@ -110,10 +113,10 @@ enum FoldBooster: Sendable {
         }
     }
 
-    var validationAUC: Double {
+    func validationAUC() -> Double {
         switch self {
-        case .narrow(let booster): booster.validationAUC
-        case .wide(let booster): booster.validationAUC
+        case .narrow(let booster): booster.validationAUC()
+        case .wide(let booster): booster.validationAUC()
         }
     }
 }
