@@ -61,22 +61,24 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
         let tree = gh.withUnsafeBufferPointer { ghp in
             var (tree, leafRows) = learner.grow(gh: ghp.baseAddress!, bag: bag, features: sampled)
             for i in tree.leafValues.indices { tree.leafValues[i] *= options.learningRate }
-            if bag == nil {
-                // Each leaf's rows are known from the partition: no traversal needed.
-                margins.withUnsafeMutableBufferPointer { m in
-                    let target = UnsafeMutableSendablePointer(m.baseAddress!)
-                    let values = tree.leafValues
-                    let leaves = leafRows.map(UnsafeSendableBuffer.init)
-                    ParallelFor.run(count: leaves.count, threads: threads) { leaf in
-                        for row in leaves[leaf].buffer { target.pointer[Int(row)] += values[leaf] }
-                    }
+            // The rows the tree was grown on are known per leaf from the partition: no traversal needed.
+            margins.withUnsafeMutableBufferPointer { m in
+                let target = UnsafeMutableSendablePointer(m.baseAddress!)
+                let values = tree.leafValues
+                let leaves = leafRows.map(UnsafeSendableBuffer.init)
+                ParallelFor.run(count: leaves.count, threads: threads) { leaf in
+                    for row in leaves[leaf].buffer { target.pointer[Int(row)] += values[leaf] }
                 }
             }
             return tree
         }
-        if bag != nil {
+        if let bag {
+            // Only the rows left out of the bag walk the tree.
+            let outOfBag = Self.complement(of: bag, count: y.count)
             margins.withUnsafeMutableBufferPointer { m in
-                tree.addLeafValues(Bin.self, data: train, margins: m.baseAddress!, threads: threads)
+                outOfBag.withUnsafeBufferPointer { rows in
+                    tree.addLeafValues(Bin.self, data: train, rows: rows, margins: m.baseAddress!, threads: threads)
+                }
             }
         }
         if let validation {
@@ -85,6 +87,25 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
             }
         }
         trees.append(tree)
+    }
+
+    /// The rows of 0 ..< count not in `rows` (ascending), in order.
+    static func complement(of rows: [Int32], count: Int) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(count - rows.count)
+        var next = 0
+        for r in rows {
+            while next < Int(r) {
+                out.append(Int32(next))
+                next += 1
+            }
+            next = Int(r) + 1
+        }
+        while next < count {
+            out.append(Int32(next))
+            next += 1
+        }
+        return out
     }
 
     /// Keeps the first `count` trees; the margins then describe those trees only.

@@ -32,18 +32,36 @@ struct BinTree: Sendable {
     func addLeafValues<Bin: FixedWidthInteger & UnsignedInteger>(
         _: Bin.Type, data: BinnedData, margins: UnsafeMutablePointer<Double>, threads: Int
     ) {
+        addLeafValues(Bin.self, data: data, rows: nil, count: data.rows, margins: margins, threads: threads)
+    }
+
+    /// The same for the given rows only (e.g. the rows a bagged tree was not grown on).
+    func addLeafValues<Bin: FixedWidthInteger & UnsignedInteger>(
+        _: Bin.Type, data: BinnedData, rows: UnsafeBufferPointer<Int32>, margins: UnsafeMutablePointer<Double>,
+        threads: Int
+    ) {
+        addLeafValues(Bin.self, data: data, rows: rows.baseAddress, count: rows.count, margins: margins, threads: threads)
+    }
+
+    /// `rows[0 ..< count]`, or rows 0 ..< count when `rows` is nil.
+    private func addLeafValues<Bin: FixedWidthInteger & UnsignedInteger>(
+        _: Bin.Type, data: BinnedData, rows: UnsafePointer<Int32>?, count: Int, margins: UnsafeMutablePointer<Double>,
+        threads: Int
+    ) {
         if nodeCount == 0 {
-            for r in 0..<data.rows { margins[r] += leafValues[0] }
+            for k in 0..<count { margins[rows.map { Int($0[k]) } ?? k] += leafValues[0] }
             return
         }
         let bins = UnsafeSendableBuffer(UnsafeBufferPointer(start: data.bins(Bin.self), count: data.rows * data.features))
         let out = UnsafeMutableSendablePointer(margins)
+        let list = rows.map { UnsafeSendableBuffer(UnsafeBufferPointer(start: $0, count: count)) }
         let n = data.rows
-        let chunks = min(32, max(1, n / 8192))
+        let chunks = min(32, max(1, count / 8192))
         let missing = data.missingBins
         let tree = self
         ParallelFor.run(count: chunks, threads: threads) { c in
-            for r in (c * n / chunks)..<((c + 1) * n / chunks) {
+            for k in (c * count / chunks)..<((c + 1) * count / chunks) {
+                let r = list.map { Int($0.buffer[k]) } ?? k
                 var node: Int32 = 0
                 while node >= 0 {
                     let i = Int(node)

@@ -61,7 +61,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     }
 
     /// Grows a tree on (gradient, hessian) pairs `gh` for the rows in `bag` (all rows when nil) using `features`. Leaf values are not yet
-    /// scaled by the learning rate. When `bag` is nil, `leafRows` gives each leaf's rows.
+    /// scaled by the learning rate. `leafRows` gives each leaf's rows (of the bag, when there is one).
     func grow(gh: UnsafePointer<SIMD2<Float>>, bag: [Int32]?, features: [Int])
         -> (tree: BinTree, leafRows: [UnsafeBufferPointer<Int32>])
     {
@@ -155,8 +155,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
 
         tree.leafValues = leaves.map(\.output)
         tree.leafCovers = leaves.map(\.stats.h)
-        let rows = bag == nil
-            ? leaves.map { UnsafeBufferPointer(start: indices + $0.begin, count: $0.end - $0.begin) } : []
+        let rows = leaves.map { UnsafeBufferPointer(start: indices + $0.begin, count: $0.end - $0.begin) }
         return (tree, rows)
     }
 
