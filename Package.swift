@@ -70,6 +70,8 @@ let package = Package(
             dependencies: ["PropensityModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "PropensityImport", dependencies: ["PropensityModel"]),
+        // Pseudonyms for identifiers (keyed HMAC), for every place that keeps or writes one.
+        .target(name: "PropensityPrivacy", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PropensityScoring", dependencies: ["PropensityModel"], swiftSettings: uncheckedExclusivity),
         .target(
             name: "PropensityProtocol",
@@ -121,7 +123,7 @@ let package = Package(
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
-                "PropensityLoad",
+                "PropensityLoad", "PropensityPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -149,6 +151,7 @@ let package = Package(
         ),
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
         .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
+        .testTarget(name: "PropensityPrivacyTests", dependencies: ["PropensityPrivacy"]),
         .testTarget(
             name: "PropensityInputTests", dependencies: ["PropensityData", "PropensityModel", "PropensityInput"]),
         .testTarget(

@@ -13,6 +13,7 @@ struct Predict: AsyncParsableCommand {
     var explain: Int?
     @Flag(help: "Add every column's contribution to the margin (log-odds), and the bias they start from.")
     var contributions = false
+    @OptionGroup var identity: IdentityFlags
 
     func run() async throws {
         try await reportingErrors {
@@ -22,14 +23,19 @@ struct Predict: AsyncParsableCommand {
             }
             // Checked before the data is read: a model that cannot explain fails at once.
             let explainer = explain != nil || contributions ? try Explainer(model: loaded) : nil
-            let (table, features) = try readInputs(file: data, schema: loaded.schema, delimiter: try parseDelimiter(delimiter))
+            let pseudonymiser = try identity.pseudonymiser()
+            let (table, features) = try readInputs(
+                file: data, schema: loaded.schema, delimiter: try parseDelimiter(delimiter),
+                extraColumns: try identity.extraColumns(schema: loaded.schema))
+            let ids = try identity.identities(table, pseudonymiser: pseudonymiser)
             let scores = timed("scored \(table.rowCount) rows") { Scorer(model: loaded).score(features) }
             if let explainer {
                 let explained = timed("explained \(table.rowCount) rows") { explainer.explain(rows: features) }
                 try writeExplained(
-                    scores, explained, features: features, model: loaded, top: explain, allColumns: contributions, to: out)
+                    scores, explained, features: features, model: loaded, top: explain, allColumns: contributions, ids: ids,
+                    to: out)
             } else {
-                try writeScores(scores, to: out)
+                try writeScores(scores, ids: ids, to: out)
             }
             print("\(table.rowCount) scores written to \(out)")
         }

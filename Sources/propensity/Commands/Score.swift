@@ -15,11 +15,13 @@ struct Score: AsyncParsableCommand {
     @Flag(help: "Connect with TLS.") var tls = false
     @Option(help: "CA certificate (PEM) to trust for TLS instead of the system roots.") var tlsCa: String?
     @Option(help: "Output CSV (header 'probability').") var out: String
+    @OptionGroup var identity: IdentityFlags
 
     func run() async throws {
         try await reportingErrors {
             guard batch > 0 else { throw CLIError("--batch must be positive") }
             let token = try tokenFile.map(readToken(file:))
+            let pseudonymiser = try identity.pseudonymiser()
             let client: PropensityClient
             do {
                 let context = tls || tlsCa != nil ? try ClientTLS.context(caFile: tlsCa) : nil
@@ -31,7 +33,10 @@ struct Score: AsyncParsableCommand {
                 throw CLIError("cannot connect to the scorer at \(host):\(port): \(reason)")
             }
             let info = try await client.modelInfo(model)
-            let (table, features) = try readInputs(file: data, schema: info.schema, delimiter: try parseDelimiter(delimiter))
+            let (table, features) = try readInputs(
+                file: data, schema: info.schema, delimiter: try parseDelimiter(delimiter),
+                extraColumns: try identity.extraColumns(schema: info.schema))
+            let ids = try identity.identities(table, pseudonymiser: pseudonymiser)
             let width = info.schema.count
             let scores = try await timed("scored \(table.rowCount) rows through \(host):\(port)") {
                 try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
@@ -49,7 +54,7 @@ struct Score: AsyncParsableCommand {
                 }
             }
             try await client.close()
-            try writeScores(scores, to: out)
+            try writeScores(scores, ids: ids, to: out)
             print("\(table.rowCount) scores written to \(out)")
         }
     }

@@ -47,11 +47,12 @@ func fixed(_ value: Double, _ places: Int = 4) -> String {
     value.isFinite ? String(format: "%.\(places)f", value) : "n/a"
 }
 
-/// Writes one probability per line under a header, in input order.
-func writeScores(_ scores: [Float], to path: String) throws {
-    var out = "probability\n"
-    out.reserveCapacity(scores.count * 12)
-    for s in scores {
+/// Writes one probability per line under a header, in input order, after the row's identity when there is one.
+func writeScores(_ scores: [Float], ids: RowIdentities? = nil, to path: String) throws {
+    var out = (ids.map { csvField($0.header) + "," } ?? "") + "probability\n"
+    out.reserveCapacity(scores.count * (ids == nil ? 12 : 80))
+    for (r, s) in scores.enumerated() {
+        if let ids { out += csvField(ids.values[r]) + "," }
         out += "\(s)\n"
     }
     try out.write(toFile: path, atomically: true, encoding: .utf8)
@@ -62,17 +63,17 @@ func writeScores(_ scores: [Float], to path: String) throws {
 /// `reason_K_contribution` for the K strongest. Contributions are on the margin (log-odds).
 func writeExplained(
     _ scores: [Float], _ explained: [Contributions], features: [Float], model: Model, top: Int?, allColumns: Bool,
-    to path: String
+    ids: RowIdentities? = nil, to path: String
 ) throws {
     let names = model.schema.features.map(\.name)
     let buckets = ReasonBuckets(model: model)
-    var header = ["probability"]
+    var header = (ids.map { [$0.header] } ?? []) + ["probability"]
     if allColumns { header += ["bias"] + names.map { "contribution_" + $0 } }
     if let top { for k in 1...top { header += ["reason_\(k)_column", "reason_\(k)_value", "reason_\(k)_contribution"] } }
     var out = header.map(csvField).joined(separator: ",") + "\n"
     let width = names.count
     for (r, c) in explained.enumerated() {
-        var fields = ["\(scores[r])"]
+        var fields = (ids.map { [csvField($0.values[r])] } ?? []) + ["\(scores[r])"]
         if allColumns { fields += [String(c.bias)] + c.values.map { String($0) } }
         if let top {
             for (feature, value) in c.top(top) {

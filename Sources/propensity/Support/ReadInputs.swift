@@ -3,12 +3,13 @@ import PropensityInput
 import PropensityModel
 
 /// Reads a CSV file as input for a model's schema, reporting the time taken.
-func readInputs(file: String, schema: FeatureSchema, delimiter: UInt8?, label: String? = nil, weight: String? = nil)
-    throws -> (table: Table, features: [Float])
-{
+func readInputs(
+    file: String, schema: FeatureSchema, delimiter: UInt8?, label: String? = nil, weight: String? = nil,
+    extraColumns: [String] = []
+) throws -> (table: Table, features: [Float]) {
     try timed("loaded \(file)") {
         try ModelInput.read(
-            file: file, schema: schema, delimiter: delimiter, extraColumns: label.map { [$0] } ?? [],
+            file: file, schema: schema, delimiter: delimiter, extraColumns: (label.map { [$0] } ?? []) + extraColumns,
             extraNumeric: weight.map { [$0] } ?? [])
     }
 }
