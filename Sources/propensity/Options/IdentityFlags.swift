@@ -49,8 +49,8 @@ struct IdentityFlags: ParsableArguments {
             guard !column.isMissing(row) else {
                 throw CLIError("\(table.source): line \(table.rowLines[row]): --id-column \(idColumn) is empty")
             }
-            let raw = column.kind == .numeric
-                ? String(column.numbers[row]) : column.categories[Int(column.codes[row])]
+            // Read as text (`extraColumns` are categorical), so `007` stays `007`.
+            let raw = column.categories[Int(column.codes[row])]
             values.append(pseudonymiser.map { $0.pseudonym(raw) } ?? raw)
         }
         return RowIdentities(header: idColumn, values: values)
