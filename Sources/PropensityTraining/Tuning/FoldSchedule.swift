@@ -16,7 +16,7 @@ final class FoldSchedule: @unchecked Sendable {
     private var aucs: [[Double]]
     private let window: Int
     /// Tree counts decided so far; the trial ends when a decision stops it or `maxTrees` is decided.
-    private(set) var decided = 0
+    private var decided = 0
     private var stopped = false
     private let maxTrees: Int
     private let decide: (_ trees: Int, _ foldAUCs: [Double]) -> Bool
