@@ -9,9 +9,10 @@ let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=
 // Dependencies point one way (each target lists only what it imports):
 //   PropensityData, PropensityLinearAlgebra, PropensityModel, PropensityMetrics   (no Propensity dependencies)
 //   → PropensityInput (tables as a model's input: Data + Model)
-//   → PropensityTraining (Data, LinearAlgebra, Model, Metrics, Input)
+//   → PropensityDrift (Model, Metrics: reference profiles, population stability)
+//   → PropensityTraining (Data, LinearAlgebra, Model, Metrics, Input, Drift)
 //   → PropensityModelFile, PropensityImport (Model) → PropensityScoring (Model) → PropensityProtocol (Model)
-//   → PropensityServer (ModelFile, Scoring, Protocol), PropensityClient (Protocol)
+//   → PropensityServer (ModelFile, Scoring, Protocol, Drift), PropensityClient (Protocol)
 //   → PropensityLoad (Client, Protocol) → propensity (the CLI), propensity-bench.
 let package = Package(
     name: "Propensity",
@@ -63,6 +64,7 @@ let package = Package(
             name: "PropensityTraining",
             dependencies: [
                 "PropensityData", "PropensityLinearAlgebra", "PropensityModel", "PropensityMetrics", "PropensityInput",
+                "PropensityDrift",
             ]
         ),
         .target(
@@ -70,6 +72,8 @@ let package = Package(
             dependencies: ["PropensityModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "PropensityImport", dependencies: ["PropensityModel"]),
+        // Drift: reference profiles, population stability, the server's lock-free live counts.
+        .target(name: "PropensityDrift", dependencies: ["PropensityModel", "PropensityMetrics"], swiftSettings: uncheckedExclusivity),
         // Pseudonyms for identifiers (keyed HMAC), for every place that keeps or writes one.
         .target(name: "PropensityPrivacy", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PropensityScoring", dependencies: ["PropensityModel"], swiftSettings: uncheckedExclusivity),
@@ -80,7 +84,7 @@ let package = Package(
         .target(
             name: "PropensityServer",
             dependencies: [
-                "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
+                "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol", "PropensityDrift",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,7 +127,7 @@ let package = Package(
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
-                "PropensityLoad", "PropensityPrivacy",
+                "PropensityLoad", "PropensityPrivacy", "PropensityDrift",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -152,6 +156,12 @@ let package = Package(
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
         .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
         .testTarget(name: "PropensityPrivacyTests", dependencies: ["PropensityPrivacy"]),
+        .testTarget(
+            name: "PropensityDriftTests",
+            dependencies: [
+                "PropensityData", "PropensityModel", "PropensityInput", "PropensityDrift", "PropensityMetrics",
+                "PropensityTestSupport",
+            ]),
         .testTarget(
             name: "PropensityInputTests", dependencies: ["PropensityData", "PropensityModel", "PropensityInput"]),
         .testTarget(

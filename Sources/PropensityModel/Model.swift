@@ -4,11 +4,14 @@ public struct Model: Sendable, Equatable {
     public var metadata: ModelMetadata
     /// Turns the margin into the probability every scoring path reports; nil: the plain sigmoid.
     public var calibrator: Calibrator?
+    /// The reference data's profile that drift is measured against; nil: the model cannot be monitored for drift.
+    public var drift: DriftProfile?
 
-    public init(body: Body, metadata: ModelMetadata, calibrator: Calibrator? = nil) {
+    public init(body: Body, metadata: ModelMetadata, calibrator: Calibrator? = nil, drift: DriftProfile? = nil) {
         self.body = body
         self.metadata = metadata
         self.calibrator = calibrator
+        self.drift = drift
     }
 
     public enum Body: Sendable, Equatable {
@@ -46,5 +49,5 @@ public struct Model: Sendable, Equatable {
     }
 
     /// The same model without its calibrator (what `evaluate --compare-uncalibrated` scores with).
-    public var uncalibrated: Model { Model(body: body, metadata: metadata) }
+    public var uncalibrated: Model { Model(body: body, metadata: metadata, drift: drift) }
 }

@@ -20,6 +20,7 @@ public enum ModelFile {
         case importance = 0x5450_4D49  // "IMPT"
         case covers = 0x5256_4F43  // "COVR"
         case calibration = 0x424C_4143  // "CALB"
+        case drift = 0x5446_5244  // "DRFT"
 
         var name: String { String(decoding: withUnsafeBytes(of: rawValue.littleEndian) { Array($0) }, as: UTF8.self) }
     }
@@ -43,6 +44,7 @@ public enum ModelFile {
         }
         // Required: a reader that skipped it would report uncalibrated probabilities as if they were the model's.
         if let calibrator = model.calibrator { sections.append((.calibration, encodeCalibrator(calibrator))) }
+        if let drift = model.drift { sections.append((.drift, encodeDrift(drift))) }
         var w = ByteWriter()
         w.raw(magic)
         w.u16(formatVersion)
@@ -51,7 +53,7 @@ public enum ModelFile {
         w.u64(0)  // file length, patched below
         for (tag, payload) in sections {
             w.u32(tag.rawValue)
-            w.u32(tag == .metadata || tag == .importance || tag == .covers ? 0 : requiredFlag)
+            w.u32(tag == .metadata || tag == .importance || tag == .covers || tag == .drift ? 0 : requiredFlag)
             w.u64(UInt64(payload.count))
             w.raw(payload)
             w.pad(to: 8)

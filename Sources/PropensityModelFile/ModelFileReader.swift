@@ -162,10 +162,13 @@ extension ModelFile {
         let calibrator = payloads[.calibration] == nil ? nil : try within(.calibration) { r in
             try decodeCalibrator(&r, malformed(.calibration))
         }
+        let drift = payloads[.drift] == nil ? nil : try within(.drift) { r in
+            try decodeDrift(&r, schema: schema, malformed(.drift))
+        }
         switch kind {
         case .logisticRegression:
             let model = try within(.logistic) { r in try decodeLogistic(&r, schema: schema, malformed(.logistic)) }
-            return Model(body: .logisticRegression(model), metadata: metadata, calibrator: calibrator)
+            return Model(body: .logisticRegression(model), metadata: metadata, calibrator: calibrator, drift: drift)
         case .treeEnsemble:
             var model = try within(.ensemble) { r in try decodeEnsemble(&r, schema: schema, malformed(.ensemble)) }
             if payloads[.importance] != nil {
@@ -175,7 +178,7 @@ extension ModelFile {
                 let covers = try within(.covers) { r in try decodeCovers(&r, trees: model.trees, malformed(.covers)) }
                 for t in model.trees.indices { model.trees[t].covers = covers[t] }
             }
-            return Model(body: .treeEnsemble(model), metadata: metadata, calibrator: calibrator)
+            return Model(body: .treeEnsemble(model), metadata: metadata, calibrator: calibrator, drift: drift)
         }
     }
 

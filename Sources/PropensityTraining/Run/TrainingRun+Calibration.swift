@@ -25,7 +25,7 @@ extension TrainingRun {
     /// The margins of `rows` of the table the model was fitted on.
     static func heldOutMargins(_ model: LogisticRegressionModel, table: Table, rows: [Int]) -> [Double] {
         let width = model.schema.count
-        let features = inputRows(model, table: table)
+        let features = inputRows(model.schema, table: table)
         return rows.map { i in model.margin(features[(i * width)..<((i + 1) * width)]) }
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import PropensityData
+import PropensityDrift
 import PropensityInput
 import PropensityMetrics
 import PropensityModel
@@ -36,7 +37,8 @@ public enum TrainingRun {
         let body: Model.Body
         let properties: [(String, String)]
         let fit: TrainingResult.Fit
-        var trainerScores: [Double]? = nil  // per row of the table (boosting knows them from its margins)
+        var trainerMargins: [Double]? = nil  // per row of the table (boosting knows them)
+        var boostedFeatures: [Float] = []  // the table as the scorer reads it, kept for the drift profile
         // Held-out margins for the calibrator: the validation rows', or (no validation split) cross-fitted ones,
         // computed first, while the table is whole.
         var calibrationMargins: (margins: [Double], source: CalibrationSource)? = nil
@@ -63,9 +65,10 @@ public enum TrainingRun {
             body = .treeEnsemble(trees.model)
             properties = gbdtProperties(options, trees)
             var known = [Double](repeating: .nan, count: table.rowCount)
-            for (k, row) in trainRows.enumerated() { known[row] = Sigmoid.of(trees.trainMargins[k]) }
-            for (k, row) in validationRows.enumerated() { known[row] = Sigmoid.of(trees.validationMargins[k]) }
-            trainerScores = known
+            for (k, row) in trainRows.enumerated() { known[row] = trees.trainMargins[k] }
+            for (k, row) in validationRows.enumerated() { known[row] = trees.validationMargins[k] }
+            trainerMargins = known
+            boostedFeatures = inputRows(trees.model.schema, table: table)
             if settings.calibration != nil && !validationRows.isEmpty {
                 calibrationMargins = (trees.validationMargins, .validation)
             }
@@ -83,10 +86,18 @@ public enum TrainingRun {
             }
         }
         let fitSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let scores: [Double] = switch body {
-        case .logisticRegression(let lr): probabilities(lr, table: table)
-        case .treeEnsemble: trainerScores!
+        // The drift reference is every row of the file, as reported (calibrated) and as the scorer reads it.
+        let (features, margins): ([Float], [Double]) = switch body {
+        case .logisticRegression(let lr): logisticMargins(lr, table: table)
+        case .treeEnsemble: (boostedFeatures, trainerMargins!)
         }
+        let scores = margins.map(Sigmoid.of)
+        let reported = margins.map { Float(calibration?.calibrator.probability(margin: $0) ?? Sigmoid.of($0)) }
+        let schema = switch body {
+        case .logisticRegression(let lr): lr.schema
+        case .treeEnsemble(let ensemble): ensemble.schema
+        }
+        let drift = DriftProfileBuilder.profile(rows: features, schema: schema, scores: reported)
 
         func measured(_ rows: [Int]) -> BinaryMetrics {
             BinaryMetrics(scores: rows.map { scores[$0] }, labels: rows.map { y[$0] }, weights: weights.map { w in rows.map { w[$0] } })
@@ -123,7 +134,7 @@ public enum TrainingRun {
             metadata: ModelMetadata(
                 properties: provenance + properties + (calibration?.properties ?? []),
                 metrics: metrics + (calibration?.metrics ?? [])),
-            calibrator: calibration?.calibrator)
+            calibrator: calibration?.calibrator, drift: drift)
         return TrainingResult(
             model: model, train: train, validation: validation, trainRows: trainRows.count,
             validationRows: validationRows.count, fit: fit, fitSeconds: fitSeconds, calibration: calibration)
@@ -140,18 +151,18 @@ public enum TrainingRun {
         }
     }
 
-    /// Every row's probability from the model's parameters (the scorer's reference), the rows read from the table
-    /// the model was fitted on as the scorer reads them.
-    static func probabilities(_ model: LogisticRegressionModel, table: Table) -> [Double] {
+    /// The table's rows as the scorer reads them and every row's margin from the model's parameters (the scorer's
+    /// reference).
+    static func logisticMargins(_ model: LogisticRegressionModel, table: Table) -> ([Float], [Double]) {
         let width = model.schema.count
-        let features = inputRows(model, table: table)
-        return (0..<table.rowCount).map { i in model.probability(features[(i * width)..<((i + 1) * width)]) }
+        let features = inputRows(model.schema, table: table)
+        return (features, (0..<table.rowCount).map { i in model.margin(features[(i * width)..<((i + 1) * width)]) })
     }
 
     /// The table's rows as the scorer reads them, for a model fitted on that table.
-    static func inputRows(_ model: LogisticRegressionModel, table: Table) -> [Float] {
+    static func inputRows(_ schema: FeatureSchema, table: Table) -> [Float] {
         do {
-            return try table.inputRows(model.schema.inputSpecs)
+            return try table.inputRows(schema.inputSpecs)
         } catch {
             // The schema was derived from this table's columns, so each is there with its kind.
             preconditionFailure("the fitted schema does not match its own training table: \(error)")

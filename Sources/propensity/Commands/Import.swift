@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import PropensityData
+import PropensityDrift
 import PropensityImport
 import PropensityModel
 import PropensityModelFile
+import PropensityScoring
 import PropensityTraining
 
 extension ImportFormat: ExpressibleByArgument {}
@@ -20,7 +22,10 @@ struct Import: AsyncParsableCommand {
     @Option(help: "Labelled CSV rows the model was not trained on, for --calibrate.") var calibrationData: String?
     @Option(help: "Label column of --calibration-data.") var label: String?
     @Option(help: "The label value that means 'converted' (inferred for 1/true/yes).") var positive: String?
-    @Option(help: "Field delimiter of --calibration-data: , ; tab | (detected when omitted).") var delimiter: String?
+    @Option(help: "Field delimiter of --calibration-data and --reference-data: , ; tab | (detected when omitted).")
+    var delimiter: String?
+    @Option(help: "CSV rows like the model's training data: stored as the reference profile that `drift` and the server's drift gauges compare with.")
+    var referenceData: String?
 
     func run() async throws {
         try await reportingErrors {
@@ -35,6 +40,7 @@ struct Import: AsyncParsableCommand {
             model.metadata.properties.append((ModelMetadata.Key.propensityVersion, Propensity.version))
             var outcome: CalibrationOutcome?
             if let calibrate, let calibrationData { (model, outcome) = try calibrated(model, calibrate, on: calibrationData) }
+            if let referenceData { model.drift = try referenceProfile(model, from: referenceData) }
             try ModelFile.save(model, to: out)
             if case .treeEnsemble(let ensemble) = model.body {
                 let categorical = model.schema.features.filter { $0.kind != .numeric }.count
@@ -42,7 +48,17 @@ struct Import: AsyncParsableCommand {
                     + "\(model.schema.count) features, \(categorical) categorical)")
             }
             if let outcome { print(outcome.summary) }
+            if let profile = model.drift { print("drift reference: \(profile.rows) rows of \(referenceData ?? "")") }
         }
+    }
+
+    /// The profile of `file`'s rows and the model's (calibrated) scores on them.
+    private func referenceProfile(_ model: Model, from file: String) throws -> DriftProfile {
+        let (_, features) = try readInputs(file: file, schema: model.schema, delimiter: try parseDelimiter(delimiter))
+        guard let profile = DriftProfileBuilder.profile(
+            rows: features, schema: model.schema, scores: Scorer(model: model).score(features))
+        else { throw CLIError("--reference-data \(file) has no rows") }
+        return profile
     }
 
     private func calibrated(_ model: Model, _ method: CalibrationMethod, on data: String) throws -> (Model, CalibrationOutcome) {

@@ -1,0 +1,78 @@
+import PropensityModel
+
+/// Builds the reference profile of a model from rows it was trained on (or any reference data) and its scores on
+/// them: decile edges for numeric columns and the score, the most frequent categories for categorical ones, and the
+/// fraction of rows in each bin, missing included.
+public enum DriftProfileBuilder {
+    /// Categorical columns keep their this-many most frequent categories as bins; the rest share one bin, so a
+    /// profile's size does not grow with a column's cardinality.
+    public static let maxCategoryBins = 32
+    /// Numeric columns and the score are cut at (at most) these quantiles: deciles.
+    public static let quantileBins = 10
+
+    /// - Parameters:
+    ///   - rows: row-major raw features in schema order (as the scorer takes them), `schema.count` per row.
+    ///   - scores: the model's probability for each row.
+    /// - Returns: nil when there are no rows.
+    public static func profile(rows: [Float], schema: FeatureSchema, scores: [Float]) -> DriftProfile? {
+        let width = schema.count
+        let rowCount = scores.count
+        precondition(rows.count == rowCount * width, "rows and scores disagree")
+        guard rowCount > 0 else { return nil }
+        var columns: [DriftBins] = []
+        columns.reserveCapacity(width)
+        var values = [Float](repeating: 0, count: rowCount)
+        for (j, feature) in schema.features.enumerated() {
+            for i in 0..<rowCount { values[i] = rows[i * width + j] }
+            switch feature.kind {
+            case .numeric: columns.append(numeric(values))
+            case .categorical(let categories): columns.append(categorical(values, categoryCount: categories.count))
+            }
+        }
+        return DriftProfile(rows: rowCount, columns: columns, score: numeric(scores))
+    }
+
+    /// Edges are the quantiles of at most this many present values (every k-th row), so a profile of a million rows
+    /// sorts a tenth of them; fractions always count every row.
+    public static let quantileSample = 100_000
+
+    /// Decile edges of the present values (ties collapse edges, so a column with few distinct values gets fewer
+    /// bins); an edge equal to the maximum is dropped, as nothing would fall above it.
+    static func numeric(_ values: [Float]) -> DriftBins {
+        var present = values.filter { !$0.isNaN }
+        if present.count > quantileSample {
+            let step = (present.count + quantileSample - 1) / quantileSample
+            present = stride(from: 0, to: present.count, by: step).map { present[$0] }
+        }
+        present.sort()
+        var edges: [Float] = []
+        if let top = present.last {
+            for q in 1..<quantileBins {
+                let rank = (q * present.count + quantileBins - 1) / quantileBins  // ⌈q·n/10⌉, 1-based
+                let edge = present[max(rank, 1) - 1]
+                if edge < top, edge != edges.last { edges.append(edge) }
+            }
+        }
+        return finish(.numeric(edges: edges), values)
+    }
+
+    /// The most frequent categories (ties: the lower index first) as bins; every other value shares one.
+    static func categorical(_ values: [Float], categoryCount: Int) -> DriftBins {
+        var counts = [Int](repeating: 0, count: categoryCount)
+        for v in values where !v.isNaN && v >= 0 && v < Float(categoryCount) && v == v.rounded(.towardZero) {
+            counts[Int(v)] += 1
+        }
+        let kept = counts.indices.filter { counts[$0] > 0 }
+            .sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
+            .prefix(maxCategoryBins)
+        return finish(.categorical(categories: Array(kept)), values)
+    }
+
+    private static func finish(_ kind: DriftBins.Kind, _ values: [Float]) -> DriftBins {
+        let empty = DriftBins(kind: kind, fractions: [])
+        var counts = [UInt64](repeating: 0, count: empty.binCount)
+        for v in values { counts[empty.bin(of: v)] += 1 }
+        let total = Double(values.count)
+        return DriftBins(kind: kind, fractions: counts.map { Double($0) / total })
+    }
+}
