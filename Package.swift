@@ -141,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "propensity-bench",
             dependencies: [
-                "PropensityInput", "PropensityModelFile", "PropensityScoring",
+                "PropensityInput", "PropensityModelFile", "PropensityScoring", "PropensityDrift",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: uncheckedExclusivity
@@ -191,7 +191,7 @@ let package = Package(
             name: "PropensityServerTests",
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
-                "PropensityServer", "PropensityClient", "PropensityTestSupport",
+                "PropensityServer", "PropensityClient", "PropensityTestSupport", "PropensityDrift", "PropensityInput",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -82,10 +82,10 @@ public final class DriftMonitor: @unchecked Sendable {
             let rowStart = row * width * 4
             for j in 0..<width {
                 let x = features.loadUnaligned(fromByteOffset: rowStart + j * 4, as: UInt32.self)
-                bump(bins + plan.offset(j, plan.bin(Float(bitPattern: UInt32(littleEndian: x)), column: j)))
+                bump(bins + plan.bin(Float(bitPattern: UInt32(littleEndian: x)), column: j))
             }
-            let score = scores.loadUnaligned(fromByteOffset: row * 4, as: Float.self)
-            bump(bins + plan.offset(width, plan.bin(score, column: width)))
+            let score = scores.loadUnaligned(fromByteOffset: row * 4, as: UInt32.self)
+            bump(bins + plan.bin(Float(bitPattern: UInt32(littleEndian: score)), column: width))
         }
         sampler.pointee.store(UInt64(seen), ordering: .relaxed)
         if counted > 0 {
@@ -113,25 +113,31 @@ public final class DriftMonitor: @unchecked Sendable {
             }
         }
         for j in 0..<plan.columns {
-            result.columns[j] = Array(flat[plan.offset(j, 0)..<plan.offset(j + 1, 0)])
+            result.columns[j] = Array(flat[plan.start(j)..<plan.start(j + 1)])
         }
-        result.score = Array(flat[plan.offset(plan.columns, 0)..<plan.binTotal])
+        result.score = Array(flat[plan.start(plan.columns)..<plan.binTotal])
         return result
     }
 
     /// The profile flattened for the request path into buffers owned by the monitor: one column's bins after
-    /// another, the score's last; edges and category lookups side by side.
+    /// another, the score's last; each column's particulars in one small record (one cache line holds four), its
+    /// edges or category lookup in shared buffers.
     final class Plan {
+        struct Column {
+            /// Where the column's bins start among all bins; its missing bin there; its edges or lookup.
+            var start: Int32
+            var missing: Int32
+            var table: Int32
+            var tableCount: Int32
+            var numeric: Bool
+        }
+
         let columns: Int
         let binTotal: Int
-        /// Per column (score last): where its bins start (one more entry: the end), its missing bin, where its
-        /// edges or its category lookup start in the shared buffers and how many there are; numeric or not.
-        private let starts: UnsafeMutableBufferPointer<Int>
-        private let missing: UnsafeMutableBufferPointer<Int>
-        private let isNumeric: UnsafeMutableBufferPointer<Bool>
-        private let tableStart: UnsafeMutableBufferPointer<Int>
-        private let tableCount: UnsafeMutableBufferPointer<Int>
-        private let edges: UnsafeMutableBufferPointer<Float>
+        private let plans: UnsafeMutableBufferPointer<Column>
+        /// Numeric edges as order-preserving integers (`orderKey`), so that counting those below a value is
+        /// arithmetic: compares compiled to a branch per edge, mispredicted on most values.
+        private let edges: UnsafeMutableBufferPointer<Int64>
         private let lookup: UnsafeMutableBufferPointer<Int32>
 
         init(_ profile: DriftProfile) {
@@ -142,53 +148,64 @@ public final class DriftMonitor: @unchecked Sendable {
                 _ = b.initialize(from: values)
                 return b
             }
-            var starts: [Int] = [0]
-            var tableStart: [Int] = [], tableCount: [Int] = []
-            var edges: [Float] = [], lookup: [Int32] = []
+            var plans: [Column] = []
+            var total = 0
+            var edges: [Int64] = [], lookup: [Int32] = []
             for bins in all {
-                starts.append(starts.last! + bins.binCount)
+                let start = Int32(total), missing = Int32(total + bins.missingBin)
                 switch bins.kind {
                 case .numeric(let e):
-                    tableStart.append(edges.count)
-                    tableCount.append(e.count)
-                    edges += e
+                    plans.append(Column(
+                        start: start, missing: missing, table: Int32(edges.count), tableCount: Int32(e.count), numeric: true))
+                    edges += e.map(Self.orderKey)
                 case .categorical:
-                    tableStart.append(lookup.count)
-                    tableCount.append(bins.categoryBins.count)
+                    plans.append(Column(
+                        start: start, missing: missing, table: Int32(lookup.count),
+                        tableCount: Int32(bins.categoryBins.count), numeric: false))
                     lookup += bins.categoryBins
                 }
+                total += bins.binCount
             }
-            binTotal = starts.last!
-            self.starts = buffer(starts)
-            self.missing = buffer(all.map(\.missingBin))
-            self.isNumeric = buffer(all.map { if case .numeric = $0.kind { true } else { false } })
-            self.tableStart = buffer(tableStart)
-            self.tableCount = buffer(tableCount)
+            binTotal = total
+            self.plans = buffer(plans)
             self.edges = buffer(edges)
             self.lookup = buffer(lookup)
         }
 
         deinit {
-            for b in [starts, missing, tableStart, tableCount] { b.deallocate() }
-            isNumeric.deallocate()
+            plans.deallocate()
             edges.deallocate()
             lookup.deallocate()
         }
 
-        @inline(__always) func offset(_ column: Int, _ bin: Int) -> Int { starts[column] + bin }
+        /// A float's position in the order of non-NaN floats as an integer: `a < b` ⇔ `orderKey(a) < orderKey(b)`
+        /// (−0 and +0 are one value, as floats compare). The sign-magnitude bits, made two's complement.
+        @inline(__always) static func orderKey(_ x: Float) -> Int64 {
+            let bits = Int64(Int32(bitPattern: x.bitPattern))
+            return bits < 0 ? Int64(Int32.min) - bits : bits
+        }
 
-        /// The bin `DriftBins.bin(of:)` gives (tested equal), from the flat buffers.
+        /// Where column `column`'s bins start among all bins.
+        func start(_ column: Int) -> Int { column == plans.count ? binTotal : Int(plans[column].start) }
+
+        /// The bin, among all bins, that `DriftBins.bin(of:)` gives for `x` in column `j` (tested equal).
         @inline(__always) func bin(_ x: Float, column j: Int) -> Int {
-            if x.isNaN { return missing[j] }
-            let start = tableStart[j], count = tableCount[j]
-            if isNumeric[j] {
-                var b = 0
-                for k in start..<(start + count) where x > edges[k] { b += 1 }
-                return b
+            let c = plans[j]
+            if x.isNaN { return Int(c.missing) }
+            let first = Int(c.table)
+            if c.numeric {
+                // (edge − x) >> 63 is −1 exactly when x > edge.
+                let key = Self.orderKey(x)
+                var b = Int64(c.start)
+                for k in first..<(first + Int(c.tableCount)) { b &-= (edges[k] &- key) >> 63 }
+                return Int(b)
             }
-            // The "other" bin is the one before missing.
-            guard x >= 0, x < Float(count), x == x.rounded(.towardZero) else { return missing[j] - 1 }
-            return Int(lookup[start + Int(x)])
+            // Unknown values go to the "other" bin, the one before missing.
+            // In range first, so the conversion is defined; a fraction converts to another number (no truncf call).
+            guard x >= 0, x < Float(c.tableCount) else { return Int(c.missing) - 1 }
+            let index = Int32(x)
+            guard Float(index) == x else { return Int(c.missing) - 1 }
+            return Int(c.start) + Int(lookup[first + Int(index)])
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import NIOConcurrencyHelpers
+import PropensityDrift
 import PropensityModel
 import PropensityModelFile
 import PropensityScoring
@@ -19,8 +20,10 @@ public final class ServedModel: Sendable {
     public let path: String
     /// Nil when the model cannot explain (a tree ensemble without covers): EXPLAIN then answers error 15.
     public let explainer: Explainer?
+    /// Counts this version's requests against its reference profile; nil without one (or with drift tracking off).
+    public let drift: DriftMonitor?
 
-    public init(name: String, version: String, model: Model, path: String) {
+    public init(name: String, version: String, model: Model, path: String, drift settings: DriftSettings = DriftSettings()) {
         self.name = name
         self.version = version
         self.model = model
@@ -28,6 +31,11 @@ public final class ServedModel: Sendable {
         self.fingerprint = ModelFile.fingerprint(of: model.schema)
         self.path = path
         self.explainer = try? Explainer(model: model)
+        self.drift = settings.enabled ? model.drift.map {
+            DriftMonitor(
+                profile: $0, shards: settings.shards, window: settings.window, slots: settings.slots,
+                sampleEvery: settings.sampleEvery)
+        } : nil
     }
 
     /// When the model was made; "newest" means the latest of these (then the greatest version).
@@ -97,13 +105,16 @@ public final class ModelRegistry: Sendable {
     private let changes = Atomic<UInt64>(0)
     /// Model files larger than this are refused without being read.
     public let maxFileBytes: Int
+    /// How loaded models track drift.
+    public let drift: DriftSettings
 
     /// Goes up whenever the set of models changes: connections keep the model they used last and look it up again
     /// only when this moved, so the request path takes no lock.
     public var generation: UInt64 { changes.load(ordering: .acquiring) }
 
-    public init(maxFileBytes: Int = ModelFile.defaultMaxFileBytes) {
+    public init(maxFileBytes: Int = ModelFile.defaultMaxFileBytes, drift: DriftSettings = DriftSettings()) {
         self.maxFileBytes = maxFileBytes
+        self.drift = drift
     }
 
     /// A file in the model directory that provides no model.
@@ -147,7 +158,7 @@ public final class ModelRegistry: Sendable {
             if previous?.stamp == stamp { continue }
             do {
                 let identity = try ModelFileName(name)
-                let served = try Self.load(path: path, identity: identity, maxBytes: maxFileBytes)
+                let served = try Self.load(path: path, identity: identity, maxBytes: maxFileBytes, drift: drift)
                 state.withLockedValue { $0.files[path] = FileEntry(stamp: stamp, served: served) }
             } catch {
                 // Retried when the file changes again; the version it provided, if any, keeps serving.
@@ -167,7 +178,9 @@ public final class ModelRegistry: Sendable {
     }
 
     /// Loads one file without registering it.
-    static func load(path: String, identity: ModelFileName, maxBytes: Int) throws(ModelLoadError) -> ServedModel {
+    static func load(
+        path: String, identity: ModelFileName, maxBytes: Int, drift: DriftSettings
+    ) throws(ModelLoadError) -> ServedModel {
         let bytes: [UInt8]
         let model: Model
         do {
@@ -178,13 +191,13 @@ public final class ModelRegistry: Sendable {
         }
         let version = identity.version
             ?? bytes.suffix(ModelFile.checksumSize).prefix(6).map { String(format: "%02x", $0) }.joined()
-        return ServedModel(name: identity.name, version: version, model: model, path: path)
+        return ServedModel(name: identity.name, version: version, model: model, path: path, drift: drift)
     }
 
     /// Registers a model directly (tests, embedding).
     public func add(_ model: Model, name: String, version: String = "1") {
         state.withLockedValue { s in
-            let served = ServedModel(name: name, version: version, model: model, path: "")
+            let served = ServedModel(name: name, version: version, model: model, path: "", drift: drift)
             s.added[served.key] = served
             _ = s.derive()
         }

@@ -29,17 +29,23 @@ struct ScoreBatch {
     }
 
     /// Scores the batch and writes one SCORES answer per request, in arrival order; empties the batch. `answered` is
-    /// told each request's model and row count.
-    mutating func flush(into out: inout ByteBuffer, answered: (ServedModel, Int) -> Void) {
+    /// told each request's model and row count; the rows are counted into the model's drift shard `driftShard` at
+    /// time `now`.
+    mutating func flush(
+        into out: inout ByteBuffer, driftShard: Int, now: UInt64, answered: (ServedModel, Int) -> Void
+    ) {
         guard let served = model else { return }
         out.reserveCapacity(minimumWritableBytes: requests.count * 16 + rowCount * 4)
         if requests.count > 1, let enough = served.scorer.batchingPays, rowCount >= enough {
-            scoreGathered(served, into: &out, answered: answered)
+            scoreGathered(served, into: &out, driftShard: driftShard, now: now, answered: answered)
         } else {
             for (id, rows, payload) in requests {
                 payload.withUnsafeReadableBytes { input in
                     ResponseCodec.encodeScores(requestID: id, count: rows, into: &out) { output in
                         served.scorer.score(rows: input, rowCount: rows, into: output)
+                        served.drift?.record(
+                            features: input, rowCount: rows, scores: UnsafeRawBufferPointer(output), shard: driftShard,
+                            now: now)
                     }
                 }
                 answered(served, rows)
@@ -50,12 +56,18 @@ struct ScoreBatch {
         requests.removeAll(keepingCapacity: true)
     }
 
-    private mutating func scoreGathered(_ served: ServedModel, into out: inout ByteBuffer, answered: (ServedModel, Int) -> Void) {
+    private mutating func scoreGathered(
+        _ served: ServedModel, into out: inout ByteBuffer, driftShard: Int, now: UInt64, answered: (ServedModel, Int) -> Void
+    ) {
         features.removeAll(keepingCapacity: true)
         for request in requests { request.features.withUnsafeReadableBytes { features.append(contentsOf: $0) } }
         if scores.count < rowCount { scores = [Float](repeating: 0, count: Self.maxRows) }
         features.withUnsafeBytes { input in
-            scores.withUnsafeMutableBytes { output in served.scorer.score(rows: input, rowCount: rowCount, into: output) }
+            scores.withUnsafeMutableBytes { output in
+                served.scorer.score(rows: input, rowCount: rowCount, into: output)
+                served.drift?.record(
+                    features: input, rowCount: rowCount, scores: UnsafeRawBufferPointer(output), shard: driftShard, now: now)
+            }
         }
         var first = 0
         scores.withUnsafeBytes { all in

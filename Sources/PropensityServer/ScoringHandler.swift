@@ -46,11 +46,16 @@ final class ScoringHandler: ChannelInboundHandler {
     private var scoredInRead = false
     /// Small SCORE requests of the current read waiting to be scored together.
     private var batch = ScoreBatch()
+    /// This connection's event loop among the server's, the drift counters it writes (-1: none, not tracked).
+    private let driftShard: Int
+    /// When the current read began (monotonic nanoseconds): the time drift counts are filed under.
+    private var readNanos: UInt64 = 0
 
     init(
         registry: ModelRegistry, limits: ServerLimits, token: ServerToken?, metrics: ServerMetrics,
-        authGuard: AuthGuard? = nil, progress: FrameProgress = FrameProgress(), logger: Logger
+        authGuard: AuthGuard? = nil, progress: FrameProgress = FrameProgress(), driftShard: Int = -1, logger: Logger
     ) {
+        self.driftShard = driftShard
         self.authGuard = authGuard
         self.registry = registry
         self.limits = limits
@@ -78,6 +83,7 @@ final class ScoringHandler: ChannelInboundHandler {
         outgoing = nil
         var answered = false
         let readStart = DispatchTime.now().uptimeNanoseconds
+        readNanos = readStart
         do {
             while !closeAfterAnswers, let frame = try FrameSplitter.next(from: &input, maxFrameBytes: limits.maxFrameBytes) {
                 respond(to: frame, into: &out)
@@ -229,6 +235,13 @@ final class ScoringHandler: ChannelInboundHandler {
             flushBatch(into: &out)
             let rows = features.withUnsafeReadableBytes { Scorer.floats(fromWire: $0, count: rowCount * featureCount) }
             let scores = served.scorer.score(rows)
+            if let drift = served.drift {
+                features.withUnsafeReadableBytes { input in
+                    scores.withUnsafeBytes { output in
+                        drift.record(features: input, rowCount: rowCount, scores: output, shard: driftShard, now: readNanos)
+                    }
+                }
+            }
             let answer = zip(scores, explainer.explain(rows: rows)).map { score, contributions in
                 RowExplanation(
                     probability: score, bias: contributions.bias,
@@ -250,6 +263,9 @@ final class ScoringHandler: ChannelInboundHandler {
             features.withUnsafeReadableBytes { input in
                 ResponseCodec.encodeScores(requestID: id, count: rowCount, into: &out) { output in
                     served.scorer.score(rows: input, rowCount: rowCount, into: output)
+                    served.drift?.record(
+                        features: input, rowCount: rowCount, scores: UnsafeRawBufferPointer(output), shard: driftShard,
+                        now: readNanos)
                 }
             }
             count(model: served.name, rows: rowCount)
@@ -286,7 +302,7 @@ final class ScoringHandler: ChannelInboundHandler {
 
     private func flushBatch(into out: inout ByteBuffer) {
         guard batch.model != nil else { return }
-        batch.flush(into: &out) { served, rows in count(model: served.name, rows: rows) }
+        batch.flush(into: &out, driftShard: driftShard, now: readNanos) { served, rows in count(model: served.name, rows: rows) }
         scoredInRead = true
     }
 

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PropensityDrift
 import PropensityProtocol
 
 /// The TCP scorer. Each connection's pipeline is (TLS →) `ConnectionGuard` (idle and half-frame timeouts, drain,
@@ -28,12 +29,14 @@ public final class ScoringServer: Sendable {
     private let token: ServerToken?
     let shutdownTimeout: TimeAmount
     let logger: Logger
+    private let driftGauges: DriftGauges
 
     private init(
         channel: Channel, registry: ModelRegistry, connections: ConnectionCount,
         children: NIOLockedValueBox<[ObjectIdentifier: Channel]>, token: ServerToken?, shutdownTimeout: TimeAmount,
-        logger: Logger
+        driftGauges: DriftGauges, logger: Logger
     ) {
+        self.driftGauges = driftGauges
         self.token = token
         self.logger = logger
         self.channel = channel
@@ -41,6 +44,12 @@ public final class ScoringServer: Sendable {
         self.connections = connections
         self.children = children
         self.shutdownTimeout = shutdownTimeout
+    }
+
+    /// Each drift-tracked model version's population stability over the rolling window, by `name@version`, computed
+    /// now; the drift gauges are set to it as well (they are otherwise refreshed every `DriftSettings.interval`).
+    public func driftReports() -> [String: DriftReport] {
+        driftGauges.update()
     }
 
     /// Replaces the AUTH token (a rotation): later AUTH requests are checked against `bytes`; authenticated
@@ -78,6 +87,12 @@ public final class ScoringServer: Sendable {
         let token = options.token.map(ServerToken.init)
         let connections = ConnectionCount(limit: limits.maxConnections)
         let children = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
+        // Each event loop writes its own drift counters; a connection learns which from its loop.
+        let loops = group.makeIterator().map { ObjectIdentifier($0) }
+        let drift = registry.drift
+        if drift.enabled, loops.count > drift.shards {
+            logger.warning("drift: only \(drift.shards) of \(loops.count) event loops are tracked (DriftSettings.shards)")
+        }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -114,7 +129,8 @@ public final class ScoringServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ScoringHandler(
                             registry: registry, limits: limits, token: token, metrics: options.metrics,
-                            authGuard: authGuard, progress: progress, logger: logger))
+                            authGuard: authGuard, progress: progress,
+                            driftShard: loops.firstIndex(of: ObjectIdentifier(channel.eventLoop)) ?? -1, logger: logger))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -125,9 +141,18 @@ public final class ScoringServer: Sendable {
             }
             channel.closeFuture.whenComplete { _ in flush.cancel() }
         }
+        let gauges = DriftGauges(registry: registry)
+        if drift.enabled {
+            let every = TimeAmount.nanoseconds(Int64(drift.interval.components.seconds) * 1_000_000_000
+                + drift.interval.components.attoseconds / 1_000_000_000)
+            let publish = channel.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+                gauges.update()
+            }
+            channel.closeFuture.whenComplete { _ in publish.cancel() }
+        }
         return ScoringServer(
             channel: channel, registry: registry, connections: connections, children: children, token: token,
-            shutdownTimeout: limits.shutdownTimeout, logger: logger)
+            shutdownTimeout: limits.shutdownTimeout, driftGauges: gauges, logger: logger)
     }
 
     /// Stops accepting; resolves when the listening socket is closed.

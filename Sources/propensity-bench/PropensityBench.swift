@@ -5,5 +5,5 @@ import ArgumentParser
 struct PropensityBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "propensity-bench", abstract: "In-process measurements for the benchmark harness.",
-        subcommands: [ScorerBenchmark.self, ExplainBenchmark.self])
+        subcommands: [ScorerBenchmark.self, ExplainBenchmark.self, DriftBenchmark.self])
 }

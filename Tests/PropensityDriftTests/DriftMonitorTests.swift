@@ -11,7 +11,7 @@ struct DriftMonitorTests {
         var scores: [Float] = []
         for i in 0..<count {
             let k = (i * 7919 + seed * 104_729) % 1009
-            rows += [k % 13 == 0 ? .nan : Float(k) / 10, k % 17 == 0 ? .nan : Float(k % 6) - 0.5 * Float(k % 2)]
+            rows += [k % 13 == 0 ? .nan : k % 29 == 0 ? -0.0 : Float(k) / 10 - 50, k % 17 == 0 ? .nan : Float(k % 6) - 0.5 * Float(k % 2)]
             scores.append(Float(k % 100) / 100)
         }
         return (rows, scores)
@@ -41,6 +41,20 @@ struct DriftMonitorTests {
                    shard: part, now: 1_000_000_000)
         }
         #expect(monitor.counts(now: 2_000_000_000) == DriftCounts.of(rows: rows, scores: scores, profile: Self.profile))
+    }
+
+    /// The request path counts edges below a value by integer arithmetic on an order-preserving key.
+    @Test func orderKeysOrderAsFloatsDo() {
+        let values: [Float] = [
+            -.greatestFiniteMagnitude, -1e30, -2, -1, -.leastNormalMagnitude, -.leastNonzeroMagnitude, -0.0, 0,
+            .leastNonzeroMagnitude, .leastNormalMagnitude, 1, 1.5, 3e38, .greatestFiniteMagnitude,
+        ]
+        for a in values {
+            for b in values {
+                let key = DriftMonitor.Plan.orderKey
+                #expect((a < b) == (key(a) < key(b)) && (a == b) == (key(a) == key(b)), "\(a) \(b)")
+            }
+        }
     }
 
     @Test func countsLeaveTheWindow() {

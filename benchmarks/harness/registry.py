@@ -1,5 +1,5 @@
 """Every benchmark by its name on the command line, in the order a full run takes them."""
-from . import explain, gbdt_accuracy, gbdt_scaling, gbdt_train, lr_train, model_load, scoring, scoring_trees, server, tune
+from . import drift, explain, gbdt_accuracy, gbdt_scaling, gbdt_train, lr_train, model_load, scoring, scoring_trees, server, tune
 
 BENCHMARKS = {
     "lr-train": lr_train,
@@ -12,4 +12,5 @@ BENCHMARKS = {
     "model-load": model_load,
     "explain": explain,
     "server": server,
+    "drift": drift,
 }

@@ -62,6 +62,12 @@ struct Inspect: AsyncParsableCommand {
                     + "probabilities \(fixed(curve.probabilities.first!)) … \(fixed(curve.probabilities.last!))")
             case nil: break
             }
+            if let profile = loaded.drift {
+                object["drift_reference"] = [
+                    "rows": profile.rows,
+                    "bins": Dictionary(uniqueKeysWithValues: zip(loaded.schema.names, profile.columns.map(\.binCount))),
+                ] as [String: Any]
+            }
             var contributionLines: [String] = []
             if let data {
                 let (_, features) = try readInputs(file: data, schema: loaded.schema, delimiter: try parseDelimiter(delimiter))
@@ -97,6 +103,11 @@ struct Inspect: AsyncParsableCommand {
             if !contributionLines.isEmpty {
                 print("importance:")
                 contributionLines.forEach { print($0) }
+            }
+            if let profile = loaded.drift {
+                print("drift reference: \(profile.rows) rows, \(profile.columns.reduce(0) { $0 + $1.binCount }) bins over \(profile.columns.count) columns and \(profile.score.binCount) for the score (propensity drift)")
+            } else {
+                print("drift reference: none (propensity drift and the server's drift gauges need one: train again, or import with --reference-data)")
             }
             if !calibratorLines.isEmpty {
                 print("calibrator (applied to the margin; explanations stay on the margin):")

@@ -31,6 +31,12 @@ struct Serve: AsyncParsableCommand {
     var maxModelBytes: Int = ModelFile.defaultMaxFileBytes
     @Option(help: "Event-loop threads that read, score and answer (default: one per core).")
     var threads: Int = System.coreCount
+    @Option(help: "Minutes of requests the drift gauges cover (models with a reference profile).")
+    var driftWindow: Double = 60
+    @Option(help: "Count every N-th scored row into the drift gauges (1: all).") var driftSampleEvery: Int = 1
+    @Option(help: "Fewest rows in the window for the drift gauges to show a PSI (NaN below).") var driftMinRows: Int = 1000
+    @Option(help: "Seconds between updates of the drift gauges.") var driftInterval: Double = 10
+    @Flag(help: "Do not track drift.") var noDrift = false
 
     func run() async throws {
         try await reportingErrors {
@@ -84,7 +90,19 @@ struct Serve: AsyncParsableCommand {
             if let tokenFile {
                 options.token = try readServerToken(file: tokenFile)
             }
-            let registry = ModelRegistry(maxFileBytes: maxModelBytes)
+            guard driftWindow.isFinite, driftWindow > 0, driftInterval.isFinite, driftInterval > 0, driftSampleEvery > 0,
+                  driftMinRows >= 0
+            else {
+                throw CLIError("--drift-window, --drift-interval and --drift-sample-every must be positive, --drift-min-rows at least 0")
+            }
+            var drift = DriftSettings()
+            drift.shards = threads
+            drift.window = .milliseconds(Int64(driftWindow * 60_000))
+            drift.sampleEvery = driftSampleEvery
+            drift.minimumRows = driftMinRows
+            drift.interval = .milliseconds(Int64(driftInterval * 1000))
+            drift.enabled = !noDrift
+            let registry = ModelRegistry(maxFileBytes: maxModelBytes, drift: drift)
             var watcher = ModelDirectoryWatcher(
                 directory: models, registry: registry, metrics: options.metrics,
                 interval: watchInterval > 0 ? .seconds(watchInterval) : nil, logger: logger)
@@ -94,6 +112,7 @@ struct Serve: AsyncParsableCommand {
                 logger.info("model ready", metadata: [
                     "model": "\(m.name)@\(m.version)", "kind": "\(m.model.kind.name)",
                     "features": "\(m.model.schema.count)", "fingerprint": "\(String(m.fingerprint, radix: 16))",
+                    "drift": "\(m.drift == nil ? "untracked (no reference profile)" : "tracked")",
                 ])
             }
             let eventLoops = threads == System.coreCount
