@@ -71,4 +71,26 @@ extension ScoringConnection {
         guard rows.count == request.rowCount else { throw ClientError.unexpectedResponse }
         return rows
     }
+
+    /// Scores rows with the variant of an experiment route that `key` (the visitor's, 1 … 256 bytes; pass a
+    /// pseudonym rather than a raw identifier) is assigned to; the same key gets the same variant from every replica
+    /// while the route's split stays.
+    /// - Parameters:
+    ///   - route: a route of the server's experiments file.
+    ///   - fingerprint: the route's schema (MODEL_INFO of any of its variants).
+    ///   - featureCount, features: as for `score`.
+    /// - Returns: the variant that answered (`NAME@VERSION`) and one probability per row.
+    /// - Throws: `ClientError.server` with `.unknownRoute`, `.invalidVisitorKey`, and the codes `score` throws.
+    public func routeScore(route: String, key: [UInt8], fingerprint: UInt64, featureCount: Int, features: [Float])
+        async throws -> (variant: String, scores: [Float])
+    {
+        precondition(featureCount > 0 && features.count % featureCount == 0, "features must be whole rows")
+        let request = RouteScoreRequest(
+            route: route, key: key, fingerprint: fingerprint, rowCount: features.count / featureCount,
+            featureCount: featureCount, features: features)
+        guard case .routedScores(let variant, let scores) = try await send(.routeScore(request), timeout: nil),
+              scores.count == request.rowCount
+        else { throw ClientError.unexpectedResponse }
+        return (variant, scores)
+    }
 }

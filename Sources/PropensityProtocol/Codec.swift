@@ -9,6 +9,7 @@ public enum IncomingRequest: Sendable {
     case score(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: ByteBuffer)
     case auth(token: ByteBuffer)
     case explain(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, top: Int, features: ByteBuffer)
+    case routeScore(route: String, key: ByteBuffer, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: ByteBuffer)
 }
 
 public enum RequestCodec {
@@ -37,6 +38,15 @@ public enum RequestCodec {
                 b.writeShortString(s.model)
                 b.writeMultipleIntegers(
                     s.fingerprint, UInt32(s.rowCount), UInt32(s.featureCount), UInt16(clamping: top), endianness: .little)
+                b.reserveCapacity(minimumWritableBytes: s.features.count * 4)
+                for x in s.features { b.writeInteger(x.bitPattern, endianness: .little) }
+            }
+        case .routeScore(let s):
+            buffer.writeFrame(opcode: .routeScore, requestID: requestID) { b in
+                b.writeShortString(s.route)
+                b.writeInteger(UInt16(min(s.key.count, Int(UInt16.max))), endianness: .little)
+                b.writeBytes(s.key.prefix(Int(UInt16.max)))
+                b.writeMultipleIntegers(s.fingerprint, UInt32(s.rowCount), UInt32(s.featureCount), endianness: .little)
                 b.reserveCapacity(minimumWritableBytes: s.features.count * 4)
                 for x in s.features { b.writeInteger(x.bitPattern, endianness: .little) }
             }
@@ -80,6 +90,24 @@ public enum RequestCodec {
             }
             return .explain(
                 model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features, top: top,
+                features: payload.readSlice(length: bytes)!)
+        case .routeScore:
+            let route = try payload.readShortString("route name")
+            let keyLength = Int(try payload.readLE(UInt16.self, "visitor key length"))
+            guard let key = payload.readSlice(length: keyLength) else {
+                throw ProtocolError(.malformedFrame, "visitor key runs past the end of the frame")
+            }
+            let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
+            let rows = Int(try payload.readLE(UInt32.self, "row count"))
+            let features = Int(try payload.readLE(UInt32.self, "feature count"))
+            let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
+            guard !overflow, bytes == payload.readableBytes else {
+                throw ProtocolError(
+                    .malformedFrame,
+                    "\(rows) rows × \(features) features do not match the \(payload.readableBytes) bytes of floats in the frame")
+            }
+            return .routeScore(
+                route: route, key: key, fingerprint: fingerprint, rowCount: rows, featureCount: features,
                 features: payload.readSlice(length: bytes)!)
         default:
             throw ProtocolError(.unknownOpcode, "opcode 0x\(String(frame.opcode, radix: 16)) is not a request")
@@ -171,6 +199,12 @@ public enum ResponseCodec {
                     out.storeBytes(of: s.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
                 }
             }
+        case .routedScores(let variant, let scores):
+            buffer.writeFrame(opcode: .routedScores, requestID: requestID) { b in
+                b.writeShortString(variant)
+                b.writeInteger(UInt32(scores.count), endianness: .little)
+                for x in scores { b.writeInteger(x.bitPattern, endianness: .little) }
+            }
         case .explanations(let rows):
             buffer.writeFrame(opcode: .explanations, requestID: requestID) { b in
                 b.writeInteger(UInt32(rows.count), endianness: .little)
@@ -209,6 +243,21 @@ public enum ResponseCodec {
             out.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 12, as: UInt32.self)
             fill(UnsafeMutableRawBufferPointer(rebasing: out[16..<frameBytes]))
             return frameBytes
+        }
+    }
+
+    /// Writes a ROUTED_SCORES frame: the variant that answered, then `count` floats filled in place by `fill`.
+    public static func encodeRoutedScores(
+        requestID: UInt32, variant: String, count: Int, into buffer: inout ByteBuffer,
+        _ fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        buffer.writeFrame(opcode: .routedScores, requestID: requestID) { b in
+            b.writeShortString(variant)
+            b.writeInteger(UInt32(count), endianness: .little)
+            b.writeWithUnsafeMutableBytes(minimumWritableBytes: count * 4) { out in
+                fill(UnsafeMutableRawBufferPointer(rebasing: out[0..<(count * 4)]))
+                return count * 4
+            }
         }
     }
 
@@ -262,18 +311,10 @@ public enum ResponseCodec {
                 name: name, kind: kind, fingerprint: fingerprint, version: version,
                 schema: FeatureSchema(features: features)))
         case .scores:
-            let n = Int(try p.readLE(UInt32.self, "score count"))
-            guard p.readableBytes == n * 4 else {
-                throw ProtocolError(.malformedFrame, "\(n) scores need \(n * 4) bytes, the frame carries \(p.readableBytes)")
-            }
-            var scores = [Float](repeating: 0, count: n)
-            p.withUnsafeReadableBytes { raw in
-                for i in 0..<n {
-                    scores[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                }
-            }
-            p.moveReaderIndex(forwardBy: n * 4)
-            response = .scores(scores)
+            response = .scores(try readScores(&p))
+        case .routedScores:
+            let variant = try p.readShortString("variant")
+            response = .routedScores(variant: variant, scores: try readScores(&p))
         case .explanations:
             let n = Int(try p.readLE(UInt32.self, "row count"))
             let k = Int(try p.readLE(UInt16.self, "reasons per row"))
@@ -304,5 +345,21 @@ public enum ResponseCodec {
             throw ProtocolError(.malformedFrame, "\(p.readableBytes) unexpected bytes after the response")
         }
         return response
+    }
+
+    /// `u32` count, then that many float32.
+    private static func readScores(_ p: inout ByteBuffer) throws(ProtocolError) -> [Float] {
+        let n = Int(try p.readLE(UInt32.self, "score count"))
+        guard p.readableBytes == n * 4 else {
+            throw ProtocolError(.malformedFrame, "\(n) scores need \(n * 4) bytes, the frame carries \(p.readableBytes)")
+        }
+        var scores = [Float](repeating: 0, count: n)
+        p.withUnsafeReadableBytes { raw in
+            for i in 0..<n {
+                scores[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            }
+        }
+        p.moveReaderIndex(forwardBy: n * 4)
+        return scores
     }
 }

@@ -15,6 +15,7 @@ public enum Opcode: UInt8, Sendable {
     case score = 0x04
     case auth = 0x05
     case explain = 0x06
+    case routeScore = 0x07
 
     case pong = 0x81
     case modelList = 0x82
@@ -22,6 +23,7 @@ public enum Opcode: UInt8, Sendable {
     case scores = 0x84
     case authenticated = 0x85
     case explanations = 0x86
+    case routedScores = 0x87
     case error = 0xFF
 }
 
@@ -38,6 +40,8 @@ public enum ErrorCode: UInt16, Sendable, CaseIterable {
     case infiniteFeature = 14
     case cannotExplain = 15
     case invalidTopK = 16
+    case unknownRoute = 17
+    case invalidVisitorKey = 18
     case overloaded = 20
     case unauthorized = 30
     case internalError = 99
@@ -52,7 +56,36 @@ public enum Request: Sendable, Equatable {
     case auth(token: [UInt8])
     /// Scores rows and returns, per row, the `top` strongest contributions to its margin.
     case explain(ScoreRequest, top: Int)
+    /// Scores rows with the variant of a route (an experiment) that the visitor key is assigned to.
+    case routeScore(RouteScoreRequest)
 }
+
+public struct RouteScoreRequest: Sendable, Equatable {
+    public var route: String
+    /// The visitor's key (1 … 256 bytes): the same key always gets the same variant while the split stays.
+    public var key: [UInt8]
+    public var fingerprint: UInt64
+    public var rowCount: Int
+    public var featureCount: Int
+    public var features: [Float]
+
+    public init(route: String, key: [UInt8], fingerprint: UInt64, rowCount: Int, featureCount: Int, features: [Float]) {
+        self.route = route
+        self.key = key
+        self.fingerprint = fingerprint
+        self.rowCount = rowCount
+        self.featureCount = featureCount
+        self.features = features
+    }
+
+    public static func == (a: RouteScoreRequest, b: RouteScoreRequest) -> Bool {
+        a.route == b.route && a.key == b.key && a.fingerprint == b.fingerprint && a.rowCount == b.rowCount
+            && a.featureCount == b.featureCount && a.features.map(\.bitPattern) == b.features.map(\.bitPattern)
+    }
+}
+
+/// Visitor keys of ROUTE_SCORE are 1 … this many bytes.
+public let maxVisitorKeyBytes = 256
 
 public struct ScoreRequest: Sendable, Equatable {
     public var model: String
@@ -143,6 +176,8 @@ public enum Response: Sendable, Equatable {
     case scores([Float])
     case authenticated
     case explanations([RowExplanation])
+    /// The probabilities and the variant (`NAME@VERSION`) of the route that answered.
+    case routedScores(variant: String, scores: [Float])
     case error(ErrorCode, String)
 
     public static func == (a: Response, b: Response) -> Bool {
@@ -152,6 +187,7 @@ public enum Response: Sendable, Equatable {
         case (.modelInfo(let x), .modelInfo(let y)): x == y
         case (.scores(let x), .scores(let y)): x.map(\.bitPattern) == y.map(\.bitPattern)
         case (.explanations(let x), .explanations(let y)): x == y
+        case (.routedScores(let v1, let x), .routedScores(let v2, let y)): v1 == v2 && x.map(\.bitPattern) == y.map(\.bitPattern)
         case (.error(let c1, let m1), .error(let c2, let m2)): c1 == c2 && m1 == m2
         default: false
         }

@@ -17,6 +17,9 @@ public struct ModelDirectoryWatcher: Service {
     public let logger: Logger
     /// Also run on every SIGHUP, before the reload (`serve` re-reads its token file there).
     public var onHangup: (@Sendable () -> Void)? = nil
+    /// When set, the directory's `experiments.json` is reloaded with the models (after them, so that a new route
+    /// may name a model added in the same change).
+    public var routes: RouteTable? = nil
     /// The last directory error logged: a directory that stays unreadable is logged once, then again on change.
     private let lastDirectoryError = NIOLockedValueBox<ModelDirectoryError?>(nil)
 
@@ -72,7 +75,33 @@ public struct ModelDirectoryWatcher: Service {
             }
         }
         metrics.setModelsLoaded(registry.all.count)
+        if let routes { reloadRoutes(routes, trigger: trigger, modelsChanged: !report.loaded.isEmpty || !report.removed.isEmpty) }
         return report
+    }
+
+    private func reloadRoutes(_ routes: RouteTable, trigger: String, modelsChanged: Bool) {
+        do {
+            switch try routes.reload(directory: directory, registry: registry) {
+            case .unchanged: break
+            case .loaded(let names):
+                logger.notice("audit: experiments loaded", metadata: [
+                    "routes": "\(LogSafe.escape(names.joined(separator: ",")))", "trigger": "\(trigger)",
+                ])
+            case .removed:
+                logger.notice("audit: experiments removed", metadata: ["trigger": "\(trigger)"])
+            }
+        } catch {
+            logger.error("audit: experiments file not loaded; the previous routes keep serving", metadata: [
+                "reason": "\(LogSafe.escape(error.description))", "trigger": "\(trigger)",
+            ])
+        }
+        if modelsChanged {
+            for name in routes.unresolved(in: registry) {
+                logger.warning("a route names a model that is not loaded: its requests for that variant get error 10", metadata: [
+                    "route": "\(LogSafe.escape(name))", "trigger": "\(trigger)",
+                ])
+            }
+        }
     }
 
     public func run() async throws {

@@ -14,6 +14,8 @@ final class ScoringHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let registry: ModelRegistry
+    private let routes: RouteTable
+    private let shadows: ShadowScorer
     private let limits: ServerLimits
     private let logger: Logger
     private let token: ServerToken?
@@ -53,9 +55,12 @@ final class ScoringHandler: ChannelInboundHandler {
 
     init(
         registry: ModelRegistry, limits: ServerLimits, token: ServerToken?, metrics: ServerMetrics,
-        authGuard: AuthGuard? = nil, progress: FrameProgress = FrameProgress(), driftShard: Int = -1, logger: Logger
+        authGuard: AuthGuard? = nil, progress: FrameProgress = FrameProgress(), driftShard: Int = -1,
+        routes: RouteTable = RouteTable(), shadows: ShadowScorer = .shared, logger: Logger
     ) {
         self.driftShard = driftShard
+        self.routes = routes
+        self.shadows = shadows
         self.authGuard = authGuard
         self.registry = registry
         self.limits = limits
@@ -218,7 +223,13 @@ final class ScoringHandler: ChannelInboundHandler {
             }
             ResponseCodec.encode(.modelList(list), requestID: id, into: &out)
         case .modelInfo(let name):
-            let served = try lookup(name)
+            // A route's name, when no model has it, answers for the route's first variant (its schema is the route's).
+            let served: ServedModel
+            if registry.model(named: name) == nil, let route = routes.route(named: name) {
+                served = try lookup(route.route.variants[0].model)
+            } else {
+                served = try lookup(name)
+            }
             ResponseCodec.encode(.modelInfo(ModelInfo(
                 name: served.name, kind: served.model.kind.rawValue, fingerprint: served.fingerprint,
                 version: served.version, schema: served.model.schema)), requestID: id, into: &out)
@@ -270,6 +281,62 @@ final class ScoringHandler: ChannelInboundHandler {
             }
             count(model: served.name, rows: rowCount)
             scoredInRead = true
+        case .routeScore(let name, let key, let fingerprint, let rowCount, let featureCount, let features):
+            guard let route = routes.route(named: name) else {
+                throw ProtocolError(.unknownRoute, "no route named '\(clipped(name))' is loaded")
+            }
+            do {
+                try answerRouted(
+                    route, key: key, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount,
+                    features: features, id: id, into: &out)
+            } catch {
+                route.metrics.error(error.code)
+                throw error
+            }
+        }
+    }
+
+    /// ROUTE_SCORE: the visitor's variant answers (checked as SCORE is), its metrics and drift count the rows, and
+    /// the route's shadows get a copy for the background scorer.
+    private func answerRouted(
+        _ route: RouteTable.ServedRoute, key: ByteBuffer, fingerprint: UInt64, rowCount: Int, featureCount: Int,
+        features: ByteBuffer, id: UInt32, into out: inout ByteBuffer
+    ) throws(ProtocolError) {
+        guard key.readableBytes >= 1, key.readableBytes <= maxVisitorKeyBytes else {
+            throw ProtocolError(
+                .invalidVisitorKey,
+                "a route needs a visitor key of 1 to \(maxVisitorKeyBytes) bytes, the request has \(key.readableBytes)")
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let index = key.withUnsafeReadableBytes { route.route.variant(for: $0) }
+        let served = try checkedRows(
+            route.route.variants[index].model, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount,
+            features: features, rowLimit: limits.maxRowsPerRequest)
+        flushBatch(into: &out)
+        // Shadows that still fit the rows (a shadow file replaced by another schema is skipped), with their positions.
+        let shadowModels = route.route.shadows.enumerated().compactMap { position, address in
+            registry.model(named: address).flatMap { $0.fingerprint == served.fingerprint ? (position, $0) : nil }
+        }
+        let metrics = route.metrics.variants[index]
+        var answered: [Float] = []
+        features.withUnsafeReadableBytes { input in
+            ResponseCodec.encodeRoutedScores(requestID: id, variant: served.key, count: rowCount, into: &out) { output in
+                served.scorer.score(rows: input, rowCount: rowCount, into: output)
+                served.drift?.record(
+                    features: input, rowCount: rowCount, scores: UnsafeRawBufferPointer(output), shard: driftShard,
+                    now: readNanos)
+                answered = (0..<rowCount).map { output.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+            }
+        }
+        for p in answered { metrics.score.record(Double(p)) }
+        metrics.requests.increment()
+        metrics.rows.increment(by: rowCount)
+        metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+        count(model: served.name, rows: rowCount)
+        if !shadowModels.isEmpty {
+            shadows.submit(ShadowScorer.Job(
+                metrics: route.metrics, shadows: shadowModels,
+                features: features.withUnsafeReadableBytes { Array($0) }, rowCount: rowCount, answered: answered))
         }
     }
 

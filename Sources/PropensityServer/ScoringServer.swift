@@ -93,6 +93,7 @@ public final class ScoringServer: Sendable {
         if drift.enabled, loops.count > drift.shards {
             logger.warning("drift: only \(drift.shards) of \(loops.count) event loops are tracked (DriftSettings.shards)")
         }
+        let shadows = ShadowScorer(maxPendingRows: options.maxPendingShadowRows)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -130,10 +131,18 @@ public final class ScoringServer: Sendable {
                         ScoringHandler(
                             registry: registry, limits: limits, token: token, metrics: options.metrics,
                             authGuard: authGuard, progress: progress,
-                            driftShard: loops.firstIndex(of: ObjectIdentifier(channel.eventLoop)) ?? -1, logger: logger))
+                            driftShard: loops.firstIndex(of: ObjectIdentifier(channel.eventLoop)) ?? -1,
+                            routes: options.routes, shadows: shadows, logger: logger))
                 }
             }
-        let channel = try await bootstrap.bind(host: host, port: port).get()
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(host: host, port: port).get()
+        } catch {
+            shadows.stop()
+            throw error
+        }
+        channel.closeFuture.whenComplete { _ in shadows.stop() }
         if let authGuard {
             let interval = authGuard.settings.logInterval
             let flush = channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in

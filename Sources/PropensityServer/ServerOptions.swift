@@ -10,6 +10,10 @@ public struct ServerOptions: Sendable {
     public var metrics = ServerMetrics()
     /// When set, every connection is TLS (swift-nio-ssl) with this context.
     public var tls: NIOSSLContext? = nil
+    /// The routes (experiments) ROUTE_SCORE requests name; `serve` loads them from the model directory.
+    public var routes = RouteTable()
+    /// Most rows waiting for shadow scoring; more are dropped (and counted), never waited for.
+    public var maxPendingShadowRows = 65_536
 
     public init() {}
 }

@@ -16,14 +16,16 @@ import math
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 __all__ = ["Client", "ModelInfo", "Feature", "Explanation", "ServerError", "ProtocolError"]
 
 VERSION = 1
-OP_PING, OP_LIST_MODELS, OP_MODEL_INFO, OP_SCORE, OP_AUTH, OP_EXPLAIN = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
-OP_PONG, OP_MODEL_LIST, OP_MODEL_INFO_RESULT, OP_SCORES, OP_AUTHENTICATED, OP_EXPLANATIONS, OP_ERROR = (
-    0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0xFF)
+OP_PING, OP_LIST_MODELS, OP_MODEL_INFO, OP_SCORE, OP_AUTH, OP_EXPLAIN, OP_ROUTE_SCORE = (
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07)
+OP_PONG, OP_MODEL_LIST, OP_MODEL_INFO_RESULT, OP_SCORES, OP_AUTHENTICATED, OP_EXPLANATIONS, OP_ROUTED_SCORES = (
+    0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87)
+OP_ERROR = 0xFF
 
 Value = Union[float, int, str, None]
 
@@ -211,6 +213,26 @@ class Client:
                 reasons.append((info.features[feature].name, contribution))
             out.append(Explanation(probability, bias, reasons))
         return out
+
+    def route_score(self, route: str, key: bytes, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]]
+                    ) -> Tuple[str, List[float]]:
+        """Probabilities for `rows` from the variant of experiment `route` that visitor `key` (1 to 256 bytes; send a
+        pseudonym, not a raw identifier) is assigned to, and that variant's NAME@VERSION (one ROUTE_SCORE request).
+        The schema is the route's (MODEL_INFO answers a route's name with its first variant)."""
+        if not 1 <= len(key) <= 256:
+            raise ValueError("a visitor key is 1 to 256 bytes")
+        info = self._infos.get(route) or self.model_info(route)
+        batch = list(rows)
+        floats = [v for row in batch for v in info.encode_row(row)]
+        payload = (_short_bytes(route.encode()) + _short_bytes(bytes(key))
+                   + struct.pack("<QII", info.fingerprint, len(batch), len(info.features))
+                   + struct.pack(f"<{len(floats)}f", *floats))
+        op, body = self._call(OP_ROUTE_SCORE, payload)
+        if op != OP_ROUTED_SCORES:
+            raise ProtocolError(f"unexpected opcode 0x{op:02x}")
+        variant, offset = _read_short_string(body, 0)
+        n, = struct.unpack_from("<I", body, offset)
+        return variant, list(struct.unpack_from(f"<{n}f", body, offset + 4))
 
     # Framing.
 

@@ -2,8 +2,12 @@
 
 Run: python3 clients/python/test_client.py PATH/TO/propensity    (scripts/test does)
 """
+import hashlib
+import hmac
+import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +21,7 @@ from propensity_client import Client, ServerError  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "debug", "propensity")
 TOKEN = "a-test-token-of-some-length"
+ROUTE_SALT = "checkout-2026-12"
 
 
 def free_port():
@@ -32,9 +37,17 @@ class ClientTests(unittest.TestCase):
         token_file = os.path.join(cls.tmp.name, "token")
         with open(token_file, "w") as f:
             f.write(TOKEN + "\n")
+        # The example model as two versions, split 50/50 by the route "checkout".
+        models = os.path.join(cls.tmp.name, "models")
+        os.makedirs(models)
+        for version in ("a", "b"):
+            shutil.copy(os.path.join(ROOT, "models", "conversion.model"), os.path.join(models, f"conversion@{version}.model"))
+        with open(os.path.join(models, "experiments.json"), "w") as f:
+            json.dump({"routes": [{"name": "checkout", "salt": ROUTE_SALT, "variants": [
+                {"model": "conversion@a", "percent": 50}, {"model": "conversion@b", "percent": 50}]}]}, f)
         cls.port = free_port()
         cls.server = subprocess.Popen(
-            [BINARY, "serve", "--models", os.path.join(ROOT, "models"), "--port", str(cls.port),
+            [BINARY, "serve", "--models", models, "--port", str(cls.port),
              "--token-file", token_file], stderr=subprocess.DEVNULL)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -100,6 +113,26 @@ class ClientTests(unittest.TestCase):
                 c.explain("conversion", rows, top=0)
             self.assertEqual(bad.exception.code, 16)
             self.assertEqual(len(c.explain("conversion", rows, top=2)[0].reasons), 2)
+
+    def test_route_score_assigns_as_docs_experiments_md_says(self):
+        with self.client() as c:
+            row = {"sessions_30d": 4, "cart_value": 80.0, "device": "desktop"}
+            seen = set()
+            for i in range(100):
+                key = f"pseudonym-{i}".encode()
+                variant, scores = c.route_score("checkout", key, [row])
+                self.assertEqual(c.route_score("checkout", key, [row])[0], variant)  # sticky
+                # The documented assignment: bucket = first 8 bytes of HMAC-SHA256(salt, key), little-endian, × 10,000 >> 64.
+                word = int.from_bytes(hmac.new(ROUTE_SALT.encode(), key, hashlib.sha256).digest()[:8], "little")
+                self.assertEqual(variant, "conversion@a" if (word * 10_000) >> 64 < 5_000 else "conversion@b")
+                self.assertEqual(scores, c.score(variant, [row]))
+                seen.add(variant)
+            self.assertEqual(seen, {"conversion@a", "conversion@b"})
+            with self.assertRaises(ServerError) as e:
+                c.route_score("no-such-route", b"k", [row])  # its MODEL_INFO already finds nothing by that name
+            self.assertEqual(e.exception.code, 10)
+            with self.assertRaises(ValueError):
+                c.route_score("checkout", b"", [row])
 
     def test_errors_are_reported_and_the_connection_survives(self):
         with self.client() as c:

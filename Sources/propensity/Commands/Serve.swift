@@ -106,6 +106,7 @@ struct Serve: AsyncParsableCommand {
             var watcher = ModelDirectoryWatcher(
                 directory: models, registry: registry, metrics: options.metrics,
                 interval: watchInterval > 0 ? .seconds(watchInterval) : nil, logger: logger)
+            watcher.routes = options.routes
             watcher.reload(trigger: "start")
             guard !registry.all.isEmpty else { throw CLIError("no model could be loaded from \(models)") }
             for m in registry.all {
