@@ -15,7 +15,8 @@ public enum LoadGenerator {
         let info = try await probe.modelInfo(plan.model)
         try await probe.close()
         let payloads = LoadRequests.make(
-            model: plan.model, info: info, rowsPerRequest: plan.rowsPerRequest, explainTop: plan.explainTop)
+            model: plan.model, info: info, rowsPerRequest: plan.rowsPerRequest, explainTop: plan.explainTop,
+            route: plan.route)
         let threads = min(plan.connections, plan.threads ?? System.coreCount)
         switch plan.mode {
         case .blocking:

@@ -24,6 +24,9 @@ public struct LoadPlan: Sendable {
     public var rowsPerRequest = 1
     /// EXPLAIN requests asking for the top `explainTop` reasons per row instead of SCORE requests; nil: SCORE.
     public var explainTop: Int?
+    /// ROUTE_SCORE requests to this route (of the server's experiments file) instead, `model` then being the route's
+    /// name; each request carries one of 64 visitor keys, so every variant gets its share.
+    public var route: Bool = false
     /// Seconds sent before measuring, then seconds measured.
     public var warmup = 1.0
     public var duration = 10.0
@@ -31,7 +34,9 @@ public struct LoadPlan: Sendable {
     public var threads: Int?
 
     /// The opcode every answer must carry; any other (an ERROR) is counted as an error.
-    var answerOpcode: UInt8 { explainTop == nil ? Opcode.scores.rawValue : Opcode.explanations.rawValue }
+    var answerOpcode: UInt8 {
+        route ? Opcode.routedScores.rawValue : explainTop == nil ? Opcode.scores.rawValue : Opcode.explanations.rawValue
+    }
 
     public init(model: String, mode: Mode) {
         self.model = model
@@ -49,6 +54,7 @@ public struct LoadPlan: Sendable {
         try require(duration > 0 && duration.isFinite, "duration", "positive")
         try require(warmup >= 0 && warmup.isFinite, "warmup", "≥ 0")
         try require((threads ?? 1) > 0, "threads", "positive")
+        try require(!route || explainTop == nil, "route", "used without --explain")
         if case .openLoop(let rate) = mode { try require(rate > 0 && rate.isFinite, "rate", "positive") }
     }
 }

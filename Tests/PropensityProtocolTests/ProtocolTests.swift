@@ -72,12 +72,48 @@ import Testing
                 schema: FeatureSchema(features: [.numeric("x"), .categorical("c", ["p", "q"])]))),
             .scores([0.25, 0.5, 0.125]),
             .scores([]),
+            .routedScores(variant: "conversion@8", scores: [0.75, 0.5]),
             .error(.schemaMismatch, "fingerprint differs"),
         ]
         var b = ByteBuffer()
         for (i, r) in responses.enumerated() { ResponseCodec.encode(r, requestID: UInt32(i), into: &b) }
         let decoded = try frames(b).map { try ResponseCodec.decode($0) }
         #expect(decoded == responses)
+    }
+
+    @Test func routeScoreBytesAreAsDocumented() throws {
+        var b = ByteBuffer()
+        let request = RouteScoreRequest(
+            route: "r", key: [0xAB, 0xCD], fingerprint: 0x0102_0304_0506_0708, rowCount: 1, featureCount: 1, features: [1])
+        RequestCodec.encode(.routeScore(request), requestID: 9, into: &b)
+        let expected: [UInt8] = [
+            35, 0, 0, 0,  // length: 8 header + 3 route + 4 key + 8 fingerprint + 8 counts + 4 floats
+            1, 0x07, 0, 0, 9, 0, 0, 0,  // version, ROUTE_SCORE, flags, request id
+            1, 0, UInt8(ascii: "r"),  // route
+            2, 0, 0xAB, 0xCD,  // visitor key
+            8, 7, 6, 5, 4, 3, 2, 1,  // fingerprint
+            1, 0, 0, 0, 1, 0, 0, 0,  // rows, features
+            0x00, 0x00, 0x80, 0x3F,  // 1.0f
+        ]
+        #expect(Array(b.readableBytesView) == expected)
+        guard case .routeScore(let route, let key, let fingerprint, let rows, let width, let features) =
+            try RequestCodec.decode(try frames(b)[0])
+        else { Issue.record("not a ROUTE_SCORE"); return }
+        #expect(route == "r" && Array(key.readableBytesView) == [0xAB, 0xCD] && fingerprint == request.fingerprint)
+        #expect(rows == 1 && width == 1 && Array(features.readableBytesView) == [0, 0, 0x80, 0x3F])
+        // A key that runs past the frame is a malformed frame.
+        let error = #expect(throws: ProtocolError.self) {
+            try RequestCodec.decode(frame(opcode: 0x07, payload: [1, 0, UInt8(ascii: "r"), 200, 0, 1]))
+        }
+        #expect(error?.code == .malformedFrame)
+        // The server's in-place encoder writes what the general one does.
+        var direct = ByteBuffer()
+        ResponseCodec.encodeRoutedScores(requestID: 3, variant: "m@1", count: 1, into: &direct) {
+            $0.storeBytes(of: Float(0.25).bitPattern.littleEndian, as: UInt32.self)
+        }
+        var general = ByteBuffer()
+        ResponseCodec.encode(.routedScores(variant: "m@1", scores: [0.25]), requestID: 3, into: &general)
+        #expect(direct == general)
     }
 
     func frame(opcode: UInt8, version: UInt8 = 1, payload: [UInt8]) -> Frame {

@@ -16,6 +16,8 @@ struct LoadTest: AsyncParsableCommand {
     @Option(help: "Requests in flight per connection (closed loop), or the most allowed (open loop).") var pipeline: Int = 1
     @Option(help: "Rows per request.") var rows: Int = 1
     @Option(help: "Send EXPLAIN requests for the top K reasons per row instead of SCORE.") var explain: Int?
+    @Flag(help: "--model names a route of the server's experiments file: send ROUTE_SCORE with 64 visitor keys.")
+    var route = false
     @Option(help: "File holding the server's token.") var tokenFile: String?
     @Option(help: "Seconds of warm-up before measuring.") var warmup: Double = 1
     @Option(help: "Event-loop threads of the load generator (default: one per core, at most one per connection).")
@@ -41,6 +43,7 @@ struct LoadTest: AsyncParsableCommand {
             plan.pipeline = pipeline
             plan.rowsPerRequest = rows
             plan.explainTop = explain
+            plan.route = route
             plan.warmup = warmup
             plan.duration = duration
             plan.threads = threads
@@ -60,7 +63,7 @@ struct LoadTest: AsyncParsableCommand {
         if json {
             try printJSON([
                 "model": model, "connections": connections, "pipeline": pipeline, "rounds": rounds,
-                "rows_per_request": rows, "request": explain.map { "explain top \($0)" } ?? "score", "target_rate": rate, "duration_seconds": duration,
+                "rows_per_request": rows, "request": route ? "route score" : explain.map { "explain top \($0)" } ?? "score", "target_rate": rate, "duration_seconds": duration,
                 "completed": result.completed, "errors": result.errors, "unsent": result.unsent,
                 "achieved_rate": Double(result.completed) / duration,
                 "latency_us": [
