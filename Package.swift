@@ -150,7 +150,7 @@ let package = Package(
         // Tests: one target per library, and what several of them share.
         .target(
             name: "PropensityTestSupport",
-            dependencies: ["PropensityModel", "PropensityServer"],
+            dependencies: ["PropensityData", "PropensityInput", "PropensityModel", "PropensityServer"],
             path: "Tests/PropensityTestSupport"
         ),
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),

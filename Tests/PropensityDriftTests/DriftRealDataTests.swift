@@ -10,23 +10,7 @@ import Testing
 /// column's stays below 0.1 (the server's gauges are checked on the same data in PropensityServerTests).
 @Suite(.enabled(if: SharedDatasets.available, "needs ../shared/datasets"))
 struct DriftRealDataTests {
-    /// Rows by index mod 5: 0 current, the rest reference; the schema is the table's own columns.
-    static let bank: (schema: FeatureSchema, reference: [Float], current: [Float]) = {
-        let table = try! CSVReader.read(
-            file: SharedDatasets.path + "/bank_marketing/bank-additional-full.csv",
-            options: CSVOptions(delimiter: UInt8(ascii: ";"), drop: ["duration", "y"]))
-        let schema = FeatureSchema(features: table.columns.map {
-            $0.kind == .numeric ? .numeric($0.name) : .categorical($0.name, $0.categories)
-        })
-        let rows = try! table.inputRows(schema.inputSpecs)
-        let width = schema.count
-        var reference: [Float] = [], current: [Float] = []
-        for i in 0..<table.rowCount {
-            let row = rows[(i * width)..<((i + 1) * width)]
-            if i % 5 == 0 { current += row } else { reference += row }
-        }
-        return (schema, reference, current)
-    }()
+    static var bank: (schema: FeatureSchema, reference: [Float], current: [Float]) { BankMarketing.inputs }
 
     /// A stand-in for a model's probability: any fixed function of the row serves to check the score's bins.
     static func scores(_ rows: [Float], width: Int) -> [Float] {

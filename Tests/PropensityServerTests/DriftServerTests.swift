@@ -16,12 +16,7 @@ struct DriftServerTests {
     /// A logistic model over every Bank Marketing input (only age and campaign weigh), with the profile of the rows
     /// whose index mod 5 is not 0; the other rows, held out, are what the server is sent.
     static let bank: (model: Model, current: [Float]) = {
-        let table = try! CSVReader.read(
-            file: SharedDatasets.path + "/bank_marketing/bank-additional-full.csv",
-            options: CSVOptions(delimiter: UInt8(ascii: ";"), drop: ["duration", "y"]))
-        let schema = FeatureSchema(features: table.columns.map {
-            $0.kind == .numeric ? .numeric($0.name) : .categorical($0.name, $0.categories)
-        })
+        let (schema, reference, current) = BankMarketing.inputs
         let terms: [LogisticRegressionModel.Term] = schema.features.map { feature in
             switch feature.kind {
             case .numeric:
@@ -34,13 +29,6 @@ struct DriftServerTests {
         var model = Model(
             body: .logisticRegression(LogisticRegressionModel(schema: schema, intercept: -2, terms: terms)),
             metadata: ModelMetadata())
-        let rows = try! table.inputRows(schema.inputSpecs)
-        let width = schema.count
-        var reference: [Float] = [], current: [Float] = []
-        for i in 0..<table.rowCount {
-            let row = rows[(i * width)..<((i + 1) * width)]
-            if i % 5 == 0 { current += row } else { reference += row }
-        }
         model.drift = DriftProfileBuilder.profile(rows: reference, schema: schema, scores: Scorer(model: model).score(reference))
         return (model, current)
     }()

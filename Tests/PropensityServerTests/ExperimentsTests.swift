@@ -134,7 +134,7 @@ import Testing
         func start() async throws -> (ScoringServer, RouteTable, ModelRegistry) {
             let registry = ModelRegistry()
             try registry.loadDirectory(dir)
-            var options = ServerOptions()
+            let options = ServerOptions()
             try options.routes.reload(directory: dir, registry: registry)
             let server = try await ScoringServer.start(host: "127.0.0.1", port: 0, registry: registry, options: options)
             return (server, options.routes, registry)
