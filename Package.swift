@@ -76,6 +76,8 @@ let package = Package(
         .target(name: "PropensityDrift", dependencies: ["PropensityModel", "PropensityMetrics"], swiftSettings: uncheckedExclusivity),
         // Pseudonyms for identifiers (keyed HMAC), for every place that keeps or writes one.
         .target(name: "PropensityPrivacy", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The feedback loop: a sampled feed joined with outcomes into a labelled training set.
+        .target(name: "PropensityFeedback", dependencies: ["PropensityData", "PropensityPrivacy"]),
         .target(name: "PropensityScoring", dependencies: ["PropensityModel"], swiftSettings: uncheckedExclusivity),
         .target(
             name: "PropensityProtocol",
@@ -85,6 +87,7 @@ let package = Package(
             name: "PropensityServer",
             dependencies: [
                 "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol", "PropensityDrift",
+                "PropensityPrivacy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -127,7 +130,7 @@ let package = Package(
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
-                "PropensityLoad", "PropensityPrivacy", "PropensityDrift",
+                "PropensityLoad", "PropensityPrivacy", "PropensityDrift", "PropensityFeedback",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -156,6 +159,7 @@ let package = Package(
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
         .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
         .testTarget(name: "PropensityPrivacyTests", dependencies: ["PropensityPrivacy"]),
+        .testTarget(name: "PropensityFeedbackTests", dependencies: ["PropensityFeedback", "PropensityPrivacy"]),
         .testTarget(
             name: "PropensityDriftTests",
             dependencies: [
@@ -192,6 +196,7 @@ let package = Package(
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
                 "PropensityServer", "PropensityClient", "PropensityTestSupport", "PropensityDrift", "PropensityInput",
+                "PropensityPrivacy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

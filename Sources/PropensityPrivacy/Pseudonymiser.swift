@@ -41,9 +41,14 @@ public struct Pseudonymiser: Sendable {
         self.init(key: bytes)
     }
 
-    /// The pseudonym of one identifier.
+    /// The pseudonym of one identifier (of its UTF-8 bytes).
     public func pseudonym(_ identifier: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(identifier.utf8), using: key)
+        pseudonym(bytes: Array(identifier.utf8))
+    }
+
+    /// The pseudonym of an identifier given as bytes (a visitor key on the wire).
+    public func pseudonym<Bytes: DataProtocol>(bytes: Bytes) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: key)
         var hex = ""
         hex.reserveCapacity(64)
         for byte in mac {

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import NIOCore
 import PropensityModel
@@ -16,6 +17,9 @@ final class ScoringHandler: ChannelInboundHandler {
     private let registry: ModelRegistry
     private let routes: RouteTable
     private let shadows: ShadowScorer
+    private let sampleLog: SampleLog?
+    /// ROUTE_SCORE requests on this connection until the next one is sampled.
+    private var untilSample = 1
     private let limits: ServerLimits
     private let logger: Logger
     private let token: ServerToken?
@@ -56,8 +60,9 @@ final class ScoringHandler: ChannelInboundHandler {
     init(
         registry: ModelRegistry, limits: ServerLimits, token: ServerToken?, metrics: ServerMetrics,
         authGuard: AuthGuard? = nil, progress: FrameProgress = FrameProgress(), driftShard: Int = -1,
-        routes: RouteTable = RouteTable(), shadows: ShadowScorer = .shared, logger: Logger
+        routes: RouteTable = RouteTable(), shadows: ShadowScorer = .shared, sampleLog: SampleLog? = nil, logger: Logger
     ) {
+        self.sampleLog = sampleLog
         self.driftShard = driftShard
         self.routes = routes
         self.shadows = shadows
@@ -337,6 +342,16 @@ final class ScoringHandler: ChannelInboundHandler {
             shadows.submit(ShadowScorer.Job(
                 metrics: route.metrics, shadows: shadowModels,
                 features: features.withUnsafeReadableBytes { Array($0) }, rowCount: rowCount, answered: answered))
+        }
+        if let sampleLog {
+            untilSample -= 1
+            if untilSample <= 0 {
+                untilSample = sampleLog.settings.every
+                let floats = features.withUnsafeReadableBytes { Scorer.floats(fromWire: $0, count: rowCount * featureCount) }
+                sampleLog.offer(SampleLog.Record(
+                    model: served, route: route.route.name, key: Array(key.readableBytesView), features: floats,
+                    scores: answered, time: Date()))
+            }
         }
     }
 

@@ -132,7 +132,7 @@ public final class ScoringServer: Sendable {
                             registry: registry, limits: limits, token: token, metrics: options.metrics,
                             authGuard: authGuard, progress: progress,
                             driftShard: loops.firstIndex(of: ObjectIdentifier(channel.eventLoop)) ?? -1,
-                            routes: options.routes, shadows: shadows, logger: logger))
+                            routes: options.routes, shadows: shadows, sampleLog: options.sampleLog, logger: logger))
                 }
             }
         let channel: Channel

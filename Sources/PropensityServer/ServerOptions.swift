@@ -14,6 +14,8 @@ public struct ServerOptions: Sendable {
     public var routes = RouteTable()
     /// Most rows waiting for shadow scoring; more are dropped (and counted), never waited for.
     public var maxPendingShadowRows = 65_536
+    /// When set, every `sampleLog.settings.every`-th ROUTE_SCORE request goes to the sampled feed.
+    public var sampleLog: SampleLog? = nil
 
     public init() {}
 }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import PropensityModelFile
+import PropensityPrivacy
 import PropensityServer
 import ServiceLifecycle
 
@@ -37,6 +38,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Fewest rows in the window for the drift gauges to show a PSI (NaN below).") var driftMinRows: Int = 1000
     @Option(help: "Seconds between updates of the drift gauges.") var driftInterval: Double = 10
     @Flag(help: "Do not track drift.") var noDrift = false
+    @Option(help: "Directory for the sampled feed of ROUTE_SCORE requests (pseudonymised key, model, features, score, time).")
+    var sampleLog: String?
+    @Option(help: "Share of ROUTE_SCORE requests written to --sample-log, in (0, 1].") var sampleRate: Double = 0.01
+    @Option(help: "Delete --sample-log files older than this many days.") var retentionDays: Int?
+    @Option(help: "Key file (chmod 600, ≥ 32 bytes) of the HMAC-SHA256 pseudonyms --sample-log writes; re-read on SIGHUP.")
+    var pseudonymiseKeyFile: String?
 
     func run() async throws {
         try await reportingErrors {
@@ -102,6 +109,24 @@ struct Serve: AsyncParsableCommand {
             drift.minimumRows = driftMinRows
             drift.interval = .milliseconds(Int64(driftInterval * 1000))
             drift.enabled = !noDrift
+            if sampleLog == nil, retentionDays != nil || pseudonymiseKeyFile != nil {
+                throw CLIError("--retention-days and --pseudonymise-key-file go with --sample-log")
+            }
+            if let sampleLog {
+                guard let keyFile = pseudonymiseKeyFile else {
+                    throw CLIError("--sample-log needs --pseudonymise-key-file: the feed never holds a raw visitor key")
+                }
+                guard sampleRate > 0, sampleRate <= 1 else { throw CLIError("--sample-rate must be in (0, 1], not \(sampleRate)") }
+                guard (retentionDays ?? 1) >= 1 else { throw CLIError("--retention-days must be at least 1") }
+                let settings = SampleLogSettings(
+                    directory: sampleLog, every: max(1, Int((1 / sampleRate).rounded())), retentionDays: retentionDays,
+                    pseudonymiser: try Pseudonymiser(keyFile: keyFile))
+                options.sampleLog = try SampleLog(settings: settings, logger: logger)
+                logger.notice("audit: sample log", metadata: [
+                    "directory": "\(sampleLog)", "every": "\(settings.every)", "key": "\(settings.pseudonymiser.keyFingerprint)",
+                    "retention_days": "\(retentionDays.map(String.init) ?? "none")",
+                ])
+            }
             let registry = ModelRegistry(maxFileBytes: maxModelBytes, drift: drift)
             var watcher = ModelDirectoryWatcher(
                 directory: models, registry: registry, metrics: options.metrics,
@@ -133,14 +158,26 @@ struct Serve: AsyncParsableCommand {
                 logger.notice("audit: metrics endpoint", metadata: ["port": "\(metricsServer.port)"])
                 services.append(metricsServer)
             }
-            if let tokenFile {
+            let sampled = options.sampleLog
+            let keyFile = pseudonymiseKeyFile
+            watcher.onHangup = { [tokenFile] in
                 // Token rotation: SIGHUP re-reads the file; a file that is unreadable or too short keeps the old token.
-                watcher.onHangup = {
+                if let tokenFile {
                     do {
                         server.replaceToken(with: try readServerToken(file: tokenFile))
                         logger.notice("audit: token reloaded", metadata: ["trigger": "SIGHUP"])
                     } catch {
                         logger.error("audit: token file not reloaded; the previous token stays in force", metadata: [
+                            "reason": "\(error)", "trigger": "SIGHUP",
+                        ])
+                    }
+                }
+                // Pseudonym key rotation, likewise (the log audits a changed key's fingerprints).
+                if let sampled, let keyFile {
+                    do {
+                        sampled.replaceKey(with: try Pseudonymiser(keyFile: keyFile))
+                    } catch {
+                        logger.error("audit: pseudonym key file not reloaded; the previous key stays in force", metadata: [
                             "reason": "\(error)", "trigger": "SIGHUP",
                         ])
                     }
@@ -160,6 +197,7 @@ struct Serve: AsyncParsableCommand {
                     services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                     cancellationSignals: [], logger: lifecycleLogger))
             try await group.run()
+            options.sampleLog?.stop()
             logger.notice("audit: stopped")
         }
     }
