@@ -91,6 +91,25 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: old))
     }
 
+    /// A write that fails (here the model's directory is a file, so no feed file can be opened; a full disk fails the
+    /// same way, with ENOSPC): logged with its reason, sampling pauses, the caller is never blocked or failed.
+    @Test func aFailingWritePausesSamplingAndSaysSo() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data().write(to: URL(fileURLWithPath: dir + "/conv@1"))
+        let lines = LogRecorder()
+        let log = try SampleLog(
+            settings: SampleLogSettings(directory: dir, every: 1, retentionDays: nil, pseudonymiser: Self.key),
+            logger: lines.logger)
+        let served = ServedModel(name: "conv", version: "1", model: TestModels.logistic, path: "")
+        let record = SampleLog.Record(
+            model: served, route: "r", key: Array("k".utf8), features: TestModels.row(1), scores: [0.5], time: Date())
+        #expect(log.offer(record))
+        log.stop()
+        #expect(lines.messages.contains { $0.contains("cannot write, sampling pauses for 60 s; scoring goes on") })
+        #expect(lines.metadata.contains { $0["reason"]?.contains("Not a directory") == true })
+    }
+
     @Test func anUnusableDirectoryIsRefused() {
         #expect(throws: SampleLogError.unusableDirectory("/proc/propensity-feed")) {
             _ = try SampleLog(
