@@ -93,4 +93,20 @@ extension ScoringConnection {
         else { throw ClientError.unexpectedResponse }
         return (variant, scores)
     }
+
+    /// EXPLAIN through an experiment route: the visitor's variant (as `routeScore` picks it) explains the rows.
+    /// - Returns: the variant that answered and, per row, what `explain` returns.
+    /// - Throws: the codes of `routeScore` and `explain`.
+    public func routeExplain(
+        route: String, key: [UInt8], fingerprint: UInt64, featureCount: Int, features: [Float], top: Int
+    ) async throws -> (variant: String, rows: [RowExplanation]) {
+        precondition(featureCount > 0 && features.count % featureCount == 0, "features must be whole rows")
+        let request = RouteScoreRequest(
+            route: route, key: key, fingerprint: fingerprint, rowCount: features.count / featureCount,
+            featureCount: featureCount, features: features)
+        guard case .routedExplanations(let variant, let rows) = try await send(.routeExplain(request, top: top), timeout: nil),
+              rows.count == request.rowCount
+        else { throw ClientError.unexpectedResponse }
+        return (variant, rows)
+    }
 }

@@ -10,6 +10,8 @@ public enum IncomingRequest: Sendable {
     case auth(token: ByteBuffer)
     case explain(model: String, fingerprint: UInt64, rowCount: Int, featureCount: Int, top: Int, features: ByteBuffer)
     case routeScore(route: String, key: ByteBuffer, fingerprint: UInt64, rowCount: Int, featureCount: Int, features: ByteBuffer)
+    case routeExplain(
+        route: String, key: ByteBuffer, fingerprint: UInt64, rowCount: Int, featureCount: Int, top: Int, features: ByteBuffer)
 }
 
 public enum RequestCodec {
@@ -41,12 +43,14 @@ public enum RequestCodec {
                 b.reserveCapacity(minimumWritableBytes: s.features.count * 4)
                 for x in s.features { b.writeInteger(x.bitPattern, endianness: .little) }
             }
-        case .routeScore(let s):
-            buffer.writeFrame(opcode: .routeScore, requestID: requestID) { b in
+        case .routeScore(let s), .routeExplain(let s, _):
+            let top: Int? = if case .routeExplain(_, let top) = request { top } else { nil }
+            buffer.writeFrame(opcode: top == nil ? .routeScore : .routeExplain, requestID: requestID) { b in
                 b.writeShortString(s.route)
                 b.writeInteger(UInt16(min(s.key.count, Int(UInt16.max))), endianness: .little)
                 b.writeBytes(s.key.prefix(Int(UInt16.max)))
                 b.writeMultipleIntegers(s.fingerprint, UInt32(s.rowCount), UInt32(s.featureCount), endianness: .little)
+                if let top { b.writeInteger(UInt16(clamping: top), endianness: .little) }
                 b.reserveCapacity(minimumWritableBytes: s.features.count * 4)
                 for x in s.features { b.writeInteger(x.bitPattern, endianness: .little) }
             }
@@ -91,7 +95,8 @@ public enum RequestCodec {
             return .explain(
                 model: model, fingerprint: fingerprint, rowCount: rows, featureCount: features, top: top,
                 features: payload.readSlice(length: bytes)!)
-        case .routeScore:
+        case .routeScore, .routeExplain:
+            let explaining = frame.opcode == Opcode.routeExplain.rawValue
             let route = try payload.readShortString("route name")
             let keyLength = Int(try payload.readLE(UInt16.self, "visitor key length"))
             guard let key = payload.readSlice(length: keyLength) else {
@@ -100,15 +105,21 @@ public enum RequestCodec {
             let fingerprint = try payload.readLE(UInt64.self, "schema fingerprint")
             let rows = Int(try payload.readLE(UInt32.self, "row count"))
             let features = Int(try payload.readLE(UInt32.self, "feature count"))
+            let top = explaining ? Int(try payload.readLE(UInt16.self, "top")) : 0
             let (bytes, overflow) = rows.multipliedReportingOverflow(by: features * 4)
             guard !overflow, bytes == payload.readableBytes else {
                 throw ProtocolError(
                     .malformedFrame,
                     "\(rows) rows × \(features) features do not match the \(payload.readableBytes) bytes of floats in the frame")
             }
-            return .routeScore(
-                route: route, key: key, fingerprint: fingerprint, rowCount: rows, featureCount: features,
-                features: payload.readSlice(length: bytes)!)
+            let floats = payload.readSlice(length: bytes)!
+            return explaining
+                ? .routeExplain(
+                    route: route, key: key, fingerprint: fingerprint, rowCount: rows, featureCount: features, top: top,
+                    features: floats)
+                : .routeScore(
+                    route: route, key: key, fingerprint: fingerprint, rowCount: rows, featureCount: features,
+                    features: floats)
         default:
             throw ProtocolError(.unknownOpcode, "opcode 0x\(String(frame.opcode, radix: 16)) is not a request")
         }
@@ -206,17 +217,11 @@ public enum ResponseCodec {
                 for x in scores { b.writeInteger(x.bitPattern, endianness: .little) }
             }
         case .explanations(let rows):
-            buffer.writeFrame(opcode: .explanations, requestID: requestID) { b in
-                b.writeInteger(UInt32(rows.count), endianness: .little)
-                b.writeInteger(UInt16(rows.first?.reasons.count ?? 0), endianness: .little)
-                for row in rows {
-                    b.writeInteger(row.probability.bitPattern, endianness: .little)
-                    b.writeInteger(row.bias.bitPattern, endianness: .little)
-                    for reason in row.reasons {
-                        b.writeInteger(UInt16(reason.feature), endianness: .little)
-                        b.writeInteger(reason.contribution.bitPattern, endianness: .little)
-                    }
-                }
+            buffer.writeFrame(opcode: .explanations, requestID: requestID) { b in writeExplanations(rows, into: &b) }
+        case .routedExplanations(let variant, let rows):
+            buffer.writeFrame(opcode: .routedExplanations, requestID: requestID) { b in
+                b.writeShortString(variant)
+                writeExplanations(rows, into: &b)
             }
         case .error(let code, let message):
             buffer.writeFrame(opcode: .error, requestID: requestID) { b in
@@ -316,24 +321,10 @@ public enum ResponseCodec {
             let variant = try p.readShortString("variant")
             response = .routedScores(variant: variant, scores: try readScores(&p))
         case .explanations:
-            let n = Int(try p.readLE(UInt32.self, "row count"))
-            let k = Int(try p.readLE(UInt16.self, "reasons per row"))
-            guard p.readableBytes == n * (12 + k * 10) else {
-                throw ProtocolError(.malformedFrame, "\(n) explanations of \(k) reasons do not match \(p.readableBytes) bytes")
-            }
-            var rows: [RowExplanation] = []
-            rows.reserveCapacity(n)
-            for _ in 0..<n {
-                let probability = Float(bitPattern: try p.readLE(UInt32.self, "probability"))
-                let bias = Double(bitPattern: try p.readLE(UInt64.self, "bias"))
-                var reasons: [RowExplanation.Reason] = []
-                for _ in 0..<k {
-                    let feature = Int(try p.readLE(UInt16.self, "feature"))
-                    reasons.append(.init(feature: feature, contribution: Double(bitPattern: try p.readLE(UInt64.self, "contribution"))))
-                }
-                rows.append(RowExplanation(probability: probability, bias: bias, reasons: reasons))
-            }
-            response = .explanations(rows)
+            response = .explanations(try readExplanations(&p))
+        case .routedExplanations:
+            let variant = try p.readShortString("variant")
+            response = .routedExplanations(variant: variant, rows: try readExplanations(&p))
         case .error:
             let raw = try p.readLE(UInt16.self, "error code")
             let message = try p.readShortString("error message")
@@ -345,6 +336,41 @@ public enum ResponseCodec {
             throw ProtocolError(.malformedFrame, "\(p.readableBytes) unexpected bytes after the response")
         }
         return response
+    }
+
+    /// EXPLANATIONS' body: `u32` rows, `u16` K, then per row probability, bias and K reasons.
+    static func writeExplanations(_ rows: [RowExplanation], into b: inout ByteBuffer) {
+        b.writeInteger(UInt32(rows.count), endianness: .little)
+        b.writeInteger(UInt16(rows.first?.reasons.count ?? 0), endianness: .little)
+        for row in rows {
+            b.writeInteger(row.probability.bitPattern, endianness: .little)
+            b.writeInteger(row.bias.bitPattern, endianness: .little)
+            for reason in row.reasons {
+                b.writeInteger(UInt16(reason.feature), endianness: .little)
+                b.writeInteger(reason.contribution.bitPattern, endianness: .little)
+            }
+        }
+    }
+
+    private static func readExplanations(_ p: inout ByteBuffer) throws(ProtocolError) -> [RowExplanation] {
+        let n = Int(try p.readLE(UInt32.self, "row count"))
+        let k = Int(try p.readLE(UInt16.self, "reasons per row"))
+        guard p.readableBytes == n * (12 + k * 10) else {
+            throw ProtocolError(.malformedFrame, "\(n) explanations of \(k) reasons do not match \(p.readableBytes) bytes")
+        }
+        var rows: [RowExplanation] = []
+        rows.reserveCapacity(n)
+        for _ in 0..<n {
+            let probability = Float(bitPattern: try p.readLE(UInt32.self, "probability"))
+            let bias = Double(bitPattern: try p.readLE(UInt64.self, "bias"))
+            var reasons: [RowExplanation.Reason] = []
+            for _ in 0..<k {
+                let feature = Int(try p.readLE(UInt16.self, "feature"))
+                reasons.append(.init(feature: feature, contribution: Double(bitPattern: try p.readLE(UInt64.self, "contribution"))))
+            }
+            rows.append(RowExplanation(probability: probability, bias: bias, reasons: reasons))
+        }
+        return rows
     }
 
     /// `u32` count, then that many float32.

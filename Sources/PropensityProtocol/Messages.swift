@@ -16,6 +16,7 @@ public enum Opcode: UInt8, Sendable {
     case auth = 0x05
     case explain = 0x06
     case routeScore = 0x07
+    case routeExplain = 0x08
 
     case pong = 0x81
     case modelList = 0x82
@@ -24,6 +25,7 @@ public enum Opcode: UInt8, Sendable {
     case authenticated = 0x85
     case explanations = 0x86
     case routedScores = 0x87
+    case routedExplanations = 0x88
     case error = 0xFF
 }
 
@@ -58,6 +60,8 @@ public enum Request: Sendable, Equatable {
     case explain(ScoreRequest, top: Int)
     /// Scores rows with the variant of a route (an experiment) that the visitor key is assigned to.
     case routeScore(RouteScoreRequest)
+    /// EXPLAIN with the route's variant for the visitor key.
+    case routeExplain(RouteScoreRequest, top: Int)
 }
 
 public struct RouteScoreRequest: Sendable, Equatable {
@@ -178,6 +182,8 @@ public enum Response: Sendable, Equatable {
     case explanations([RowExplanation])
     /// The probabilities and the variant (`NAME@VERSION`) of the route that answered.
     case routedScores(variant: String, scores: [Float])
+    /// EXPLANATIONS and the variant that explained.
+    case routedExplanations(variant: String, rows: [RowExplanation])
     case error(ErrorCode, String)
 
     public static func == (a: Response, b: Response) -> Bool {
@@ -188,6 +194,7 @@ public enum Response: Sendable, Equatable {
         case (.scores(let x), .scores(let y)): x.map(\.bitPattern) == y.map(\.bitPattern)
         case (.explanations(let x), .explanations(let y)): x == y
         case (.routedScores(let v1, let x), .routedScores(let v2, let y)): v1 == v2 && x.map(\.bitPattern) == y.map(\.bitPattern)
+        case (.routedExplanations(let v1, let x), .routedExplanations(let v2, let y)): v1 == v2 && x == y
         case (.error(let c1, let m1), .error(let c2, let m2)): c1 == c2 && m1 == m2
         default: false
         }

@@ -242,29 +242,10 @@ final class ScoringHandler: ChannelInboundHandler {
             let served = try checkedRows(
                 name, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount, features: features,
                 rowLimit: limits.maxRowsPerExplain)
-            guard let explainer = served.explainer else {
-                throw ProtocolError(.cannotExplain, "model '\(clipped(name))' has no node covers, which explanations need")
-            }
-            guard top >= 1, top <= featureCount else {
-                throw ProtocolError(.invalidTopK, "top must be between 1 and the model's \(featureCount) features, not \(top)")
-            }
-            flushBatch(into: &out)
-            let rows = features.withUnsafeReadableBytes { Scorer.floats(fromWire: $0, count: rowCount * featureCount) }
-            let scores = served.scorer.score(rows)
-            if let drift = served.drift {
-                features.withUnsafeReadableBytes { input in
-                    scores.withUnsafeBytes { output in
-                        drift.record(features: input, rowCount: rowCount, scores: output, shard: driftShard, now: readNanos)
-                    }
-                }
-            }
-            let answer = zip(scores, explainer.explain(rows: rows)).map { score, contributions in
-                RowExplanation(
-                    probability: score, bias: contributions.bias,
-                    reasons: contributions.top(top).map { .init(feature: $0.feature, contribution: $0.contribution) })
-            }
+            let answer = try explained(
+                served, address: name, rowCount: rowCount, featureCount: featureCount, top: top, features: features,
+                into: &out)
             ResponseCodec.encode(.explanations(answer), requestID: id, into: &out)
-            count(model: served.name, rows: rowCount)
         case .score(let name, let fingerprint, let rowCount, let featureCount, let features):
             let served = try checkedRows(
                 name, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount, features: features,
@@ -286,6 +267,28 @@ final class ScoringHandler: ChannelInboundHandler {
             }
             count(model: served.name, rows: rowCount)
             scoredInRead = true
+        case .routeExplain(let name, let key, let fingerprint, let rowCount, let featureCount, let top, let features):
+            guard let route = routes.route(named: name) else {
+                throw ProtocolError(.unknownRoute, "no route named '\(clipped(name))' is loaded")
+            }
+            do {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let (index, served) = try routedModel(
+                    route, key: key, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount,
+                    features: features, rowLimit: limits.maxRowsPerExplain)
+                let answer = try explained(
+                    served, address: route.route.variants[index].model, rowCount: rowCount, featureCount: featureCount,
+                    top: top, features: features, into: &out)
+                ResponseCodec.encode(.routedExplanations(variant: served.key, rows: answer), requestID: id, into: &out)
+                let metrics = route.metrics.variants[index]
+                for row in answer { metrics.score.record(Double(row.probability)) }
+                metrics.requests.increment()
+                metrics.rows.increment(by: rowCount)
+                metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+            } catch {
+                route.metrics.error(error.code)
+                throw error
+            }
         case .routeScore(let name, let key, let fingerprint, let rowCount, let featureCount, let features):
             guard let route = routes.route(named: name) else {
                 throw ProtocolError(.unknownRoute, "no route named '\(clipped(name))' is loaded")
@@ -301,22 +304,64 @@ final class ScoringHandler: ChannelInboundHandler {
         }
     }
 
+    /// The checked rows of an EXPLAIN (plain or routed) scored, counted into drift, and explained with the top `top`
+    /// reasons per row.
+    private func explained(
+        _ served: ServedModel, address: String, rowCount: Int, featureCount: Int, top: Int, features: ByteBuffer,
+        into out: inout ByteBuffer
+    ) throws(ProtocolError) -> [RowExplanation] {
+        guard let explainer = served.explainer else {
+            throw ProtocolError(.cannotExplain, "model '\(clipped(address))' has no node covers, which explanations need")
+        }
+        guard top >= 1, top <= featureCount else {
+            throw ProtocolError(.invalidTopK, "top must be between 1 and the model's \(featureCount) features, not \(top)")
+        }
+        flushBatch(into: &out)
+        let rows = features.withUnsafeReadableBytes { Scorer.floats(fromWire: $0, count: rowCount * featureCount) }
+        let scores = served.scorer.score(rows)
+        if let drift = served.drift {
+            features.withUnsafeReadableBytes { input in
+                scores.withUnsafeBytes { output in
+                    drift.record(features: input, rowCount: rowCount, scores: output, shard: driftShard, now: readNanos)
+                }
+            }
+        }
+        count(model: served.name, rows: rowCount)
+        return zip(scores, explainer.explain(rows: rows)).map { score, contributions in
+            RowExplanation(
+                probability: score, bias: contributions.bias,
+                reasons: contributions.top(top).map { .init(feature: $0.feature, contribution: $0.contribution) })
+        }
+    }
+
+    /// A routed request's variant for its visitor key (index into the route's variants) and that model, once the
+    /// rows fit it (the checks of SCORE).
+    private func routedModel(
+        _ route: RouteTable.ServedRoute, key: ByteBuffer, fingerprint: UInt64, rowCount: Int, featureCount: Int,
+        features: ByteBuffer, rowLimit: Int
+    ) throws(ProtocolError) -> (Int, ServedModel) {
+        guard key.readableBytes >= 1, key.readableBytes <= maxVisitorKeyBytes else {
+            throw ProtocolError(
+                .invalidVisitorKey,
+                "a route needs a visitor key of 1 to \(maxVisitorKeyBytes) bytes, the request has \(key.readableBytes)")
+        }
+        let index = key.withUnsafeReadableBytes { route.route.variant(for: $0) }
+        let served = try checkedRows(
+            route.route.variants[index].model, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount,
+            features: features, rowLimit: rowLimit)
+        return (index, served)
+    }
+
     /// ROUTE_SCORE: the visitor's variant answers (checked as SCORE is), its metrics and drift count the rows, and
     /// the route's shadows get a copy for the background scorer.
     private func answerRouted(
         _ route: RouteTable.ServedRoute, key: ByteBuffer, fingerprint: UInt64, rowCount: Int, featureCount: Int,
         features: ByteBuffer, id: UInt32, into out: inout ByteBuffer
     ) throws(ProtocolError) {
-        guard key.readableBytes >= 1, key.readableBytes <= maxVisitorKeyBytes else {
-            throw ProtocolError(
-                .invalidVisitorKey,
-                "a route needs a visitor key of 1 to \(maxVisitorKeyBytes) bytes, the request has \(key.readableBytes)")
-        }
         let start = DispatchTime.now().uptimeNanoseconds
-        let index = key.withUnsafeReadableBytes { route.route.variant(for: $0) }
-        let served = try checkedRows(
-            route.route.variants[index].model, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount,
-            features: features, rowLimit: limits.maxRowsPerRequest)
+        let (index, served) = try routedModel(
+            route, key: key, fingerprint: fingerprint, rowCount: rowCount, featureCount: featureCount, features: features,
+            rowLimit: limits.maxRowsPerRequest)
         flushBatch(into: &out)
         // Shadows that still fit the rows (a shadow file replaced by another schema is skipped), with their positions.
         let shadowModels = route.route.shadows.enumerated().compactMap { position, address in

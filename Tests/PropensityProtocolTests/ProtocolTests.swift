@@ -73,6 +73,9 @@ import Testing
             .scores([0.25, 0.5, 0.125]),
             .scores([]),
             .routedScores(variant: "conversion@8", scores: [0.75, 0.5]),
+            .routedExplanations(variant: "conversion@8", rows: [
+                RowExplanation(probability: 0.25, bias: -1.5, reasons: [.init(feature: 2, contribution: 0.75)]),
+            ]),
             .error(.schemaMismatch, "fingerprint differs"),
         ]
         var b = ByteBuffer()

@@ -165,6 +165,18 @@ import Testing
             seen.insert(variant)
         }
         #expect(seen == ["conv@1", "conv@2"])
+        // EXPLAIN through the route: the same variant, and the probability SCORE gives.
+        for i in 0..<20 {
+            let key = Array("visitor-\(i)".utf8)
+            let routed = try await a.routeScore(route: "checkout", key: key, fingerprint: info.fingerprint, featureCount: 3, features: row)
+            let explained = try await a.routeExplain(
+                route: "checkout", key: key, fingerprint: info.fingerprint, featureCount: 3, features: row, top: 2)
+            #expect(explained.variant == routed.variant)
+            #expect(explained.rows.map(\.probability) == routed.scores && explained.rows[0].reasons.count == 2)
+        }
+        await expectServerError(.invalidTopK) {
+            _ = try await a.routeExplain(route: "checkout", key: [1], fingerprint: info.fingerprint, featureCount: 3, features: row, top: 9)
+        }
         await expectServerError(.unknownRoute) {
             _ = try await a.routeScore(route: "nope", key: [1], fingerprint: info.fingerprint, featureCount: 3, features: row)
         }

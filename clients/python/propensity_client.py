@@ -21,10 +21,11 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Uni
 __all__ = ["Client", "ModelInfo", "Feature", "Explanation", "ServerError", "ProtocolError"]
 
 VERSION = 1
-OP_PING, OP_LIST_MODELS, OP_MODEL_INFO, OP_SCORE, OP_AUTH, OP_EXPLAIN, OP_ROUTE_SCORE = (
-    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07)
-OP_PONG, OP_MODEL_LIST, OP_MODEL_INFO_RESULT, OP_SCORES, OP_AUTHENTICATED, OP_EXPLANATIONS, OP_ROUTED_SCORES = (
-    0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87)
+OP_PING, OP_LIST_MODELS, OP_MODEL_INFO, OP_SCORE, OP_AUTH, OP_EXPLAIN, OP_ROUTE_SCORE, OP_ROUTE_EXPLAIN = (
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08)
+OP_PONG, OP_MODEL_LIST, OP_MODEL_INFO_RESULT, OP_SCORES, OP_AUTHENTICATED, OP_EXPLANATIONS = (
+    0x81, 0x82, 0x83, 0x84, 0x85, 0x86)
+OP_ROUTED_SCORES, OP_ROUTED_EXPLANATIONS = 0x87, 0x88
 OP_ERROR = 0xFF
 
 Value = Union[float, int, str, None]
@@ -201,18 +202,24 @@ class Client:
         op, body = self._call(OP_EXPLAIN, payload)
         if op != OP_EXPLANATIONS:
             raise ProtocolError(f"unexpected opcode 0x{op:02x}")
-        n, k = struct.unpack_from("<IH", body, 0)
-        offset, out = 6, []
-        for _ in range(n):
-            probability, bias = struct.unpack_from("<fd", body, offset)
-            offset += 12
-            reasons = []
-            for _ in range(k):
-                feature, contribution = struct.unpack_from("<Hd", body, offset)
-                offset += 10
-                reasons.append((info.features[feature].name, contribution))
-            out.append(Explanation(probability, bias, reasons))
-        return out
+        return _explanations(body, 0, info)
+
+    def route_explain(self, route: str, key: bytes, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]],
+                      top: int) -> Tuple[str, List[Explanation]]:
+        """`explain` through experiment `route`: the variant `key` is assigned to explains, and is returned first."""
+        if not 1 <= len(key) <= 256:
+            raise ValueError("a visitor key is 1 to 256 bytes")
+        info = self._infos.get(route) or self.model_info(route)
+        batch = list(rows)
+        floats = [v for row in batch for v in info.encode_row(row)]
+        payload = (_short_bytes(route.encode()) + _short_bytes(bytes(key))
+                   + struct.pack("<QIIH", info.fingerprint, len(batch), len(info.features), top)
+                   + struct.pack(f"<{len(floats)}f", *floats))
+        op, body = self._call(OP_ROUTE_EXPLAIN, payload)
+        if op != OP_ROUTED_EXPLANATIONS:
+            raise ProtocolError(f"unexpected opcode 0x{op:02x}")
+        variant, offset = _read_short_string(body, 0)
+        return variant, _explanations(body, offset, info)
 
     def route_score(self, route: str, key: bytes, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]]
                     ) -> Tuple[str, List[float]]:
@@ -266,6 +273,21 @@ class Client:
         if answered != request_id:
             raise ProtocolError(f"answer for request {answered}, expected {request_id}")
         return op, body
+
+
+def _explanations(body: bytes, offset: int, info: "ModelInfo") -> List["Explanation"]:
+    n, k = struct.unpack_from("<IH", body, offset)
+    offset, out = offset + 6, []
+    for _ in range(n):
+        probability, bias = struct.unpack_from("<fd", body, offset)
+        offset += 12
+        reasons = []
+        for _ in range(k):
+            feature, contribution = struct.unpack_from("<Hd", body, offset)
+            offset += 10
+            reasons.append((info.features[feature].name, contribution))
+        out.append(Explanation(probability, bias, reasons))
+    return out
 
 
 def _short_bytes(data: bytes) -> bytes:

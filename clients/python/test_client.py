@@ -128,6 +128,10 @@ class ClientTests(unittest.TestCase):
                 self.assertEqual(scores, c.score(variant, [row]))
                 seen.add(variant)
             self.assertEqual(seen, {"conversion@a", "conversion@b"})
+            variant, explained = c.route_explain("checkout", b"pseudonym-3", [row], top=3)
+            self.assertEqual(variant, c.route_score("checkout", b"pseudonym-3", [row])[0])
+            self.assertEqual(explained[0].probability, c.score(variant, [row])[0])
+            self.assertEqual(len(explained[0].reasons), 3)
             with self.assertRaises(ServerError) as e:
                 c.route_score("no-such-route", b"k", [row])  # its MODEL_INFO already finds nothing by that name
             self.assertEqual(e.exception.code, 10)
