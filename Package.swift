@@ -144,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "propensity-bench",
             dependencies: [
-                "PropensityInput", "PropensityModelFile", "PropensityScoring", "PropensityDrift",
+                "PropensityInput", "PropensityModelFile", "PropensityScoring", "PropensityDrift", "PropensityClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: uncheckedExclusivity
