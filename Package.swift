@@ -52,6 +52,9 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev"]), .brew(["lapack"])]
         ),
+        // No pkgConfig: hiredis' .pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses (with a warning); the
+        // header is found as <hiredis/hiredis.h> on the default include path.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]),
         // Linux epoll for the load generator's raw event loop (no library to link).
         .systemLibrary(name: "CEpoll"),
         .target(name: "PropensityData"),
@@ -76,6 +79,10 @@ let package = Package(
         .target(name: "PropensityDrift", dependencies: ["PropensityModel", "PropensityMetrics"], swiftSettings: uncheckedExclusivity),
         // Pseudonyms for identifiers (keyed HMAC), for every place that keeps or writes one.
         .target(name: "PropensityPrivacy", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Scoring events from Redis Streams into output streams and audiences (`propensity stream`).
+        .target(
+            name: "PropensityStream",
+            dependencies: ["CHiredis", "PropensityModel", "PropensityScoring", "PropensityPrivacy"]),
         // The feedback loop: a sampled feed joined with outcomes into a labelled training set.
         .target(name: "PropensityFeedback", dependencies: ["PropensityData", "PropensityPrivacy"]),
         .target(name: "PropensityScoring", dependencies: ["PropensityModel"], swiftSettings: uncheckedExclusivity),
@@ -130,7 +137,7 @@ let package = Package(
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
-                "PropensityLoad", "PropensityPrivacy", "PropensityDrift", "PropensityFeedback",
+                "PropensityLoad", "PropensityPrivacy", "PropensityDrift", "PropensityFeedback", "PropensityStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -11,7 +11,7 @@ struct Propensity: AsyncParsableCommand {
         version: version,
         subcommands: [
             Generate.self, Train.self, Evaluate.self, Predict.self, Inspect.self, Import.self, Serve.self, Score.self,
-            LoadTest.self, CrossValidate.self, Tune.self, Drift.self, JoinOutcomes.self,
+            LoadTest.self, CrossValidate.self, Tune.self, Drift.self, JoinOutcomes.self, Stream.self,
         ]
     )
 

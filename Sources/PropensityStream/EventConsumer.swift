@@ -1,0 +1,201 @@
+import Foundation
+import PropensityModel
+import PropensityPrivacy
+import PropensityScoring
+
+/// Consumes a Redis stream in a consumer group and scores every event at least once (docs/streams.md): read with
+/// XREADGROUP, score the batch, write the scores (output stream), audiences (sorted sets) and malformed events
+/// (dead-letter stream), and only once Redis has accepted all of that, XACK. A consumer that dies leaves its entries
+/// pending; restarted under the same name it reads them first, and other consumers claim them (XAUTOCLAIM) after
+/// `claimIdleMilliseconds`. A lost connection is retried with a growing pause, never given up, and nothing read is
+/// acknowledged before it is written. The loop is synchronous, so a slow output side slows the reading: nothing is
+/// dropped.
+public final class EventConsumer {
+    public struct Counts: Sendable, Equatable {
+        public var scored = 0
+        public var deadLettered = 0
+        public var reconnects = 0
+        public var claimed = 0
+    }
+
+    public let settings: StreamSettings
+    private let model: Model
+    private let modelKey: String
+    private let scorer: Scorer
+    private let pseudonymiser: Pseudonymiser?
+    private let log: (String) -> Void
+    public private(set) var counts = Counts()
+    private var connection: RedisConnection?
+
+    /// - Parameters:
+    ///   - modelKey: what the output's `model` field says (`NAME@VERSION`).
+    ///   - log: one line per notable event (reconnects, dead letters), never event contents.
+    public init(
+        settings: StreamSettings, model: Model, modelKey: String, pseudonymiser: Pseudonymiser?,
+        log: @escaping (String) -> Void = { _ in }
+    ) {
+        self.settings = settings
+        self.model = model
+        self.modelKey = modelKey
+        self.scorer = Scorer(model: model)
+        self.pseudonymiser = pseudonymiser
+        self.log = log
+    }
+
+    /// Connects and creates the group if needed. Wrong credentials or a key that is not a stream are refused here; an
+    /// unreachable Redis is not (the loop keeps trying, as after any connection loss).
+    public func start() throws(StreamSetupError) {
+        do {
+            try connectAndPrepare()
+        } catch let error where error.isConnectionLoss {
+            log("redis unreachable (\(error)); retrying")
+        } catch {
+            throw .redis(error)
+        }
+    }
+
+    /// Runs until `shouldStop` returns true (checked between batches; a read blocks at most `blockMilliseconds`).
+    public func run(shouldStop: () -> Bool) {
+        var pendingDone = false
+        var lastClaim = Date.distantPast
+        var pause = 0.1
+        while !shouldStop() {
+            do {
+                if connection == nil {
+                    try connectAndPrepare()
+                    counts.reconnects += 1
+                    log("reconnected to redis \(settings.host):\(settings.port)")
+                    pendingDone = false
+                }
+                if !pendingDone {
+                    // Our own pending entries first (read, not acknowledged, by an earlier run of this consumer).
+                    let entries = try read(from: "0", block: false)
+                    if entries.isEmpty { pendingDone = true } else { try process(entries) }
+                    continue
+                }
+                if Date().timeIntervalSince(lastClaim) * 1000 >= Double(settings.claimIdleMilliseconds) / 2 {
+                    lastClaim = Date()
+                    let claimed = try claim()
+                    if !claimed.isEmpty {
+                        counts.claimed += claimed.count
+                        try process(claimed)
+                        continue
+                    }
+                }
+                let entries = try read(from: ">", block: true)
+                if !entries.isEmpty { try process(entries) }
+                pause = 0.1
+            } catch let error where error.isConnectionLoss {
+                connection = nil
+                log("redis connection lost (\(error)); retrying in \(pause) s")
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 2)
+            } catch {
+                // A refused command (the stream deleted and recreated as another type, say): retry after a pause
+                // rather than spin; the entries stay pending.
+                log("\(error); retrying in \(pause) s")
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 2)
+            }
+        }
+    }
+
+    private func connectAndPrepare() throws(RedisError) {
+        let c = try RedisConnection(host: settings.host, port: settings.port, password: settings.password)
+        let reply = try c.command(["XGROUP", "CREATE", settings.stream, settings.group, "0", "MKSTREAM"])
+        if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
+            throw .refused(command: "XGROUP CREATE \(settings.stream)", message: message)
+        }
+        connection = c
+    }
+
+    private func read(from id: String, block: Bool) throws(RedisError) -> [StreamEvent] {
+        guard let c = connection else { return [] }
+        var arguments = ["XREADGROUP", "GROUP", settings.group, settings.consumer, "COUNT", String(settings.batch)]
+        if block { arguments += ["BLOCK", String(settings.blockMilliseconds)] }
+        arguments += ["STREAMS", settings.stream, id]
+        let reply = try c.command(arguments)
+        if case .error(let message) = reply { throw .refused(command: "XREADGROUP", message: message) }
+        // [[stream, entries]] or nil on timeout.
+        guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else { return [] }
+        return StreamEvent.entries(first[1])
+    }
+
+    private func claim() throws(RedisError) -> [StreamEvent] {
+        guard let c = connection else { return [] }
+        let reply = try c.command([
+            "XAUTOCLAIM", settings.stream, settings.group, settings.consumer, String(settings.claimIdleMilliseconds),
+            "0-0", "COUNT", String(settings.batch),
+        ])
+        if case .error(let message) = reply { throw .refused(command: "XAUTOCLAIM", message: message) }
+        guard let parts = reply.array, parts.count >= 2 else { return [] }
+        return StreamEvent.entries(parts[1])
+    }
+
+    /// Scores, writes, and only then acknowledges one batch.
+    private func process(_ events: [StreamEvent]) throws(RedisError) {
+        guard let c = connection else { return }
+        var valid: [(event: StreamEvent, visitor: [UInt8])] = []
+        var rows: [Float] = []
+        var writes: [[[UInt8]]] = []
+        for event in events {
+            switch event.parse(model.schema) {
+            case .row(let visitor, let features):
+                valid.append((event, visitor))
+                rows += features
+            case .malformed(let reason):
+                var entry = ["XADD", settings.deadLetter, "*", "event", event.id, "reason", reason].map { Array($0.utf8) }
+                for (name, value) in event.fields where name == StreamEvent.visitorField {
+                    // The raw visitor stays out of the dead letters when pseudonyms are asked for.
+                    entry += [Array("visitor".utf8), pseudonymiser.map { Array($0.pseudonym(bytes: value).utf8) } ?? value]
+                }
+                writes.append(entry)
+                counts.deadLettered += 1
+            }
+        }
+        let scores = rows.isEmpty ? [] : scorer.score(rows)
+        let now = Date().timeIntervalSince1970
+        for ((event, rawVisitor), score) in zip(valid, scores) {
+            let visitor = pseudonymiser?.pseudonym(bytes: rawVisitor) ?? String(decoding: rawVisitor, as: UTF8.self)
+            writes.append(["XADD", settings.output, "*", "visitor", visitor, "model", modelKey, "score", "\(score)",
+                           "event", event.id].map { Array($0.utf8) })
+            for audience in settings.audiences {
+                writes.append([
+                    "EVAL", Self.audienceScript, "2", audience.membersKey, audience.seenKey, "\(score)", "\(now)", visitor,
+                    "\(now - settings.audienceTTL)", Double(score) >= audience.threshold ? "1" : "0",
+                ].map { Array($0.utf8) })
+            }
+        }
+        if !writes.isEmpty {
+            for (reply, command) in zip(try c.pipeline(writes), writes) {
+                if case .error(let message) = reply {
+                    throw .refused(command: String(decoding: command[0], as: UTF8.self), message: message)
+                }
+            }
+        }
+        let ack = try c.command(["XACK", settings.stream, settings.group] + events.map(\.id))
+        if case .error(let message) = ack { throw .refused(command: "XACK", message: message) }
+        counts.scored += valid.count
+        if counts.deadLettered > 0, valid.count < events.count {
+            log("\(events.count - valid.count) malformed events sent to \(settings.deadLetter)")
+        }
+    }
+
+    /// KEYS: members, last-seen. ARGV: probability, now, visitor, cutoff, in-audience (1/0). Sets or removes the
+    /// visitor, then drops members not seen since the cutoff (at most 100 per call, so a call stays short).
+    static let audienceScript = """
+        if ARGV[5] == '1' then
+          redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+          redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+        else
+          redis.call('ZREM', KEYS[1], ARGV[3])
+          redis.call('ZREM', KEYS[2], ARGV[3])
+        end
+        local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[4], 'LIMIT', 0, 100)
+        for _, m in ipairs(old) do
+          redis.call('ZREM', KEYS[1], m)
+          redis.call('ZREM', KEYS[2], m)
+        end
+        return #old
+        """
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import PropensityModelFile
+import PropensityPrivacy
+import PropensityStream
+import Synchronization
+
+struct Stream: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score visitor events from a Redis stream into an output stream and audiences (at least once).",
+        discussion: "SIGTERM or SIGINT finishes the batch in hand and exits 0. docs/streams.md describes events, outputs and guarantees.")
+
+    @Option(help: "Redis address, HOST:PORT.") var redis: String = "127.0.0.1:6379"
+    @Option(help: "File holding the Redis password (requirepass), if any.") var redisPasswordFile: String?
+    @Option(help: "Input stream of events (fields: visitor, and the model's inputs by name).") var stream: String
+    @Option(help: "Consumer group (created when missing).") var group: String = "propensity"
+    @Option(help: "This consumer's name in the group: keep it across restarts to resume its pending events.")
+    var consumer: String = ProcessInfo.processInfo.hostName
+    @Option(help: "Model file to score with.") var model: String
+    @Option(help: "Output stream (default: STREAM:scores).") var output: String?
+    @Option(help: "Dead-letter stream for malformed events (default: STREAM:dead).") var deadLetter: String?
+    @Option(help: "Audience NAME:THRESHOLD (repeatable): visitors whose latest probability is at least THRESHOLD.")
+    var audience: [String] = []
+    @Option(help: "Seconds after which a visitor not scored again leaves its audiences.") var audienceTtl: Double = 604_800
+    @Option(help: "Events per read: the in-flight window.") var batch: Int = 100
+    @Option(help: "Claim pending events of consumers idle this many milliseconds.") var claimIdleMs: Int = 30_000
+    @Option(help: "Write HMAC-SHA256 pseudonyms of the visitor instead of the raw value (key file, chmod 600).")
+    var pseudonymiseKeyFile: String?
+
+    func run() throws {
+        do {
+            let parts = redis.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), port > 0, port < 65536 else {
+                throw CLIError("--redis must be HOST:PORT, not '\(redis)'")
+            }
+            guard batch >= 1, batch <= 10_000 else { throw CLIError("--batch must be between 1 and 10000") }
+            guard audienceTtl > 0, audienceTtl.isFinite else { throw CLIError("--audience-ttl must be positive") }
+            guard claimIdleMs >= 100 else { throw CLIError("--claim-idle-ms must be at least 100") }
+            let bytes = try ModelFile.read(model)
+            let loaded = try ModelFile.decode(bytes, source: model)
+            let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+            let version = bytes.suffix(ModelFile.checksumSize).prefix(6).map { String(format: "%02x", $0) }.joined()
+            var settings = StreamSettings(
+                stream: stream, group: group, consumer: consumer, output: output ?? stream + ":scores",
+                deadLetter: deadLetter ?? stream + ":dead")
+            settings.host = String(parts[0])
+            settings.port = port
+            settings.password = try redisPasswordFile.map { file in
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw CLIError("--redis-password-file \(file): cannot read it")
+                }
+                return text.trimmingCharacters(in: .newlines)
+            }
+            settings.audiences = try audience.map { try Audience(parsing: $0) }
+            settings.audienceTTL = audienceTtl
+            settings.batch = batch
+            settings.claimIdleMilliseconds = claimIdleMs
+            let pseudonymiser = try pseudonymiseKeyFile.map { try Pseudonymiser(keyFile: $0) }
+            let consumer = EventConsumer(
+                settings: settings, model: loaded, modelKey: "\(name)@\(version)", pseudonymiser: pseudonymiser,
+                log: { progress($0) })
+            try consumer.start()
+            progress("consuming \(stream) as \(settings.consumer) in group \(group) with \(name)@\(version); scores to \(settings.output)")
+            let stop = Atomic<Bool>(false)
+            var sources: [DispatchSourceSignal] = []
+            for sig in [SIGTERM, SIGINT] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler { stop.store(true, ordering: .relaxed) }
+                source.resume()
+                sources.append(source)
+            }
+            consumer.run { stop.load(ordering: .relaxed) }
+            let c = consumer.counts
+            print("stopped: \(c.scored) events scored, \(c.deadLettered) dead-lettered, \(c.claimed) claimed from other consumers, \(c.reconnects) reconnects")
+            _ = sources
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("propensity: error: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch {
+            FileHandle.standardError.write(Data("propensity: error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
