@@ -102,6 +102,10 @@ public final class EventConsumer {
 
     private func connectAndPrepare() throws(RedisError) {
         let c = try RedisConnection(host: settings.host, port: settings.port, password: settings.password)
+        // A mistyped stream name must not become a new, empty stream that is waited on forever.
+        if !settings.createStream, case .integer(0) = try c.command(["EXISTS", settings.stream]) {
+            throw .refused(command: "XREADGROUP \(settings.stream)", message: "no such stream (--create-stream creates it)")
+        }
         let reply = try c.command(["XGROUP", "CREATE", settings.stream, settings.group, "0", "MKSTREAM"])
         if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
             throw .refused(command: "XGROUP CREATE \(settings.stream)", message: message)

@@ -19,6 +19,8 @@ public struct StreamSettings: Sendable {
     public var blockMilliseconds = 1000
     /// Pending entries of other consumers idle this long are claimed (XAUTOCLAIM): their consumer died.
     public var claimIdleMilliseconds = 30_000
+    /// Create the input stream when it does not exist (otherwise that is refused at start).
+    public var createStream = false
 
     public init(stream: String, group: String, consumer: String, output: String, deadLetter: String) {
         self.stream = stream

@@ -25,6 +25,8 @@ struct Stream: ParsableCommand {
     @Option(help: "Seconds after which a visitor not scored again leaves its audiences.") var audienceTtl: Double = 604_800
     @Option(help: "Events per read: the in-flight window.") var batch: Int = 100
     @Option(help: "Claim pending events of consumers idle this many milliseconds.") var claimIdleMs: Int = 30_000
+    @Flag(help: "Create the input stream when it does not exist (default: refuse, it is likely a typo).")
+    var createStream = false
     @Option(help: "Write HMAC-SHA256 pseudonyms of the visitor instead of the raw value (key file, chmod 600).")
     var pseudonymiseKeyFile: String?
 
@@ -56,6 +58,7 @@ struct Stream: ParsableCommand {
             settings.audienceTTL = audienceTtl
             settings.batch = batch
             settings.claimIdleMilliseconds = claimIdleMs
+            settings.createStream = createStream
             let pseudonymiser = try pseudonymiseKeyFile.map { try Pseudonymiser(keyFile: $0) }
             let consumer = EventConsumer(
                 settings: settings, model: loaded, modelKey: "\(name)@\(version)", pseudonymiser: pseudonymiser,
