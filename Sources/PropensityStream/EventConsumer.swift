@@ -26,6 +26,8 @@ public final class EventConsumer {
     private let log: (String) -> Void
     public private(set) var counts = Counts()
     private var connection: RedisConnection?
+    /// SHA-1 of the audience script once loaded (EVALSHA sends 40 bytes per event instead of the script).
+    private var audienceSHA: String?
 
     /// - Parameters:
     ///   - modelKey: what the output's `model` field says (`NAME@VERSION`).
@@ -110,6 +112,14 @@ public final class EventConsumer {
         if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
             throw .refused(command: "XGROUP CREATE \(settings.stream)", message: message)
         }
+        // Loaded on every connection: a restarted Redis has forgotten it.
+        audienceSHA = nil
+        if !settings.audiences.isEmpty {
+            guard case .bulk(let sha) = try c.command(["SCRIPT", "LOAD", Self.audienceScript]) else {
+                throw .refused(command: "SCRIPT LOAD", message: "no script digest in the reply")
+            }
+            audienceSHA = String(decoding: sha, as: UTF8.self)
+        }
         connection = c
     }
 
@@ -165,7 +175,7 @@ public final class EventConsumer {
                            "event", event.id].map { Array($0.utf8) })
             for audience in settings.audiences {
                 writes.append([
-                    "EVAL", Self.audienceScript, "2", audience.membersKey, audience.seenKey, "\(score)", "\(now)", visitor,
+                    "EVALSHA", audienceSHA ?? "", "2", audience.membersKey, audience.seenKey, "\(score)", "\(now)", visitor,
                     "\(now - settings.audienceTTL)", Double(score) >= audience.threshold ? "1" : "0",
                 ].map { Array($0.utf8) })
             }
@@ -173,6 +183,9 @@ public final class EventConsumer {
         if !writes.isEmpty {
             for (reply, command) in zip(try c.pipeline(writes), writes) {
                 if case .error(let message) = reply {
+                    // NOSCRIPT: Redis lost its scripts (SCRIPT FLUSH); reconnecting loads it again, and the batch,
+                    // not acknowledged, is done again.
+                    if message.hasPrefix("NOSCRIPT") { connection = nil }
                     throw .refused(command: String(decoding: command[0], as: UTF8.self), message: message)
                 }
             }

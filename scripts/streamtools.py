@@ -1,4 +1,4 @@
-"""A minimal Redis (RESP2) client for the stream checks: pipelined commands, replies as Python values."""
+"""Stream-check and benchmark helpers: a minimal Redis (RESP2) client with pipelining, and generated visitor events."""
 import socket
 
 
@@ -50,3 +50,15 @@ class Redis:
             n = int(rest)
             return None if n < 0 else [self._reply() for _ in range(n)]
         raise ValueError(f"unexpected reply {line!r}")
+
+
+DEVICES, SOURCES = ["mobile", "desktop", "tablet"], ["email", "organic", "direct", "paid_search"]
+
+
+def event_fields(i, rng):
+    """A visitor event for the example model's 13 inputs (`models/conversion.model`), as XADD field-value pairs."""
+    return ["visitor", f"v{i % 20000}", "sessions_30d", rng.randint(0, 30), "pages_per_session", round(rng.uniform(1, 9), 2),
+            "avg_session_seconds", round(rng.uniform(5, 600), 1), "days_since_last_visit", rng.randint(0, 60),
+            "cart_adds_30d", rng.randint(0, 6), "cart_value", "" if rng.random() < 0.6 else round(rng.uniform(5, 400), 2),
+            "email_opens_30d", rng.randint(0, 20), "discount_viewed", rng.randint(0, 1), "hour_of_day", rng.randint(0, 23),
+            "device", rng.choice(DEVICES), "traffic_source", rng.choice(SOURCES), "country", "DE", "visitor_type", "returning"]
