@@ -22,12 +22,16 @@ public final class EventConsumer {
     private let model: Model
     private let modelKey: String
     private let scorer: Scorer
+    private let names: FieldNames
     private let pseudonymiser: Pseudonymiser?
     private let log: (String) -> Void
     public private(set) var counts = Counts()
     private var connection: RedisConnection?
     /// SHA-1 of the audience script once loaded (EVALSHA sends 40 bytes per event instead of the script).
     private var audienceSHA: String?
+    /// Entries written but not yet acknowledged: the XACK goes out in front of the next read (one round trip
+    /// less per batch); lost with a connection, they are read and scored again.
+    private var unacknowledged: [String] = []
 
     /// - Parameters:
     ///   - modelKey: what the output's `model` field says (`NAME@VERSION`).
@@ -40,6 +44,7 @@ public final class EventConsumer {
         self.model = model
         self.modelKey = modelKey
         self.scorer = Scorer(model: model)
+        self.names = FieldNames(model.schema)
         self.pseudonymiser = pseudonymiser
         self.log = log
     }
@@ -89,6 +94,7 @@ public final class EventConsumer {
                 pause = 0.1
             } catch let error where error.isConnectionLoss {
                 connection = nil
+                unacknowledged = []
                 log("redis connection lost (\(error)); retrying in \(pause) s")
                 Thread.sleep(forTimeInterval: pause)
                 pause = min(pause * 2, 2)
@@ -100,6 +106,26 @@ public final class EventConsumer {
                 pause = min(pause * 2, 2)
             }
         }
+        flushAcknowledgements()
+    }
+
+    /// Acknowledges what was written before stopping.
+    private func flushAcknowledgements() {
+        guard let c = connection, !unacknowledged.isEmpty else { return }
+        _ = try? c.command(["XACK", settings.stream, settings.group] + unacknowledged)
+        unacknowledged = []
+    }
+
+    /// `command` preceded by the pending XACK, in one pipeline; its reply.
+    private func withAcknowledgements(_ c: RedisConnection, _ command: [String]) throws(RedisError) -> RedisReply {
+        guard !unacknowledged.isEmpty else { return try c.command(command) }
+        let replies = try c.pipeline([
+            (["XACK", settings.stream, settings.group] + unacknowledged).map { Array($0.utf8) },
+            command.map { Array($0.utf8) },
+        ])
+        if case .error(let message) = replies[0] { throw .refused(command: "XACK", message: message) }
+        unacknowledged = []
+        return replies[1]
     }
 
     private func connectAndPrepare() throws(RedisError) {
@@ -128,7 +154,7 @@ public final class EventConsumer {
         var arguments = ["XREADGROUP", "GROUP", settings.group, settings.consumer, "COUNT", String(settings.batch)]
         if block { arguments += ["BLOCK", String(settings.blockMilliseconds)] }
         arguments += ["STREAMS", settings.stream, id]
-        let reply = try c.command(arguments)
+        let reply = try withAcknowledgements(c, arguments)
         if case .error(let message) = reply { throw .refused(command: "XREADGROUP", message: message) }
         // [[stream, entries]] or nil on timeout.
         guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else { return [] }
@@ -137,7 +163,7 @@ public final class EventConsumer {
 
     private func claim() throws(RedisError) -> [StreamEvent] {
         guard let c = connection else { return [] }
-        let reply = try c.command([
+        let reply = try withAcknowledgements(c, [
             "XAUTOCLAIM", settings.stream, settings.group, settings.consumer, String(settings.claimIdleMilliseconds),
             "0-0", "COUNT", String(settings.batch),
         ])
@@ -153,13 +179,13 @@ public final class EventConsumer {
         var rows: [Float] = []
         var writes: [[[UInt8]]] = []
         for event in events {
-            switch event.parse(model.schema) {
+            switch event.parse(model.schema, names: names) {
             case .row(let visitor, let features):
                 valid.append((event, visitor))
                 rows += features
             case .malformed(let reason):
                 var entry = ["XADD", settings.deadLetter, "*", "event", event.id, "reason", reason].map { Array($0.utf8) }
-                for (name, value) in event.fields where name == StreamEvent.visitorField {
+                for (name, value) in event.fields where name == FieldNames.visitor {
                     // The raw visitor stays out of the dead letters when pseudonyms are asked for.
                     entry += [Array("visitor".utf8), pseudonymiser.map { Array($0.pseudonym(bytes: value).utf8) } ?? value]
                 }
@@ -190,8 +216,7 @@ public final class EventConsumer {
                 }
             }
         }
-        let ack = try c.command(["XACK", settings.stream, settings.group] + events.map(\.id))
-        if case .error(let message) = ack { throw .refused(command: "XACK", message: message) }
+        unacknowledged += events.map(\.id)
         counts.scored += valid.count
         if counts.deadLettered > 0, valid.count < events.count {
             log("\(events.count - valid.count) malformed events sent to \(settings.deadLetter)")

@@ -39,9 +39,24 @@ public final class RedisConnection {
     /// Sends the commands in one write, then reads their replies in order.
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
         for arguments in commands {
+            // One contiguous copy of the arguments per command, and pointers into it (hiredis reads the lengths).
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(arguments.reduce(0) { $0 + $1.count })
+            var offsets: [Int] = []
+            offsets.reserveCapacity(arguments.count)
+            for a in arguments {
+                offsets.append(bytes.count)
+                bytes += a
+            }
             let lengths = arguments.map(\.count)
-            let status: Int32 = withPointers(arguments) { pointers in
-                lengths.withUnsafeBufferPointer { redisAppendCommandArgv(context, Int32(arguments.count), pointers, $0.baseAddress) }
+            let status: Int32 = bytes.withUnsafeBufferPointer { buffer in
+                let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                var pointers = offsets.map { Optional(base.advanced(by: $0).assumingMemoryBound(to: CChar.self)) }
+                return pointers.withUnsafeMutableBufferPointer { p in
+                    lengths.withUnsafeBufferPointer {
+                        redisAppendCommandArgv(context, Int32(arguments.count), p.baseAddress, $0.baseAddress)
+                    }
+                }
             }
             guard status == REDIS_OK else { throw connectionError() }
         }
@@ -82,18 +97,4 @@ public final class RedisConnection {
         default: return .null
         }
     }
-}
-
-/// C strings of each argument for hiredis (which reads `lengths`, so the bytes need no terminator).
-private func withPointers<R>(_ arguments: [[UInt8]], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let buffers = arguments.map { bytes -> UnsafeMutablePointer<CChar> in
-        let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
-        bytes.withUnsafeBufferPointer { src in
-            if let base = src.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: bytes.count) }
-        }
-        return p
-    }
-    defer { buffers.forEach { $0.deallocate() } }
-    var pointers = buffers.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-    return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }
