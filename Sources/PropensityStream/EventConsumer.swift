@@ -19,9 +19,25 @@ public final class EventConsumer {
     }
 
     public let settings: StreamSettings
-    private let model: Model
-    private let modelKey: String
-    private let scorer: Scorer
+    /// The model every event is scored with, or a route's variants (one schema) and how a visitor picks one.
+    public struct Scoring: Sendable {
+        public var variants: [(key: String, model: Model)]
+        public var assign: @Sendable ([UInt8]) -> Int
+
+        /// One model for every event; `key` is what the output's `model` field says (`NAME@VERSION`).
+        public static func model(_ model: Model, key: String) -> Scoring {
+            Scoring(variants: [(key, model)], assign: { _ in 0 })
+        }
+
+        public init(variants: [(key: String, model: Model)], assign: @escaping @Sendable ([UInt8]) -> Int) {
+            self.variants = variants
+            self.assign = assign
+        }
+    }
+
+    private let scoring: Scoring
+    private let schema: FeatureSchema
+    private let scorers: [Scorer]
     private let names: FieldNames
     private let pseudonymiser: Pseudonymiser?
     private let log: (String) -> Void
@@ -34,17 +50,18 @@ public final class EventConsumer {
     private var unacknowledged: [String] = []
 
     /// - Parameters:
-    ///   - modelKey: what the output's `model` field says (`NAME@VERSION`).
+    ///   - scoring: the model, or a route's variants (which must share a schema).
     ///   - log: one line per notable event (reconnects, dead letters), never event contents.
     public init(
-        settings: StreamSettings, model: Model, modelKey: String, pseudonymiser: Pseudonymiser?,
+        settings: StreamSettings, scoring: Scoring, pseudonymiser: Pseudonymiser?,
         log: @escaping (String) -> Void = { _ in }
     ) {
         self.settings = settings
-        self.model = model
-        self.modelKey = modelKey
-        self.scorer = Scorer(model: model)
-        self.names = FieldNames(model.schema)
+        precondition(!scoring.variants.isEmpty, "nothing to score with")
+        self.scoring = scoring
+        self.schema = scoring.variants[0].model.schema
+        self.scorers = scoring.variants.map { Scorer(model: $0.model) }
+        self.names = FieldNames(schema)
         self.pseudonymiser = pseudonymiser
         self.log = log
     }
@@ -179,7 +196,7 @@ public final class EventConsumer {
         var rows: [Float] = []
         var writes: [[[UInt8]]] = []
         for event in events {
-            switch event.parse(model.schema, names: names) {
+            switch event.parse(schema, names: names) {
             case .row(let visitor, let features):
                 valid.append((event, visitor))
                 rows += features
@@ -193,12 +210,20 @@ public final class EventConsumer {
                 counts.deadLettered += 1
             }
         }
-        let scores = rows.isEmpty ? [] : scorer.score(rows)
+        // Each event's variant (always 0 for one model), its rows scored together per variant.
+        let width = schema.count
+        let variantOf = valid.map { scoring.assign($0.visitor) }
+        var scores = [Float](repeating: 0, count: valid.count)
+        for v in Set(variantOf) {
+            let members = variantOf.indices.filter { variantOf[$0] == v }
+            let batch = members.count == valid.count ? rows : members.flatMap { rows[($0 * width)..<(($0 + 1) * width)] }
+            for (k, score) in zip(members, scorers[v].score(batch)) { scores[k] = score }
+        }
         let now = Date().timeIntervalSince1970
-        for ((event, rawVisitor), score) in zip(valid, scores) {
+        for (k, ((event, rawVisitor), score)) in zip(valid, scores).enumerated() {
             let visitor = pseudonymiser?.pseudonym(bytes: rawVisitor) ?? String(decoding: rawVisitor, as: UTF8.self)
-            writes.append(["XADD", settings.output, "*", "visitor", visitor, "model", modelKey, "score", "\(score)",
-                           "event", event.id].map { Array($0.utf8) })
+            writes.append(["XADD", settings.output, "*", "visitor", visitor, "model", scoring.variants[variantOf[k]].key,
+                           "score", "\(score)", "event", event.id].map { Array($0.utf8) })
             for audience in settings.audiences {
                 writes.append([
                     "EVALSHA", audienceSHA ?? "", "2", audience.membersKey, audience.seenKey, "\(score)", "\(now)", visitor,

@@ -92,4 +92,7 @@ public final class RouteTable: Sendable {
     }
 
     public var names: [String] { state.withLockedValue { $0.routes.keys.sorted() } }
+
+    /// The route of that name, as loaded.
+    public func definition(of name: String) -> Route? { route(named: name)?.route }
 }

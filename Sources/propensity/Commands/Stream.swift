@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import PropensityModelFile
 import PropensityPrivacy
+import PropensityServer
 import PropensityStream
 import Synchronization
 
@@ -17,7 +18,10 @@ struct Stream: ParsableCommand {
     @Option(help: "Consumer group (created when missing).") var group: String = "propensity"
     @Option(help: "This consumer's name in the group: keep it across restarts to resume its pending events.")
     var consumer: String = ProcessInfo.processInfo.hostName
-    @Option(help: "Model file to score with.") var model: String
+    @Option(help: "Model file to score with.") var model: String?
+    @Option(help: "Model directory with an experiments.json, for --route.") var models: String?
+    @Option(help: "Score with this route's variants (of --models): each visitor gets its variant, as the server assigns it.")
+    var route: String?
     @Option(help: "Output stream (default: STREAM:scores).") var output: String?
     @Option(help: "Dead-letter stream for malformed events (default: STREAM:dead).") var deadLetter: String?
     @Option(help: "Audience NAME:THRESHOLD (repeatable): visitors whose latest probability is at least THRESHOLD.")
@@ -30,6 +34,34 @@ struct Stream: ParsableCommand {
     @Option(help: "Write HMAC-SHA256 pseudonyms of the visitor instead of the raw value (key file, chmod 600).")
     var pseudonymiseKeyFile: String?
 
+    /// `--model FILE`, or `--models DIR --route NAME`: what events are scored with.
+    private func scoring() throws -> EventConsumer.Scoring {
+        switch (model, models, route) {
+        case (let file?, nil, nil):
+            let bytes = try ModelFile.read(file)
+            let loaded = try ModelFile.decode(bytes, source: file)
+            let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            let version = bytes.suffix(ModelFile.checksumSize).prefix(6).map { String(format: "%02x", $0) }.joined()
+            return .model(loaded, key: "\(name)@\(version)")
+        case (nil, let directory?, let name?):
+            let registry = ModelRegistry()
+            let report = try registry.loadDirectory(directory)
+            if let failure = report.failures.first { throw CLIError("\(failure.path): \(failure.reason)") }
+            let table = RouteTable()
+            try table.reload(directory: directory, registry: registry)
+            guard let route = table.definition(of: name) else {
+                throw CLIError("\(directory)/\(ExperimentsFile.fileName) has no route '\(name)'")
+            }
+            let variants = try route.variants.map { v in
+                guard let served = registry.model(named: v.model) else { throw CLIError("route '\(name)': no model '\(v.model)'") }
+                return (key: served.key, model: served.model)
+            }
+            return EventConsumer.Scoring(variants: variants, assign: { route.variant(for: $0) })
+        default:
+            throw CLIError("give --model FILE, or --models DIR with --route NAME")
+        }
+    }
+
     func run() throws {
         do {
             let parts = redis.split(separator: ":")
@@ -39,10 +71,7 @@ struct Stream: ParsableCommand {
             guard batch >= 1, batch <= 10_000 else { throw CLIError("--batch must be between 1 and 10000") }
             guard audienceTtl > 0, audienceTtl.isFinite else { throw CLIError("--audience-ttl must be positive") }
             guard claimIdleMs >= 100 else { throw CLIError("--claim-idle-ms must be at least 100") }
-            let bytes = try ModelFile.read(model)
-            let loaded = try ModelFile.decode(bytes, source: model)
-            let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
-            let version = bytes.suffix(ModelFile.checksumSize).prefix(6).map { String(format: "%02x", $0) }.joined()
+            let scoring = try self.scoring()
             var settings = StreamSettings(
                 stream: stream, group: group, consumer: consumer, output: output ?? stream + ":scores",
                 deadLetter: deadLetter ?? stream + ":dead")
@@ -61,10 +90,9 @@ struct Stream: ParsableCommand {
             settings.createStream = createStream
             let pseudonymiser = try pseudonymiseKeyFile.map { try Pseudonymiser(keyFile: $0) }
             let consumer = EventConsumer(
-                settings: settings, model: loaded, modelKey: "\(name)@\(version)", pseudonymiser: pseudonymiser,
-                log: { progress($0) })
+                settings: settings, scoring: scoring, pseudonymiser: pseudonymiser, log: { progress($0) })
             try consumer.start()
-            progress("consuming \(stream) as \(settings.consumer) in group \(group) with \(name)@\(version); scores to \(settings.output)")
+            progress("consuming \(stream) as \(settings.consumer) in group \(group) with \(scoring.variants.map(\.key).joined(separator: ", ")); scores to \(settings.output)")
             let stop = Atomic<Bool>(false)
             var sources: [DispatchSourceSignal] = []
             for sig in [SIGTERM, SIGINT] {
