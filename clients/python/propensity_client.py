@@ -207,17 +207,7 @@ class Client:
     def route_explain(self, route: str, key: bytes, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]],
                       top: int) -> Tuple[str, List[Explanation]]:
         """`explain` through experiment `route`: the variant `key` is assigned to explains, and is returned first."""
-        if not 1 <= len(key) <= 256:
-            raise ValueError("a visitor key is 1 to 256 bytes")
-        info = self._infos.get(route) or self.model_info(route)
-        batch = list(rows)
-        floats = [v for row in batch for v in info.encode_row(row)]
-        payload = (_short_bytes(route.encode()) + _short_bytes(bytes(key))
-                   + struct.pack("<QIIH", info.fingerprint, len(batch), len(info.features), top)
-                   + struct.pack(f"<{len(floats)}f", *floats))
-        op, body = self._call(OP_ROUTE_EXPLAIN, payload)
-        if op != OP_ROUTED_EXPLANATIONS:
-            raise ProtocolError(f"unexpected opcode 0x{op:02x}")
+        info, body = self._routed(OP_ROUTE_EXPLAIN, OP_ROUTED_EXPLANATIONS, route, key, rows, struct.pack("<H", top))
         variant, offset = _read_short_string(body, 0)
         return variant, _explanations(body, offset, info)
 
@@ -226,20 +216,26 @@ class Client:
         """Probabilities for `rows` from the variant of experiment `route` that visitor `key` (1 to 256 bytes; send a
         pseudonym, not a raw identifier) is assigned to, and that variant's NAME@VERSION (one ROUTE_SCORE request).
         The schema is the route's (MODEL_INFO answers a route's name with its first variant)."""
+        _, body = self._routed(OP_ROUTE_SCORE, OP_ROUTED_SCORES, route, key, rows, b"")
+        variant, offset = _read_short_string(body, 0)
+        n, = struct.unpack_from("<I", body, offset)
+        return variant, list(struct.unpack_from(f"<{n}f", body, offset + 4))
+
+    def _routed(self, opcode, answer, route, key, rows, extra):
+        """One ROUTE_SCORE or ROUTE_EXPLAIN (`extra`: the fields after the feature count); the route's schema and the
+        answer's payload."""
         if not 1 <= len(key) <= 256:
             raise ValueError("a visitor key is 1 to 256 bytes")
         info = self._infos.get(route) or self.model_info(route)
         batch = list(rows)
         floats = [v for row in batch for v in info.encode_row(row)]
         payload = (_short_bytes(route.encode()) + _short_bytes(bytes(key))
-                   + struct.pack("<QII", info.fingerprint, len(batch), len(info.features))
+                   + struct.pack("<QII", info.fingerprint, len(batch), len(info.features)) + extra
                    + struct.pack(f"<{len(floats)}f", *floats))
-        op, body = self._call(OP_ROUTE_SCORE, payload)
-        if op != OP_ROUTED_SCORES:
+        op, body = self._call(opcode, payload)
+        if op != answer:
             raise ProtocolError(f"unexpected opcode 0x{op:02x}")
-        variant, offset = _read_short_string(body, 0)
-        n, = struct.unpack_from("<I", body, offset)
-        return variant, list(struct.unpack_from(f"<{n}f", body, offset + 4))
+        return info, body
 
     # Framing.
 
