@@ -13,6 +13,27 @@ def loadtest_route(port, route, rate, seconds):
         "--pipeline", "16", "--duration", str(seconds), "--warmup", "1", "--json"]).stdout)
 
 
+def generated_visitors():
+    """100,000 generated visitors (seed 42), made once per work folder."""
+    visitors = os.path.join(WORK, "experiment-visitors.csv")
+    if not os.path.exists(visitors):
+        os.makedirs(WORK, exist_ok=True)
+        run([BIN, "generate", "--rows", "100000", "--seed", "42", "--out", visitors])
+    return visitors
+
+
+def shadow_model(quick):
+    """A depth-6 ensemble on the generated visitors, 500 trees (100 with --quick), made once per work folder: the
+    slow model of the experiments and stream benchmarks."""
+    path = os.path.join(WORK, "experiment-models", "shadow@1.model")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        run([BIN, "train", "--data", generated_visitors(), "--label", "converted", "--drop", "true_propensity",
+             "--algorithm", "gbdt", "--trees", "100" if quick else "500", "--max-depth", "6", "--num-leaves", "63",
+             "--learning-rate", "0.05", "--validation-fraction", "0", "--out", path])
+    return path
+
+
 def run_benchmark(args):
     """Does a slow shadow move the champion's latency? One server (CPU 0) with two routes to the same logistic
     champion, one of them with a 500-tree depth-6 ensemble as its shadow; open-loop ROUTE_SCORE at 2,000 requests/s
@@ -23,17 +44,11 @@ def run_benchmark(args):
     rate = 2000
     models = os.path.join(WORK, "experiment-models")
     os.makedirs(models, exist_ok=True)
-    visitors = os.path.join(WORK, "experiment-visitors.csv")
-    if not os.path.exists(visitors):
-        run([BIN, "generate", "--rows", "100000", "--seed", "42", "--out", visitors])
+    visitors = generated_visitors()
     # Both trained on one file, so they share a schema (a route's models must).
     run([BIN, "train", "--data", visitors, "--label", "converted", "--drop", "true_propensity",
          "--out", os.path.join(models, "champion@1.model")])
-    trees_file = os.path.join(models, "shadow@1.model")
-    if not os.path.exists(trees_file):
-        run([BIN, "train", "--data", visitors, "--label", "converted", "--drop", "true_propensity", "--algorithm", "gbdt",
-             "--trees", "500", "--max-depth", "6", "--num-leaves", "63", "--learning-rate", "0.05",
-             "--validation-fraction", "0", "--out", trees_file])
+    shadow_model(args.quick)
     with open(os.path.join(models, "experiments.json"), "w") as f:
         json.dump({"routes": [
             {"name": "plain", "salt": "bench", "variants": [{"model": "champion@1", "percent": 100}]},
@@ -77,8 +92,10 @@ def run_benchmark(args):
         "p99_with_vs_without_shadow": ratio(p99["shadowed"], p99["plain"], "lower", "the same route without a shadow"),
         "p50_with_vs_without_shadow": ratio(p50["shadowed"], p50["plain"], "lower", "the same route without a shadow"),
     }
-    print(f"experiments: ROUTE_SCORE at {rate}/s p99 {p99['shadowed']['median']:.1f} µs with a 500-tree shadow vs "
+    print(f"experiments: ROUTE_SCORE at {rate}/s p99 {p99['shadowed']['median']:.1f} µs with a "
+          f"{100 if args.quick else 500}-tree shadow vs "
           f"{p99['plain']['median']:.1f} without ({ratios['p99_with_vs_without_shadow']['value']:.3f}); "
           f"shadow scored {shadow_rows:.0f} rows, dropped {dropped:.0f}", file=sys.stderr)
-    return [record("experiments", {"seconds": seconds, "rate": rate, "shadow_trees": 500, "features": 13},
+    return [record("experiments", {"seconds": seconds, "rate": rate, "shadow_trees": 100 if args.quick else 500,
+                                   "features": 13},
                    figures, ratios, "p99_with_vs_without_shadow", threads=os.cpu_count())]

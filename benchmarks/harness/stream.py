@@ -5,6 +5,7 @@ import sys
 import time
 
 from .common import BIN, ROOT, WORK, free_port, ratio, record, run, summary, wait_for_port
+from .experiments import shadow_model
 from .server import ensure_redis
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -22,16 +23,7 @@ def run_benchmark(args):
     redis_bin = ensure_redis()
     port = free_port()
     redis = subprocess.Popen([redis_bin, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    models = {"logistic": os.path.join(ROOT, "models", "conversion.model"),
-              "trees": os.path.join(WORK, "experiment-models", "shadow@1.model")}
-    if not os.path.exists(models["trees"]):
-        visitors = os.path.join(WORK, "experiment-visitors.csv")
-        if not os.path.exists(visitors):
-            run([BIN, "generate", "--rows", "100000", "--seed", "42", "--out", visitors])
-        os.makedirs(os.path.dirname(models["trees"]), exist_ok=True)
-        run([BIN, "train", "--data", visitors, "--label", "converted", "--drop", "true_propensity", "--algorithm", "gbdt",
-             "--trees", "500", "--max-depth", "6", "--num-leaves", "63", "--learning-rate", "0.05",
-             "--validation-fraction", "0", "--out", models["trees"]])
+    models = {"logistic": os.path.join(ROOT, "models", "conversion.model"), "trees": shadow_model(args.quick)}
     runs = {"ceiling": [], "logistic": [], "trees": []}
     latency = []
     try:
@@ -92,11 +84,12 @@ def run_benchmark(args):
         "logistic_vs_xadd_ceiling": ratio(logistic, ceiling, "higher", "redis-benchmark XADD, 16 pipelined"),
         "trees_vs_xadd_ceiling": ratio(trees, ceiling, "higher", "redis-benchmark XADD, 16 pipelined"),
     }
-    print(f"stream: logistic {logistic['median']:.0f} events/s, 500 trees {trees['median']:.0f}/s, XADD ceiling "
+    print(f"stream: logistic {logistic['median']:.0f} events/s, {100 if args.quick else 500} trees {trees['median']:.0f}/s, XADD ceiling "
           f"{ceiling['median']:.0f}/s ({ratios['logistic_vs_xadd_ceiling']['value']:.2f}, "
           f"{ratios['trees_vs_xadd_ceiling']['value']:.2f}); at 10,000 events/s event-to-score p50 {p(0.5)} ms, "
           f"p99 {p(0.99)} ms", file=sys.stderr)
-    return [record("stream", {"events": events, "batch": 100}, figures, ratios, "logistic_vs_xadd_ceiling",
+    return [record("stream", {"events": events, "batch": 100, "trees": 100 if args.quick else 500}, figures, ratios,
+                   "logistic_vs_xadd_ceiling",
                    threads=os.cpu_count())]
 
 

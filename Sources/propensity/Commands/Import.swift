@@ -41,7 +41,7 @@ struct Import: AsyncParsableCommand {
             var outcome: CalibrationOutcome?
             if let calibrate, let calibrationData { (model, outcome) = try calibrated(model, calibrate, on: calibrationData) }
             if let referenceData { model.drift = try referenceProfile(model, from: referenceData) }
-            try ModelFile.save(model, to: out)
+            try saveModel(model, to: out)
             if case .treeEnsemble(let ensemble) = model.body {
                 let categorical = model.schema.features.filter { $0.kind != .numeric }.count
                 print("model: \(out) (\(model.metadata[property: ModelMetadata.Key.source] ?? from.rawValue), \(ensemble.trees.count) trees, "

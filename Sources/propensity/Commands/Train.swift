@@ -107,7 +107,7 @@ struct Train: AsyncParsableCommand {
                 "boosting_seconds": g.boostingSeconds,
             ]
         }
-        try ModelFile.save(result.model, to: out)
+        try saveModel(result.model, to: out)
         if let reportJSON {
             report["load_seconds"] = loadSeconds
             report["fit_seconds"] = result.fitSeconds

@@ -122,7 +122,7 @@ struct Tune: AsyncParsableCommand {
             property.key == "source" ? (property.key, "propensity tune") : property
         } + result.properties.map { (key: $0.0, value: $0.1) }
         refit.model.metadata.metrics += result.metrics.map { (key: $0.0, value: $0.1) }
-        try ModelFile.save(refit.model, to: out)
+        try saveModel(refit.model, to: out)
 
         if let reportJSON { try writeReport(result, to: reportJSON) }
         print("\(result.folds)-fold CV (\(scheme), seed \(seed)): \(result.trials.count) trials in \(String(format: "%.1f", result.seconds)) s, \(result.method)")

@@ -1,5 +1,6 @@
 import Foundation
 import PropensityModel
+import PropensityModelFile
 import PropensityScoring
 
 /// Progress and timing go to stderr so stdout stays clean for results.
@@ -90,4 +91,17 @@ func writeExplained(
 func csvField(_ text: String) -> String {
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// Writes a model file, or says in one line why it cannot (a missing directory, no permission) naming the path.
+func saveModel(_ model: Model, to path: String) throws {
+    do {
+        try ModelFile.save(model, to: path)
+    } catch {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        let reason = !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue
+            ? "no directory \(directory)" : "permission denied or the disk is full"
+        throw CLIError("cannot write the model to \(path): \(reason)")
+    }
 }
