@@ -81,7 +81,7 @@ public struct ModelDirectoryWatcher: Service {
 
     private func reloadRoutes(_ routes: RouteTable, trigger: String, modelsChanged: Bool) {
         do {
-            switch try routes.reload(directory: directory, registry: registry) {
+            switch try routes.reload(directory: directory, registry: registry, modelsChanged: modelsChanged) {
             case .unchanged: break
             case .loaded(let names):
                 logger.notice("audit: experiments loaded", metadata: [

@@ -226,8 +226,13 @@ import Testing
             try routes.reload(directory: fleet.dir, registry: registry)
         }
         #expect(routes.route(named: "checkout")?.route.variants.map(\.model) == ["conv@1", "conv@2"])
-        // Reported once: the same bad file is not read again.
+        // Reported once: the same bad file is not read again...
         #expect(try routes.reload(directory: fleet.dir, registry: registry) == .unchanged)
+        // ...until the models change: the model it names has arrived.
+        try PropensityModelFileBridge.save(TestModels.logistic, to: fleet.dir + "/conv@9.model")
+        try registry.loadDirectory(fleet.dir)
+        #expect(try routes.reload(directory: fleet.dir, registry: registry, modelsChanged: true) == .loaded(["checkout"]))
+        #expect(routes.route(named: "checkout")?.route.variants.map(\.model) == ["conv@1", "conv@9"])
         try FileManager.default.removeItem(atPath: fleet.dir + "/experiments.json")
         #expect(try routes.reload(directory: fleet.dir, registry: registry) == .removed)
         #expect(routes.names.isEmpty)

@@ -18,6 +18,8 @@ public final class RouteTable: Sendable {
     private struct State {
         var routes: [String: ServedRoute] = [:]
         var stamp: ModelRegistry.FileStamp?
+        /// The file at `stamp` was refused: worth another look once the models change (it may name one that loads now).
+        var refused = false
     }
 
     private let state = NIOLockedValueBox(State())
@@ -35,24 +37,29 @@ public final class RouteTable: Sendable {
 
     /// Reads `experiments.json` in `directory` when it changed since the last call, checks it against `registry`'s
     /// models and serves its routes.
+    /// - Parameter modelsChanged: the models changed since the last call: a file refused before is read again (a
+    ///   model it names may have loaded since).
     /// - Throws: `ExperimentsError` when the file cannot be read or fails a check; the previous routes keep serving,
-    ///   and the file is read again only once it changes.
+    ///   and the file is read again once it (or, with `modelsChanged`, the set of models) changes.
     @discardableResult
-    public func reload(directory: String, registry: ModelRegistry) throws(ExperimentsError) -> Change {
+    public func reload(
+        directory: String, registry: ModelRegistry, modelsChanged: Bool = false
+    ) throws(ExperimentsError) -> Change {
         let path = (directory.hasSuffix("/") ? directory : directory + "/") + ExperimentsFile.fileName
         let stamp = ModelDirectory.stamp(path)
-        let previous = state.withLockedValue { $0.stamp }
-        if stamp == previous { return .unchanged }
+        let (previous, refused) = state.withLockedValue { ($0.stamp, $0.refused) }
+        if stamp == previous && !(refused && modelsChanged) { return .unchanged }
         guard stamp != nil else {
             state.withLockedValue { $0 = State() }
             return .removed
         }
         // Remembered before the checks, so a bad file is reported once, not at every poll.
-        state.withLockedValue { $0.stamp = stamp }
+        state.withLockedValue { $0.stamp = stamp; $0.refused = true }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: path) }
         let routes = try ExperimentsFile.parse(data, file: path)
         try Self.check(routes, against: registry, file: path)
         install(routes)
+        state.withLockedValue { $0.refused = false }
         return .loaded(routes.map(\.name).sorted())
     }
 
