@@ -93,8 +93,8 @@ let package = Package(
         .target(
             name: "PropensityServer",
             dependencies: [
-                "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol", "PropensityDrift",
-                "PropensityPrivacy",
+                "PropensityData", "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
+                "PropensityDrift", "PropensityPrivacy",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

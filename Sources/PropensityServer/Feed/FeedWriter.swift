@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import PropensityData
 import PropensityModel
 
 /// The writer thread's open files, one per model version: lines in, `write(2)` per line, rotation by age and size.
@@ -31,10 +32,10 @@ struct FeedWriter {
         let model = record.model
         if let file = open[model.key], file.keyFingerprint != keyFingerprint { close(model.key) }
         if open[model.key] == nil { try begin(model, keyFingerprint: keyFingerprint, time: record.time) }
-        let time = Self.timestamp(record.time)
+        let time = clock.string(from: record.time)
         let width = model.model.schema.count
         for (row, score) in record.scores.enumerated() {
-            var line = pseudonym + "," + time + "," + Self.field(record.route) + "," + Self.field(model.key)
+            var line = pseudonym + "," + time + "," + CSVField.quoted(record.route) + "," + CSVField.quoted(model.key)
             for (j, feature) in model.model.schema.features.enumerated() {
                 line += "," + Self.value(record.features[row * width + j], feature.kind)
             }
@@ -69,7 +70,7 @@ struct FeedWriter {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw WriteError(file: path, errno: errno) }
         open[model.key] = OpenFile(fd: fd, path: path, bytes: 0, opened: Date(), keyFingerprint: keyFingerprint)
-        let header = (["visitor", "time", "route", "variant"] + model.model.schema.names.map(Self.field) + ["score"])
+        let header = (["visitor", "time", "route", "variant"] + model.model.schema.names.map(CSVField.quoted) + ["score"])
             .joined(separator: ",") + "\n"
         try append(header, to: model.key)
     }
@@ -93,7 +94,7 @@ struct FeedWriter {
         case .numeric: return number(x)
         case .categorical(let categories):
             let index = Int(exactly: x) ?? -1
-            return index >= 0 && index < categories.count ? field(categories[index]) : field(unseenCategory)
+            return index >= 0 && index < categories.count ? CSVField.quoted(categories[index]) : CSVField.quoted(unseenCategory)
         }
     }
 
@@ -103,18 +104,14 @@ struct FeedWriter {
     /// Shortest text that reads back as the same float32.
     static func number(_ x: Float) -> String { "\(x)" }
 
-    /// RFC 4180: quoted when it holds a comma, quote or line break.
-    static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 
-    /// ISO 8601 in UTC with milliseconds, e.g. `2026-12-03T15:04:05.123Z`.
-    static func timestamp(_ date: Date) -> String {
+    /// ISO 8601 in UTC with milliseconds, e.g. `2026-12-03T15:04:05.123Z`; made once, not per record (the writer
+    /// thread owns it).
+    private let clock: ISO8601DateFormatter = {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
+        return f
+    }()
 
     static func fileTime(_ date: Date) -> String {
         let f = DateFormatter()

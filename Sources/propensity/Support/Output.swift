@@ -1,4 +1,5 @@
 import Foundation
+import PropensityData
 import PropensityModel
 import PropensityModelFile
 import PropensityScoring
@@ -50,10 +51,10 @@ func fixed(_ value: Double, _ places: Int = 4) -> String {
 
 /// Writes one probability per line under a header, in input order, after the row's identity when there is one.
 func writeScores(_ scores: [Float], ids: RowIdentities? = nil, to path: String) throws {
-    var out = (ids.map { csvField($0.header) + "," } ?? "") + "probability\n"
+    var out = (ids.map { CSVField.quoted($0.header) + "," } ?? "") + "probability\n"
     out.reserveCapacity(scores.count * (ids == nil ? 12 : 80))
     for (r, s) in scores.enumerated() {
-        if let ids { out += csvField(ids.values[r]) + "," }
+        if let ids { out += CSVField.quoted(ids.values[r]) + "," }
         out += "\(s)\n"
     }
     try out.write(toFile: path, atomically: true, encoding: .utf8)
@@ -71,26 +72,20 @@ func writeExplained(
     var header = (ids.map { [$0.header] } ?? []) + ["probability"]
     if allColumns { header += ["bias"] + names.map { "contribution_" + $0 } }
     if let top { for k in 1...top { header += ["reason_\(k)_column", "reason_\(k)_value", "reason_\(k)_contribution"] } }
-    var out = header.map(csvField).joined(separator: ",") + "\n"
+    var out = header.map(CSVField.quoted).joined(separator: ",") + "\n"
     let width = names.count
     for (r, c) in explained.enumerated() {
-        var fields = (ids.map { [csvField($0.values[r])] } ?? []) + ["\(scores[r])"]
+        var fields = (ids.map { [CSVField.quoted($0.values[r])] } ?? []) + ["\(scores[r])"]
         if allColumns { fields += [String(c.bias)] + c.values.map { String($0) } }
         if let top {
             for (feature, value) in c.top(top) {
-                fields += [csvField(names[feature]), csvField(buckets.bucket(feature: feature, value: features[r * width + feature])),
+                fields += [CSVField.quoted(names[feature]), CSVField.quoted(buckets.bucket(feature: feature, value: features[r * width + feature])),
                            String(value)]
             }
         }
         out += fields.joined(separator: ",") + "\n"
     }
     try out.write(toFile: path, atomically: true, encoding: .utf8)
-}
-
-/// A CSV field, quoted when it holds a delimiter, a quote or a line break.
-func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// Writes a model file, or says in one line why it cannot (a missing directory, no permission) naming the path.
