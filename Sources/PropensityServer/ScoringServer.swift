@@ -62,6 +62,9 @@ public final class ScoringServer: Sendable {
         return true
     }
 
+    /// The token requests must present now (nil: none required); the HTTP port checks bearer tokens against it.
+    public var currentToken: [UInt8]? { token?.bytes }
+
     /// The port actually bound (useful with port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 

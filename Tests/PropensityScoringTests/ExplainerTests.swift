@@ -137,23 +137,23 @@ import Testing
         #expect(all[0].top(2).map(\.feature) == [2, 0])
     }
 
-    /// The leaf tables and Algorithm 2 agree on larger random trees (repeated features on a path, a zero cover), and
-    /// a tree whose paths hold too many distinct features for tables is explained by Algorithm 2.
-    @Test func leafTablesAgreeWithAlgorithmTwo() {
+    /// The leaf-wise polynomials and Algorithm 2 agree on larger random trees (repeated features on a path, a zero
+    /// cover), and a tree whose paths hold too many distinct features is explained by Algorithm 2.
+    @Test func leafWiseAgreesWithAlgorithmTwo() {
         var rng = SplitMix64(seed: 12)
         let wide = FeatureSchema(features: (0..<16).map { .numeric("f\($0)") } + [.categorical("c", ["x", "y", "z", "w"])])
         for round in 0..<40 {
             var tree = Self.randomTree(&rng, schema: round % 2 == 0 ? Self.schema : wide, splits: [5, 20, 40, 63][round % 4])
             if round % 5 == 0 { tree.covers[tree.nodes.count] = 0 }  // an empty leaf
             let paths = TreeSHAP(tree)
-            guard let table = LeafTableSHAP(tree, leftFraction: paths.leftFraction) else {
-                Issue.record("round \(round): no tables for a tree of \(tree.nodes.count) nodes"); continue
+            guard let leafWise = PathPolynomialSHAP(tree, leftFraction: paths.leftFraction) else {
+                Issue.record("round \(round): not leaf-wise for a tree of \(tree.nodes.count) nodes"); continue
             }
+            let workspace = PathPolynomialSHAP.Workspace(maxNodes: tree.nodes.count, maxLeaves: tree.leafValues.count)
+            defer { workspace.deallocate() }
             let width = round % 2 == 0 ? Self.schema.count : wide.count
             var path = [TreeSHAP.PathElement](repeating: .init(), count: paths.pathCapacity)
             let reciprocals = (0...paths.pathCapacity).map { $0 == 0 ? 0 : 1 / Double($0) }
-            var nodeMasks = [UInt32](repeating: 0, count: tree.nodes.count)
-            var leafMasks = [UInt32](repeating: 0, count: tree.leafValues.count)
             for _ in 0..<10 {
                 var x: [Float] = (0..<width).map { _ in rng.next() % 7 == 0 ? .nan : Float(Int(rng.next() % 9)) / 2 - 2 }
                 x[2] = [0, 1, 2, 3, 7, .nan][Int(rng.next() % 6)]
@@ -164,18 +164,12 @@ import Testing
                             reciprocals.withUnsafeBufferPointer { r in paths.add(row: row, phi: phi, path: p.baseAddress!, reciprocals: r.baseAddress!) }
                         }
                     }
-                    b.withUnsafeMutableBufferPointer { phi in
-                        nodeMasks.withUnsafeMutableBufferPointer { n in
-                            leafMasks.withUnsafeMutableBufferPointer { l in
-                                table.add(row: row, phi: phi, nodeMasks: n.baseAddress!, leafMasks: l.baseAddress!)
-                            }
-                        }
-                    }
+                    b.withUnsafeMutableBufferPointer { phi in leafWise.add(row: row, phi: phi, workspace: workspace) }
                 }
                 for j in 0..<width { #expect(abs(a[j] - b[j]) <= 1e-12 * max(1, abs(a[j])), "round \(round), feature \(j)") }
             }
         }
-        // A chain of 14 splits on 14 distinct features: 2^14 entries for its deepest leaf, beyond the limit.
+        // A chain of 14 splits on 14 distinct features, beyond the limit.
         var chain: [DecisionTree.Node] = []
         for i in 0..<14 {
             let left: Int32 = i == 13 ? ~Int32(14) : Int32(i + 1)
@@ -184,7 +178,7 @@ import Testing
         let deep = DecisionTree(
             nodes: chain, leafValues: (0..<15).map(Double.init), categoryWords: [],
             covers: (0..<14).map { Double(30 - $0) } + [Double](repeating: 1, count: 15))
-        #expect(LeafTableSHAP(deep, leftFraction: TreeSHAP(deep).leftFraction) == nil)
+        #expect(PathPolynomialSHAP(deep, leftFraction: TreeSHAP(deep).leftFraction) == nil)
     }
 
     @Test func treesWithoutCoversCannotExplain() {

@@ -1,7 +1,7 @@
 import PropensityModel
 
 /// Per-row contributions for any model (see `Contributions`):
-/// - tree ensembles: exact path-dependent TreeSHAP over every tree (`LeafTableSHAP`, or Algorithm 2 in `TreeSHAP`
+/// - tree ensembles: exact path-dependent TreeSHAP over every tree (`PathPolynomialSHAP`, or Algorithm 2 in `TreeSHAP`
 ///   for trees too deep for its tables), with the base score in the bias; needs node covers
 ///   (`ExplainError.noCovers` otherwise);
 /// - logistic regression: each input column's term of the margin exactly, so numeric columns contribute relative to
@@ -18,11 +18,11 @@ public final class Explainer: Sendable {
         case trees(Forest)
     }
 
-    /// Each tree prepared both ways (tables nil for a tree too deep for them) and the sizes the scratch buffers need.
+    /// Each tree prepared both ways (`leafWise` nil for a tree too deep for it) and the sizes the scratch buffers need.
     private struct Forest: Sendable {
         let base: Double
         let trees: [TreeSHAP]
-        let tables: [LeafTableSHAP?]
+        let leafWise: [PathPolynomialSHAP?]
         let pathCapacity: Int
         let maxNodes: Int
         let maxLeaves: Int
@@ -30,7 +30,7 @@ public final class Explainer: Sendable {
         init(_ ensemble: TreeEnsembleModel) {
             base = ensemble.baseScore
             trees = ensemble.trees.map(TreeSHAP.init)
-            tables = trees.map { LeafTableSHAP($0.tree, leftFraction: $0.leftFraction) }
+            leafWise = trees.map { PathPolynomialSHAP($0.tree, leftFraction: $0.leftFraction) }
             pathCapacity = trees.map(\.pathCapacity).max() ?? 1
             maxNodes = max(1, ensemble.trees.map(\.nodes.count).max() ?? 0)
             maxLeaves = max(1, ensemble.trees.map(\.leafValues.count).max() ?? 0)
@@ -74,25 +74,30 @@ public final class Explainer: Sendable {
             let path = UnsafeMutablePointer<TreeSHAP.PathElement>.allocate(capacity: capacity)
             path.initialize(repeating: TreeSHAP.PathElement(), count: capacity)
             defer { path.deallocate() }
-            let nodeMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: forest.maxNodes)
-            let leafMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: forest.maxLeaves)
-            defer { nodeMasks.deallocate(); leafMasks.deallocate() }
+            let workspace = PathPolynomialSHAP.Workspace(maxNodes: forest.maxNodes, maxLeaves: forest.maxLeaves)
+            defer { workspace.deallocate() }
             let reciprocals = (0...capacity).map { $0 == 0 ? 0 : 1 / Double($0) }
             var phi = [Double](repeating: 0, count: count * width)
             rows.withUnsafeBufferPointer { all in
                 phi.withUnsafeMutableBufferPointer { out in
                     reciprocals.withUnsafeBufferPointer { reciprocals in
-                        // Trees outer within a block of rows: a tree's tables serve the whole block from cache.
-                        for blockStart in stride(from: 0, to: count, by: Self.rowBlock) {
-                            let block = blockStart..<min(count, blockStart + Self.rowBlock)
-                            for (tree, table) in zip(forest.trees, forest.tables) {
-                                for r in block {
-                                    let row = UnsafeBufferPointer(rebasing: all[(r * width)..<((r + 1) * width)])
-                                    let phiRow = UnsafeMutableBufferPointer(rebasing: out[(r * width)..<((r + 1) * width)])
-                                    if let table {
-                                        table.add(row: row, phi: phiRow, nodeMasks: nodeMasks, leafMasks: leafMasks)
-                                    } else {
-                                        tree.add(row: row, phi: phiRow, path: path, reciprocals: reciprocals.baseAddress!)
+                        forest.trees.withUnsafeBufferPointer { trees in
+                            forest.leafWise.withUnsafeBufferPointer { leafWise in
+                                // Trees outer within a block of rows: a tree's data serve the whole block from cache.
+                                for blockStart in stride(from: 0, to: count, by: Self.rowBlock) {
+                                    let block = blockStart..<min(count, blockStart + Self.rowBlock)
+                                    for t in 0..<trees.count {
+                                        for r in block {
+                                            let row = UnsafeBufferPointer(rebasing: all[(r * width)..<((r + 1) * width)])
+                                            let phiRow = UnsafeMutableBufferPointer(
+                                                rebasing: out[(r * width)..<((r + 1) * width)])
+                                            if let leaves = leafWise[t] {
+                                                leaves.add(row: row, phi: phiRow, workspace: workspace)
+                                            } else {
+                                                trees[t].add(
+                                                    row: row, phi: phiRow, path: path, reciprocals: reciprocals.baseAddress!)
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -105,7 +110,7 @@ public final class Explainer: Sendable {
     }
 
     /// Rows explained together, tree by tree: 32 rows' contributions (28 features) are 7 KB, a depth-6 tree's
-    /// tables 32 KB.
+    /// nodes and leaf paths about 8 KB.
     static let rowBlock = 32
 
     /// One row's contributions.

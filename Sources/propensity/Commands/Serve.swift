@@ -26,6 +26,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File holding a shared secret that clients must send (AUTH) before any request.") var tokenFile: String?
     @Option(help: "Port for Prometheus metrics, /healthz and /readyz over HTTP (none when omitted).")
     var metricsPort: Int?
+    @Option(help: "Port for the Open Inference Protocol (KServe v2) over HTTP/REST (none when omitted).")
+    var httpPort: Int?
     @Option(help: "Seconds between checks of the model directory for new, replaced or removed files (0: only on SIGHUP).")
     var watchInterval: Double = 1
     @Option(help: "Refuse model files larger than this many bytes (checked before reading them).")
@@ -185,6 +187,16 @@ struct Serve: AsyncParsableCommand {
             }
             services.append(watcher)
             services.append(server)
+            if let httpPort {
+                let service = InferenceService(
+                    registry: registry, serverVersion: Propensity.version, metrics: options.metrics,
+                    limits: options.limits, token: { server.currentToken }, accepting: { server.isAccepting })
+                let http = try await InferenceHTTPServer.start(
+                    host: host, port: httpPort, service: service, limits: options.limits, tls: options.tls,
+                    group: eventLoops)
+                logger.notice("audit: inference protocol over HTTP", metadata: ["port": "\(http.port)"])
+                services.append(http)
+            }
             logger.notice("audit: listening", metadata: [
                 "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)", "tls": "\(options.tls != nil)",
                 "max_connections": "\(budget.maxConnections)", "nofile": "\(budget.softLimit)", "max_frame_bytes": "\(maxFrameBytes)",

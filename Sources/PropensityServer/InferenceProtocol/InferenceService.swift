@@ -1,0 +1,249 @@
+import Dispatch
+import NIOHTTP1
+import PropensityModel
+import PropensityScoring
+
+/// The Open Inference Protocol (KServe v2) over HTTP, apart from the transport: a request's method, path, headers
+/// and body in, a status, headers and body out. It answers from the same registry as the binary port, so reloads
+/// and removals apply to both at once.
+///
+/// Endpoints: `GET /v2/health/live`, `/v2/health/ready`, `/v2` (server metadata), `/v2/models/M[/versions/V]`
+/// (model metadata), `…/ready`, and `POST …/infer`. See docs/inference-protocol.md.
+public struct InferenceService: Sendable {
+    public let registry: ModelRegistry
+    public let serverVersion: String
+    let metrics: ServerMetrics
+    let maxRows: Int
+    let maxRowsPerExplain: Int
+    /// The bearer token requests must carry, when the server requires one (read per request: it rotates).
+    let token: @Sendable () -> [UInt8]?
+    /// Whether the server takes traffic (false while shutting down): `/v2/health/ready` and model readiness.
+    let accepting: @Sendable () -> Bool
+
+    public init(
+        registry: ModelRegistry, serverVersion: String, metrics: ServerMetrics = ServerMetrics(),
+        limits: ServerLimits = ServerLimits(), token: @escaping @Sendable () -> [UInt8]? = { nil },
+        accepting: @escaping @Sendable () -> Bool = { true }
+    ) {
+        self.registry = registry
+        self.serverVersion = serverVersion
+        self.metrics = metrics
+        self.maxRows = limits.maxRowsPerRequest
+        self.maxRowsPerExplain = limits.maxRowsPerExplain
+        self.token = token
+        self.accepting = accepting
+    }
+
+    public struct Response: Sendable {
+        public var status: HTTPResponseStatus
+        public var body: [UInt8]
+        public var contentType: String? = "application/json"
+        /// The binary-tensor extension's header: the JSON part's length when binary outputs follow it.
+        public var jsonLength: Int?
+    }
+
+    /// - Parameters:
+    ///   - authorization: the `Authorization` header, if any.
+    ///   - jsonLength: the `Inference-Header-Content-Length` header, if any.
+    public func respond(
+        method: String, path: String, authorization: String?, jsonLength: Int?, body: [UInt8]
+    ) -> Response {
+        do throws(InferenceError) {
+            return try route(method: method, path: path, authorization: authorization, jsonLength: jsonLength, body: body)
+        } catch {
+            return Self.failure(error)
+        }
+    }
+
+    static func failure(_ error: InferenceError) -> Response {
+        var json = JSONText()
+        json.raw("{")
+        json.key("error", first: true)
+        json.string(error.message)
+        json.raw("}")
+        return Response(status: error.status, body: json.bytes)
+    }
+
+    private func route(
+        method: String, path: String, authorization: String?, jsonLength: Int?, body: [UInt8]
+    ) throws(InferenceError) -> Response {
+        // Query strings carry nothing this protocol defines.
+        let clean = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        let parts = clean.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard parts.first == "v2" else { throw .unknownPath(Self.clip(clean)) }
+        // Liveness answers without a token (as a load balancer probes it); everything else needs one when set.
+        if parts == ["v2", "health", "live"] {
+            try expect(method, "GET")
+            return Response(status: .ok, body: [], contentType: nil)
+        }
+        try authorize(authorization)
+        switch parts.count {
+        case 1:
+            try expect(method, "GET")
+            return Response(status: .ok, body: serverMetadata())
+        case 3 where parts[1] == "health" && parts[2] == "ready":
+            try expect(method, "GET")
+            return Response(status: accepting() && !registry.all.isEmpty ? .ok : .serviceUnavailable, body: [], contentType: nil)
+        default: break
+        }
+        guard parts.count >= 3, parts[1] == "models" else { throw .unknownPath(Self.clip(clean)) }
+        // models/NAME, models/NAME/versions/V, then optionally /ready or /infer.
+        var rest = Array(parts[3...])
+        var address = parts[2]
+        var named = parts[2]
+        if rest.count >= 2, rest[0] == "versions" {
+            address = parts[2] + "@" + rest[1]
+            named = parts[2] + "/versions/" + rest[1]
+            rest.removeFirst(2)
+        }
+        switch rest {
+        case []:
+            try expect(method, "GET")
+            guard let served = registry.model(named: address) else { throw .modelNotFound(Self.clip(named)) }
+            return Response(status: .ok, body: modelMetadata(served))
+        case ["ready"]:
+            try expect(method, "GET")
+            guard registry.model(named: address) != nil else { throw .modelNotFound(Self.clip(named)) }
+            return Response(status: accepting() ? .ok : .serviceUnavailable, body: [], contentType: nil)
+        case ["infer"]:
+            try expect(method, "POST")
+            guard let served = registry.model(named: address) else { throw .modelNotFound(Self.clip(named)) }
+            return try infer(served, jsonLength: jsonLength, body: body)
+        default:
+            throw .unknownPath(Self.clip(clean))
+        }
+    }
+
+    /// A name from the request as it may appear in an answer: at most 64 characters.
+    static func clip(_ text: String) -> String { text.count <= 64 ? text : String(text.prefix(64)) + "…" }
+
+    private func expect(_ method: String, _ allowed: String) throws(InferenceError) {
+        guard method == allowed else { throw .methodNotAllowed(Self.clip(method)) }
+    }
+
+    private func authorize(_ header: String?) throws(InferenceError) {
+        guard let expected = token() else { return }
+        guard let header, header.hasPrefix("Bearer ") else { throw .unauthorized }
+        let given = Array(header.utf8.dropFirst("Bearer ".utf8.count))
+        // Constant time in the token's content (the length is not secret: it is fixed by the operator).
+        guard given.count == expected.count else { throw .unauthorized }
+        var difference: UInt8 = 0
+        for (a, b) in zip(given, expected) { difference |= a ^ b }
+        guard difference == 0 else { throw .unauthorized }
+    }
+
+    private func serverMetadata() -> [UInt8] {
+        var json = JSONText()
+        json.raw("{")
+        json.key("name", first: true); json.string("propensity")
+        json.key("version"); json.string(serverVersion)
+        json.key("extensions"); json.raw("[\"binary_tensor_data\"]")
+        json.raw("}")
+        return json.bytes
+    }
+
+    private func modelMetadata(_ served: ServedModel) -> [UInt8] {
+        let versions = registry.all.filter { $0.name == served.name }.map(\.version)
+        var json = JSONText()
+        json.raw("{")
+        json.key("name", first: true); json.string(served.name)
+        json.key("versions"); json.raw("[")
+        for (i, v) in versions.enumerated() {
+            if i > 0 { json.raw(",") }
+            json.string(v)
+        }
+        json.raw("]")
+        json.key("platform"); json.string("propensity_" + served.model.kind.name)
+        json.key("inputs"); json.raw("[")
+        for (i, feature) in served.model.schema.features.enumerated() {
+            if i > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("name", first: true); json.string(feature.name)
+            json.key("datatype"); json.string(feature.kind.categories == nil ? "FP32" : "BYTES")
+            json.key("shape"); json.raw("[-1]")
+            json.raw("}")
+        }
+        json.raw("]")
+        json.key("outputs"); json.raw("[{\"name\":\"probability\",\"datatype\":\"FP32\",\"shape\":[-1]}")
+        if served.explainer != nil {
+            json.raw(",{\"name\":\"contributions\",\"datatype\":\"FP64\",\"shape\":[-1,\(served.model.schema.count + 1)]}")
+        }
+        json.raw("]}")
+        return json.bytes
+    }
+
+    private func infer(_ served: ServedModel, jsonLength: Int?, body: [UInt8]) throws(InferenceError) -> Response {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let request = try InferenceRequest(body: body, jsonLength: jsonLength)
+        let wantsContributions = request.outputs.contains { $0.name == "contributions" }
+        for output in request.outputs where output.name != "probability" && output.name != "contributions" {
+            throw .unknownOutput(Self.clip(output.name))
+        }
+        let (features, rowCount) = try InferenceRows.rows(
+            request, schema: served.model.schema, maxRows: wantsContributions ? min(maxRows, maxRowsPerExplain) : maxRows)
+        var explanations: [Contributions] = []
+        if wantsContributions {
+            guard let explainer = served.explainer else { throw .cannotExplain(served.name) }
+            explanations = explainer.explain(rows: features)
+        }
+        let scores = rowCount == 0 ? [] : served.scorer.score(features)
+        let outputs: [InferenceRequest.RequestedOutput] =
+            request.outputs.isEmpty ? [.init(name: "probability", binary: nil)] : request.outputs
+        var json = JSONText(capacity: 128 + 24 * scores.count)
+        var binary: [UInt8] = []
+        json.raw("{")
+        json.key("model_name", first: true); json.string(served.name)
+        json.key("model_version"); json.string(served.version)
+        if let id = request.id { json.key("id"); json.string(id) }
+        json.key("outputs"); json.raw("[")
+        for (i, output) in outputs.enumerated() {
+            if i > 0 { json.raw(",") }
+            let inBinary = output.binary ?? request.binaryOutputs
+            json.raw("{")
+            json.key("name", first: true); json.string(output.name)
+            if output.name == "probability" {
+                json.key("datatype"); json.string("FP32")
+                json.key("shape"); json.integers([rowCount])
+                if inBinary {
+                    json.key("parameters"); json.raw("{\"binary_data_size\":\(4 * rowCount)}")
+                    for p in scores { withUnsafeBytes(of: p.bitPattern.littleEndian) { binary.append(contentsOf: $0) } }
+                } else {
+                    json.key("data"); json.raw("[")
+                    for (r, p) in scores.enumerated() {
+                        if r > 0 { json.raw(",") }
+                        json.number(p)
+                    }
+                    json.raw("]")
+                }
+            } else {
+                // Per column in schema order, then the bias: the margin is their sum (as XGBoost's pred_contribs).
+                let width = served.model.schema.count + 1
+                json.key("datatype"); json.string("FP64")
+                json.key("shape"); json.integers([rowCount, width])
+                let values = explanations.flatMap { $0.values + [$0.bias] }
+                if inBinary {
+                    json.key("parameters"); json.raw("{\"binary_data_size\":\(8 * values.count)}")
+                    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { binary.append(contentsOf: $0) } }
+                } else {
+                    json.key("data"); json.raw("[")
+                    for (k, v) in values.enumerated() {
+                        if k > 0 { json.raw(",") }
+                        json.number(v)
+                    }
+                    json.raw("]")
+                }
+            }
+            json.raw("}")
+        }
+        json.raw("]}")
+        let model = metrics.model(served.name)
+        model.requests.increment()
+        model.rows.increment(by: rowCount)
+        model.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+        if binary.isEmpty && !outputs.contains(where: { $0.binary ?? request.binaryOutputs }) {
+            return Response(status: .ok, body: json.bytes)
+        }
+        let length = json.bytes.count
+        return Response(status: .ok, body: json.bytes + binary, contentType: "application/octet-stream", jsonLength: length)
+    }
+}

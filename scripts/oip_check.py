@@ -1,0 +1,217 @@
+"""Drives `propensity serve --http-port` with clients nobody here wrote: tritonclient[http] (NVIDIA's), curl and
+schemathesis (fuzzing from docs/inference-protocol.openapi.yaml). Scores must equal `propensity predict` bit for bit.
+
+    python scripts/oip_check.py BIN WORKDIR      (run by scripts/oip-check, which makes the venv and the data)
+"""
+import csv
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+BIN, WORK = sys.argv[1], sys.argv[2]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+failures = []
+
+
+def check(name, ok, detail=""):
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+    if not ok:
+        failures.append(name)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port):
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+MISSING = {"", "NA", "NaN", "?", "null"}  # the CSV reader's spellings of a missing value
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+models = os.path.join(WORK, "models")
+data = os.path.join(WORK, "data.csv")
+rows = read_csv(data)
+predicted = np.array([np.float32(float(r["probability"])) for r in read_csv(os.path.join(WORK, "predict.csv"))],
+                     dtype=np.float32)
+schema = json.loads(subprocess.run([BIN, "inspect", os.path.join(models, "conversion.model"), "--json"],
+                                   capture_output=True, check=True, text=True).stdout)["features"]
+token = "oip-check-token-0123456789abcdef"
+token_file = os.path.join(WORK, "token")
+with open(token_file, "w") as f:
+    f.write(token)
+os.chmod(token_file, 0o600)
+binary_port, http_port = free_port(), free_port()
+server = subprocess.Popen([BIN, "serve", "--models", models, "--port", str(binary_port), "--http-port", str(http_port),
+                           "--token-file", token_file, "--max-frame-bytes", "1048576"], stderr=subprocess.DEVNULL)
+try:
+    wait_for(http_port)
+    headers = {"Authorization": f"Bearer {token}"}
+    client = httpclient.InferenceServerClient(url=f"127.0.0.1:{http_port}")
+
+    check("live without a token", client.is_server_live())
+    check("ready refuses a missing token", not client.is_server_ready())
+    check("ready", client.is_server_ready(headers=headers))
+    meta = client.get_server_metadata(headers=headers)
+    check("server metadata", meta["name"] == "propensity" and "binary_tensor_data" in meta["extensions"], meta)
+    model_meta = client.get_model_metadata("conversion", headers=headers)
+    check("model metadata names every feature", [i["name"] for i in model_meta["inputs"]] == [f["name"] for f in schema],
+          model_meta)
+    check("model ready", client.is_model_ready("conversion", headers=headers))
+
+    def named_inputs(sample, binary):
+        inputs = []
+        for feature in schema:
+            name = feature["name"]
+            if feature["kind"] == "numeric":
+                values = np.array([[np.float32(r[name]) if r[name] not in MISSING else np.float32("nan")] for r in sample],
+                                  dtype=np.float32)
+                t = httpclient.InferInput(name, [len(sample), 1], "FP32")
+            else:
+                values = np.array([[b"" if r[name] in MISSING else r[name].encode()] for r in sample], dtype=np.object_)
+                t = httpclient.InferInput(name, [len(sample), 1], "BYTES")
+            t.set_data_from_numpy(values, binary_data=binary)
+            inputs.append(t)
+        return inputs
+
+    # NaN is not JSON: tritonclient cannot send a missing value in JSON data, so the JSON case takes complete rows.
+    complete = [i for i, r in enumerate(rows) if all(r[f["name"]] not in MISSING for f in schema)][:200]
+    for binary in (False, True):
+        sample = [rows[i] for i in complete] if not binary else rows
+        want = predicted[complete] if not binary else predicted
+        outputs = [httpclient.InferRequestedOutput("probability", binary_data=binary)]
+        result = client.infer("conversion", named_inputs(sample, binary), outputs=outputs, headers=headers,
+                              request_id="check-1")
+        got = result.as_numpy("probability")
+        check(f"named tensors, BYTES categories, binary={binary}: equal to predict bit for bit",
+              got is not None and got.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32)),
+              f"{got[:3] if got is not None else None} vs {want[:3]}")
+        check(f"request id echoed (binary={binary})", result.get_response().get("id") == "check-1")
+
+    # The matrix form: categories as indices, missing as NaN (binary only: NaN is not JSON).
+    def encoded(feature, text):
+        if text in MISSING:
+            return np.float32("nan")
+        if feature["kind"] == "numeric":
+            return np.float32(text)
+        return np.float32(feature["categories"].index(text) if text in feature["categories"] else -1)
+
+    matrix = np.array([[encoded(f, r[f["name"]]) for f in schema] for r in rows], dtype=np.float32)
+    t = httpclient.InferInput("input", list(matrix.shape), "FP32")
+    t.set_data_from_numpy(matrix, binary_data=True)
+    got = client.infer("conversion", [t], headers=headers).as_numpy("probability")
+    check("matrix form, binary: equal to predict bit for bit", np.array_equal(got.view(np.uint32), predicted.view(np.uint32)))
+
+    # Versions: the file has no version in its name, so its version is a hash; address it explicitly.
+    version = model_meta["versions"][0]
+    got = client.infer("conversion", [t], model_version=version, headers=headers).as_numpy("probability")
+    check("NAME/versions/V addressing", np.array_equal(got.view(np.uint32), predicted.view(np.uint32)))
+
+    # Contributions from a tree model: per column then the bias, summing to the margin.
+    names = [f["name"] for f in schema]
+    trees_meta = client.get_model_metadata("trees", headers=headers)
+    check("a model with covers offers contributions", [o["name"] for o in trees_meta["outputs"]] == ["probability", "contributions"])
+    t2 = httpclient.InferInput("input", [20, len(names)], "FP32")
+    t2.set_data_from_numpy(matrix[:20], binary_data=True)
+    res = client.infer("trees", [t2], outputs=[httpclient.InferRequestedOutput("probability", binary_data=True),
+                                              httpclient.InferRequestedOutput("contributions", binary_data=True)],
+                       headers=headers)
+    p, c = res.as_numpy("probability").astype(np.float64), res.as_numpy("contributions")
+    margin = c.sum(axis=1)
+    check("contributions sum to the margin", c.shape == (20, len(names) + 1) and
+          np.allclose(1 / (1 + np.exp(-margin)), p, rtol=0, atol=1e-6), f"{c.shape}")
+
+    # Errors through tritonclient: the protocol's error message reaches the client.
+    def error_of(call):
+        try:
+            call()
+            return None
+        except InferenceServerException as e:
+            return str(e)
+
+    bad = httpclient.InferInput("sessions_30d", [1], "BYTES")
+    bad.set_data_from_numpy(np.array([b"x"], dtype=np.object_))
+    msg = error_of(lambda: client.infer("conversion", [bad], headers=headers))
+    check("wrong datatype is a 400 naming the tensor", msg is not None and "sessions_30d" in msg, msg)
+    unknown = httpclient.InferInput("height", [1], "FP32")
+    unknown.set_data_from_numpy(np.array([1], dtype=np.float32))
+    msg = error_of(lambda: client.infer("conversion", [unknown], headers=headers))
+    check("unknown tensor", msg is not None and "'height' is not a feature" in msg, msg)
+    msg = error_of(lambda: client.infer("nope", [unknown], headers=headers))
+    check("unknown model", msg is not None and "not loaded" in msg, msg)
+
+    # curl: JSON by hand, a malformed body, an oversize one, a wrong token.
+    def curl(*args):
+        out = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", *args], capture_output=True, text=True)
+        body, _, code = out.stdout.rpartition("\n")
+        return int(code or 0), body
+
+    first = rows[complete[0]]
+    body = json.dumps({"inputs": [{"name": f["name"], "datatype": "FP32" if f["kind"] == "numeric" else "BYTES",
+                                   "shape": [1], "data": [float(first[f["name"]]) if f["kind"] == "numeric" else first[f["name"]]]}
+                                  for f in schema]})
+    url = f"http://127.0.0.1:{http_port}/v2/models/conversion/infer"
+    code, text = curl("-H", f"Authorization: Bearer {token}", "-d", body, url)
+    ok = code == 200 and np.float32(json.loads(text)["outputs"][0]["data"][0]).view(np.uint32) == predicted[complete[0]].view(np.uint32)
+    check("curl JSON infer equals predict", ok, f"{code} {text[:200]}")
+    code, text = curl("-H", f"Authorization: Bearer {token}", "-d", "{\"inputs\": [", url)
+    check("curl malformed JSON: 400 with the error shape", code == 400 and "error" in json.loads(text), f"{code} {text}")
+    big = os.path.join(WORK, "big.json")
+    with open(big, "w") as f:
+        f.write(" " * (2 << 20))
+    code, text = curl("-H", f"Authorization: Bearer {token}", "--data-binary", f"@{big}", url)
+    check("curl oversize body: 413", code == 413, f"{code} {text[:100]}")
+    code, text = curl("-H", "Authorization: Bearer wrong", "-d", body, url)
+    check("curl wrong token: 401", code == 401, f"{code} {text}")
+
+    # schemathesis fuzzes every endpoint from the OpenAPI document: no 5xx, answers match the schema, while a
+    # binary-protocol client keeps scoring on the other port.
+    sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
+    from propensity_client import Client  # noqa: E402
+
+    fuzz = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run",
+                             os.path.join(ROOT, "docs", "inference-protocol.openapi.yaml"),
+                             "--url", f"http://127.0.0.1:{http_port}", "-H", f"Authorization: Bearer {token}",
+                             "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance",
+                             "--max-examples", "40", "--seed", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=WORK)  # its cache goes there
+    healthy = 0
+    binary = Client("127.0.0.1", binary_port, token=token)
+    probe = {f["name"]: (float(first[f["name"]]) if f["kind"] == "numeric" else first[f["name"]]) for f in schema}
+    while fuzz.poll() is None:
+        healthy += 1 if binary.score("conversion", [probe])[0] == float(predicted[complete[0]]) else 0
+        time.sleep(0.05)
+    report = fuzz.stdout.read()
+    check("schemathesis: no failures", fuzz.returncode == 0, report[-3000:])
+    print("\n".join(line for line in report.splitlines() if "passed" in line or "failed" in line or "cases" in line)[-800:])
+    check("the binary port served throughout the fuzzing", healthy > 0 and server.poll() is None, f"{healthy} answers")
+    check("the server is still up", server.poll() is None)
+finally:
+    server.terminate()
+    server.wait(timeout=20)
+
+print(f"{len(failures)} failed" if failures else "all passed")
+sys.exit(1 if failures else 0)
