@@ -137,9 +137,3 @@ private final class HTTPHandler: ChannelInboundHandler {
         }
     }
 }
-
-/// A metrics connection over the limit: closed as soon as it is up.
-private final class CloseOnActive: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-    func channelActive(context: ChannelHandlerContext) { context.close(promise: nil) }
-}

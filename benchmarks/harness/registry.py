@@ -1,5 +1,5 @@
 """Every benchmark by its name on the command line, in the order a full run takes them."""
-from . import drift, experiments, explain, stream, gbdt_accuracy, gbdt_scaling, gbdt_train, lr_train, model_load, scoring, scoring_trees, server, tune
+from . import drift, experiments, explain, oip, stream, gbdt_accuracy, gbdt_scaling, gbdt_train, lr_train, model_load, scoring, scoring_trees, server, tune
 
 BENCHMARKS = {
     "lr-train": lr_train,
@@ -15,4 +15,5 @@ BENCHMARKS = {
     "drift": drift,
     "experiments": experiments,
     "stream": stream,
+    "oip": oip,
 }

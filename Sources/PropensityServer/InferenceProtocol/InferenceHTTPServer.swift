@@ -34,7 +34,7 @@ public final class InferenceHTTPServer: Sendable {
             .childChannelInitializer { channel in
                 guard connections.admit(channel) else {
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(CloseWhenActive())
+                        try channel.pipeline.syncOperations.addHandler(CloseOnActive())
                     }
                 }
                 return channel.eventLoop.makeCompletedFuture {
@@ -62,10 +62,4 @@ extension InferenceHTTPServer: Service {
             self.channel.close(promise: nil)
         }
     }
-}
-
-/// A connection over the limit: closed as soon as it is up.
-private final class CloseWhenActive: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-    func channelActive(context: ChannelHandlerContext) { context.close(promise: nil) }
 }

@@ -73,6 +73,29 @@ struct InferenceRequest {
         var shape: [Int]
         var parameters: [String: JSONValue]?
         var data: JSONValue?
+
+        enum CodingKeys: String, CodingKey { case name, datatype, shape, parameters, data }
+
+        /// Flat data of the datatype's kind is read in one go (what every client sends); nested or mixed data falls
+        /// back to the general `JSONValue`, which tries each JSON type in turn (each failed try is a thrown error).
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            datatype = try c.decode(String.self, forKey: .datatype)
+            shape = try c.decode([Int].self, forKey: .shape)
+            parameters = try c.decodeIfPresent([String: JSONValue].self, forKey: .parameters)
+            guard c.contains(.data) else { data = nil; return }
+            if datatype == TensorDatatype.bytes.rawValue {
+                if let flat = try? c.decode([String?].self, forKey: .data) {
+                    data = .array(flat.map { $0.map(JSONValue.string) ?? .null })
+                    return
+                }
+            } else if datatype != TensorDatatype.bool.rawValue, let flat = try? c.decode([Double?].self, forKey: .data) {
+                data = .array(flat.map { $0.map(JSONValue.number) ?? .null })
+                return
+            }
+            data = try c.decode(JSONValue.self, forKey: .data)
+        }
     }
 
     private struct Output: Decodable {
@@ -87,9 +110,9 @@ struct InferenceRequest {
         init(from decoder: Decoder) throws {
             let container = try decoder.singleValueContainer()
             if container.decodeNil() { self = .null }
-            else if let b = try? container.decode(Bool.self) { self = .bool(b) }
             else if let x = try? container.decode(Double.self) { self = .number(x) }
             else if let s = try? container.decode(String.self) { self = .string(s) }
+            else if let b = try? container.decode(Bool.self) { self = .bool(b) }
             else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
             else { self = .object(try container.decode([String: JSONValue].self)) }
         }
