@@ -67,12 +67,13 @@ public final class EventConsumer {
     }
 
     /// Connects and creates the group if needed. Wrong credentials or a key that is not a stream are refused here; an
-    /// unreachable Redis is not (the loop keeps trying, as after any connection loss).
+    /// unreachable Redis, or one still loading its data after a restart, is not (the loop keeps trying, as after any
+    /// connection loss).
     public func start() throws(StreamSetupError) {
         do {
             try connectAndPrepare()
-        } catch let error where error.isConnectionLoss {
-            log("redis unreachable (\(error)); retrying")
+        } catch let error where error.isRetryable {
+            log("redis unreachable or not ready (\(error)); retrying")
         } catch {
             throw .redis(error)
         }
@@ -109,7 +110,7 @@ public final class EventConsumer {
                 let entries = try read(from: ">", block: true)
                 if !entries.isEmpty { try process(entries) }
                 pause = 0.1
-            } catch let error where error.isConnectionLoss {
+            } catch let error where error.isRetryable {
                 connection = nil
                 unacknowledged = []
                 log("redis connection lost (\(error)); retrying in \(pause) s")

@@ -17,4 +17,16 @@ public enum RedisError: Error, Equatable, Sendable, CustomStringConvertible {
         if case .connection = self { return true }
         return false
     }
+
+    /// Redis is up but not ready yet: loading its data after a restart (`LOADING`), a replica without its primary
+    /// (`MASTERDOWN`), a script still running (`BUSY`), a cluster reconfiguring (`TRYAGAIN`, `CLUSTERDOWN`).
+    public var isTransient: Bool {
+        guard case .refused(_, let message) = self else { return false }
+        return Self.transientPrefixes.contains { message.hasPrefix($0) }
+    }
+
+    /// Reconnect and retry: the connection was lost or Redis is not ready yet.
+    public var isRetryable: Bool { isConnectionLoss || isTransient }
+
+    static let transientPrefixes = ["LOADING", "MASTERDOWN", "BUSY ", "TRYAGAIN", "CLUSTERDOWN"]
 }
