@@ -39,6 +39,7 @@ public final class EventConsumer {
     private let schema: FeatureSchema
     private let scorers: [Scorer]
     private let names: FieldNames
+    private let outputKey: [UInt8]
     private let pseudonymiser: Pseudonymiser?
     private let log: (String) -> Void
     public private(set) var counts = Counts()
@@ -62,6 +63,7 @@ public final class EventConsumer {
         self.schema = scoring.variants[0].model.schema
         self.scorers = scoring.variants.map { Scorer(model: $0.model) }
         self.names = FieldNames(schema)
+        self.outputKey = Array(settings.output.utf8)
         self.pseudonymiser = pseudonymiser
         self.log = log
     }
@@ -221,17 +223,23 @@ public final class EventConsumer {
             for (k, score) in zip(members, scorers[v].score(batch)) { scores[k] = score }
         }
         let now = Date().timeIntervalSince1970
+        // One script call per audience for the whole batch: a call per event cost Redis more than the event's XADD.
+        var audienceCalls = settings.audiences.map { audience in
+            ["EVALSHA", audienceSHA ?? "", "2", audience.membersKey, audience.seenKey, "\(now)",
+             "\(now - settings.audienceTTL)"].map { Array($0.utf8) }
+        }
         for (k, ((event, rawVisitor), score)) in zip(valid, scores).enumerated() {
             let visitor = pseudonymiser?.pseudonym(bytes: rawVisitor) ?? String(decoding: rawVisitor, as: UTF8.self)
-            writes.append(["XADD", settings.output, "*", "visitor", visitor, "model", scoring.variants[variantOf[k]].key,
-                           "score", "\(score)", "event", event.id].map { Array($0.utf8) })
-            for audience in settings.audiences {
-                writes.append([
-                    "EVALSHA", audienceSHA ?? "", "2", audience.membersKey, audience.seenKey, "\(score)", "\(now)", visitor,
-                    "\(now - settings.audienceTTL)", Double(score) >= audience.threshold ? "1" : "0",
-                ].map { Array($0.utf8) })
+            let probability = Array("\(score)".utf8)
+            let member = Array(visitor.utf8)
+            writes.append([Array("XADD".utf8), outputKey, Array("*".utf8), Array("visitor".utf8), member,
+                           Array("model".utf8), Array(scoring.variants[variantOf[k]].key.utf8), Array("score".utf8),
+                           probability, Array("event".utf8), Array(event.id.utf8)])
+            for (a, audience) in settings.audiences.enumerated() {
+                audienceCalls[a] += [probability, member, Double(score) >= audience.threshold ? [0x31] : [0x30]]
             }
         }
+        if !valid.isEmpty { writes += audienceCalls }
         if !writes.isEmpty {
             for (reply, command) in zip(try c.pipeline(writes), writes) {
                 if case .error(let message) = reply {
@@ -249,17 +257,23 @@ public final class EventConsumer {
         }
     }
 
-    /// KEYS: members, last-seen. ARGV: probability, now, visitor, cutoff, in-audience (1/0). Sets or removes the
-    /// visitor, then drops members not seen since the cutoff (at most 100 per call, so a call stays short).
+    /// KEYS: members, last-seen. ARGV: now, cutoff, then per event of the batch, in order: probability, visitor,
+    /// in-audience (1/0). Sets or removes each visitor (a visitor twice in a batch ends as its last event says), then
+    /// drops members not seen since the cutoff: at most 100 per event of the call, so a call stays short and expiry
+    /// keeps up with arrivals.
     static let audienceScript = """
-        if ARGV[5] == '1' then
-          redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-          redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-        else
-          redis.call('ZREM', KEYS[1], ARGV[3])
-          redis.call('ZREM', KEYS[2], ARGV[3])
+        local n = (#ARGV - 2) / 3
+        for i = 0, n - 1 do
+          local score, visitor = ARGV[3 + 3 * i], ARGV[4 + 3 * i]
+          if ARGV[5 + 3 * i] == '1' then
+            redis.call('ZADD', KEYS[1], score, visitor)
+            redis.call('ZADD', KEYS[2], ARGV[1], visitor)
+          else
+            redis.call('ZREM', KEYS[1], visitor)
+            redis.call('ZREM', KEYS[2], visitor)
+          end
         end
-        local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[4], 'LIMIT', 0, 100)
+        local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, 100 * n)
         for _, m in ipairs(old) do
           redis.call('ZREM', KEYS[1], m)
           redis.call('ZREM', KEYS[2], m)
