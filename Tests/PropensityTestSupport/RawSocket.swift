@@ -54,7 +54,8 @@ public final class RawSocket: @unchecked Sendable {
     public func waitForPeerHalfClose(timeoutMilliseconds: Int32 = 5000) -> Bool {
         let rdhup: Int16 = 0x2000  // POLLRDHUP, which Glibc's module leaves out (it needs _GNU_SOURCE)
         var entry = pollfd(fd: fd, events: rdhup, revents: 0)
-        return poll(&entry, 1, timeoutMilliseconds) == 1 && entry.revents & rdhup != 0
+        // A reset (the peer closed with our unread bytes in its buffer) closes the connection too.
+        return poll(&entry, 1, timeoutMilliseconds) == 1 && entry.revents & (rdhup | Int16(POLLHUP)) != 0
     }
 
     public func resetAndClose() {
