@@ -1,3 +1,4 @@
+import CHiredis
 import Foundation
 import PropensityModel
 import PropensityPrivacy
@@ -132,20 +133,28 @@ public final class EventConsumer {
     /// Acknowledges what was written before stopping.
     private func flushAcknowledgements() {
         guard let c = connection, !unacknowledged.isEmpty else { return }
-        _ = try? c.command(["XACK", settings.stream, settings.group] + unacknowledged)
+        _ = try? c.pipeline([acknowledgement()])
         unacknowledged = []
     }
 
-    /// `command` preceded by the pending XACK, in one pipeline; its reply.
-    private func withAcknowledgements(_ c: RedisConnection, _ command: [String]) throws(RedisError) -> RedisReply {
-        guard !unacknowledged.isEmpty else { return try c.command(command) }
-        let replies = try c.pipeline([
-            (["XACK", settings.stream, settings.group] + unacknowledged).map { Array($0.utf8) },
-            command.map { Array($0.utf8) },
-        ])
-        if case .error(let message) = replies[0] { throw .refused(command: "XACK", message: message) }
-        unacknowledged = []
-        return replies[1]
+    /// `command` preceded by the pending XACK, in one pipeline; its reply, given to `body` in place.
+    private func withAcknowledgements<T>(
+        _ c: RedisConnection, _ command: [String], _ body: (UnsafePointer<redisReply>) -> T
+    ) throws(RedisError) -> T {
+        let acknowledging = !unacknowledged.isEmpty
+        var commands = [command.map { Array($0.utf8) }]
+        if acknowledging { commands.insert(acknowledgement(), at: 0) }
+        try c.send(commands)
+        // Both replies are read before anything is thrown, so none is left behind on the connection.
+        let refused = acknowledging ? try c.receiveFirstError(1) : nil
+        let reply = try c.receive(body)
+        if let refused { throw .refused(command: "XACK", message: refused.message) }
+        if acknowledging { unacknowledged = [] }
+        return reply
+    }
+
+    private func acknowledgement() -> [[UInt8]] {
+        (["XACK", settings.stream, settings.group] + unacknowledged).map { Array($0.utf8) }
     }
 
     private func connectAndPrepare() throws(RedisError) {
@@ -169,32 +178,71 @@ public final class EventConsumer {
         connection = c
     }
 
-    private func read(from id: String, block: Bool) throws(RedisError) -> [StreamEvent] {
-        guard let c = connection else { return [] }
+    private func readArguments(from id: String, block: Bool) -> [String] {
         var arguments = ["XREADGROUP", "GROUP", settings.group, settings.consumer, "COUNT", String(settings.batch)]
         if block { arguments += ["BLOCK", String(settings.blockMilliseconds)] }
-        arguments += ["STREAMS", settings.stream, id]
-        let reply = try withAcknowledgements(c, arguments)
-        if case .error(let message) = reply { throw .refused(command: "XREADGROUP", message: message) }
-        // [[stream, entries]] or nil on timeout.
-        guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else { return [] }
-        return StreamEvent.entries(first[1])
+        return arguments + ["STREAMS", settings.stream, id]
+    }
+
+    private func read(from id: String, block: Bool) throws(RedisError) -> [StreamEvent] {
+        guard let c = connection else { return [] }
+        return try withAcknowledgements(c, readArguments(from: id, block: block), Self.readEntries).get()
+    }
+
+    /// The entries of an XREADGROUP reply: `[[stream, entries]]`, or nil on timeout.
+    private static func readEntries(_ reply: UnsafePointer<redisReply>) -> Result<[StreamEvent], RedisError> {
+        if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(refusal("XREADGROUP", reply)) }
+        return .success(StreamEvent.entries(RedisConnection.element(reply, 0).flatMap { RedisConnection.element($0, 1) }))
+    }
+
+    private static func refusal(_ command: String, _ reply: UnsafePointer<redisReply>) -> RedisError {
+        .refused(command: command, message: RedisConnection.text(reply).map { String(decoding: $0, as: UTF8.self) } ?? "")
     }
 
     private func claim() throws(RedisError) -> [StreamEvent] {
         guard let c = connection else { return [] }
-        let reply = try withAcknowledgements(c, [
+        // Reply: [next cursor, entries, deleted ids].
+        return try withAcknowledgements(c, [
             "XAUTOCLAIM", settings.stream, settings.group, settings.consumer, String(settings.claimIdleMilliseconds),
             "0-0", "COUNT", String(settings.batch),
-        ])
-        if case .error(let message) = reply { throw .refused(command: "XAUTOCLAIM", message: message) }
-        guard let parts = reply.array, parts.count >= 2 else { return [] }
-        return StreamEvent.entries(parts[1])
+        ]) { reply -> Result<[StreamEvent], RedisError> in
+            if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(Self.refusal("XAUTOCLAIM", reply)) }
+            return .success(StreamEvent.entries(RedisConnection.element(reply, 1)))
+        }.get()
+    }
+
+    /// A scored batch: the commands that write it, and the entries it acknowledges once they succeed.
+    private struct Batch {
+        var writes: [[[UInt8]]]
+        var ids: [String]
+        var scored: Int
     }
 
     /// Scores, writes, and only then acknowledges one batch.
     private func process(_ events: [StreamEvent]) throws(RedisError) {
+        try write(prepare(events))
+    }
+
+    private func write(_ batch: Batch) throws(RedisError) {
         guard let c = connection else { return }
+        try c.send(batch.writes)
+        try check(c.receiveFirstError(batch.writes.count), of: batch)
+    }
+
+    /// Marks the batch for acknowledgement if no write was refused; otherwise throws, leaving it pending.
+    private func check(_ refused: (index: Int, message: String)?, of batch: Batch) throws(RedisError) {
+        if let refused {
+            // NOSCRIPT: Redis lost its scripts (SCRIPT FLUSH); reconnecting loads it again, and the batch, not
+            // acknowledged, is done again.
+            if refused.message.hasPrefix("NOSCRIPT") { connection = nil }
+            throw .refused(command: String(decoding: batch.writes[refused.index][0], as: UTF8.self), message: refused.message)
+        }
+        unacknowledged += batch.ids
+        counts.scored += batch.scored
+    }
+
+    /// Parses and scores one batch into the commands that write it (dead letters included).
+    private func prepare(_ events: [StreamEvent]) -> Batch {
         var valid: [(event: StreamEvent, visitor: [UInt8])] = []
         var rows: [Float] = []
         var writes: [[[UInt8]]] = []
@@ -205,8 +253,9 @@ public final class EventConsumer {
                 rows += features
             case .malformed(let reason):
                 var entry = ["XADD", settings.deadLetter, "*", "event", event.id, "reason", reason].map { Array($0.utf8) }
-                for (name, value) in event.fields where name == FieldNames.visitor {
+                for k in 0..<event.fieldCount where event.name(k).elementsEqual(FieldNames.visitor) {
                     // The raw visitor stays out of the dead letters when pseudonyms are asked for.
+                    let value = Array(event.value(k))
                     entry += [Array("visitor".utf8), pseudonymiser.map { Array($0.pseudonym(bytes: value).utf8) } ?? value]
                 }
                 writes.append(entry)
@@ -240,21 +289,10 @@ public final class EventConsumer {
             }
         }
         if !valid.isEmpty { writes += audienceCalls }
-        if !writes.isEmpty {
-            for (reply, command) in zip(try c.pipeline(writes), writes) {
-                if case .error(let message) = reply {
-                    // NOSCRIPT: Redis lost its scripts (SCRIPT FLUSH); reconnecting loads it again, and the batch,
-                    // not acknowledged, is done again.
-                    if message.hasPrefix("NOSCRIPT") { connection = nil }
-                    throw .refused(command: String(decoding: command[0], as: UTF8.self), message: message)
-                }
-            }
-        }
-        unacknowledged += events.map(\.id)
-        counts.scored += valid.count
-        if counts.deadLettered > 0, valid.count < events.count {
+        if valid.count < events.count {
             log("\(events.count - valid.count) malformed events sent to \(settings.deadLetter)")
         }
+        return Batch(writes: writes, ids: events.map(\.id), scored: valid.count)
     }
 
     /// KEYS: members, last-seen. ARGV: now, cutoff, then per event of the batch, in order: probability, visitor,

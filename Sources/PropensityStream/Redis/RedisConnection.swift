@@ -38,37 +38,86 @@ public final class RedisConnection {
 
     /// Sends the commands in one write, then reads their replies in order.
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        try send(commands)
+        return try receive(commands.count)
+    }
+
+    /// Writes the commands to the socket without waiting for their replies: Redis works on them while the caller
+    /// does something else, and `receive` reads the replies later, in order.
+    public func send(_ commands: [[[UInt8]]]) throws(RedisError) {
+        // The whole pipeline encoded as RESP into one buffer and handed to hiredis at once: no allocation per
+        // command or argument.
+        var resp: [UInt8] = []
+        resp.reserveCapacity(commands.reduce(0) { total, arguments in
+            arguments.reduce(total + 16) { $0 + $1.count + 16 }
+        })
+        func lineEnd() {
+            resp.append(13)
+            resp.append(10)
+        }
+        func header(_ marker: UInt8, _ count: Int) {
+            resp.append(marker)
+            resp += String(count).utf8
+            lineEnd()
+        }
         for arguments in commands {
-            // One contiguous copy of the arguments per command, and pointers into it (hiredis reads the lengths).
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(arguments.reduce(0) { $0 + $1.count })
-            var offsets: [Int] = []
-            offsets.reserveCapacity(arguments.count)
-            for a in arguments {
-                offsets.append(bytes.count)
-                bytes += a
+            header(0x2A, arguments.count)  // *N
+            for argument in arguments {
+                header(0x24, argument.count)  // $LEN
+                resp += argument
+                lineEnd()
             }
-            let lengths = arguments.map(\.count)
-            let status: Int32 = bytes.withUnsafeBufferPointer { buffer in
-                let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-                var pointers = offsets.map { Optional(base.advanced(by: $0).assumingMemoryBound(to: CChar.self)) }
-                return pointers.withUnsafeMutableBufferPointer { p in
-                    lengths.withUnsafeBufferPointer {
-                        redisAppendCommandArgv(context, Int32(arguments.count), p.baseAddress, $0.baseAddress)
-                    }
-                }
-            }
-            guard status == REDIS_OK else { throw connectionError() }
         }
+        let status = resp.withUnsafeBytes { bytes in
+            redisAppendFormattedCommand(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        guard status == REDIS_OK else { throw connectionError() }
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(context, &done) == REDIS_OK else { throw connectionError() }
+        }
+    }
+
+    /// The next `count` replies to commands sent earlier, in order.
+    public func receive(_ count: Int) throws(RedisError) -> [RedisReply] {
         var replies: [RedisReply] = []
-        for _ in commands {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw connectionError() }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            replies.append(Self.copy(reply))
-            freeReplyObject(raw)
-        }
+        replies.reserveCapacity(count)
+        for _ in 0..<count { replies.append(try receive { Self.copy($0) }) }
         return replies
+    }
+
+    /// The next reply as hiredis' own structure, valid only inside `body`: read without copying it.
+    public func receive<T>(_ body: (UnsafePointer<redisReply>) -> T) throws(RedisError) -> T {
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw connectionError() }
+        defer { freeReplyObject(raw) }
+        return body(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
+    }
+
+    /// Reads the next `count` replies and returns the first error among them (its index and message), copying
+    /// nothing else.
+    public func receiveFirstError(_ count: Int) throws(RedisError) -> (index: Int, message: String)? {
+        var first: (index: Int, message: String)?
+        for k in 0..<count {
+            let message: String? = try receive { reply in
+                reply.pointee.type == REDIS_REPLY_ERROR ? Self.text(reply).map { String(decoding: $0, as: UTF8.self) } : nil
+            }
+            if first == nil, let message { first = (k, message) }
+        }
+        return first
+    }
+
+    /// A string, status or error reply's bytes, viewed in place.
+    public static func text(_ reply: UnsafePointer<redisReply>) -> UnsafeRawBufferPointer? {
+        guard let str = reply.pointee.str else { return nil }
+        return UnsafeRawBufferPointer(start: str, count: reply.pointee.len)
+    }
+
+    /// Element `index` of an array reply, if there is one.
+    public static func element(_ reply: UnsafePointer<redisReply>, _ index: Int) -> UnsafePointer<redisReply>? {
+        guard reply.pointee.type == REDIS_REPLY_ARRAY, index < reply.pointee.elements,
+              let e = reply.pointee.element[index] else { return nil }
+        return UnsafePointer(e)
     }
 
     private func connectionError() -> RedisError {
@@ -81,7 +130,7 @@ public final class RedisConnection {
         }
     }
 
-    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+    private static func copy(_ reply: UnsafePointer<redisReply>) -> RedisReply {
         let r = reply.pointee
         func text() -> [UInt8] {
             guard let str = r.str else { return [] }
@@ -93,7 +142,7 @@ public final class RedisConnection {
         case REDIS_REPLY_INTEGER: return .integer(Int(r.integer))
         case REDIS_REPLY_STRING: return .bulk(text())
         case REDIS_REPLY_ARRAY:
-            return .array((0..<r.elements).map { copy(r.element[$0]!) })
+            return .array((0..<r.elements).map { copy(UnsafePointer(r.element[$0]!)) })
         default: return .null
         }
     }
