@@ -133,7 +133,8 @@ public final class EventConsumer {
     /// Acknowledges what was written before stopping.
     private func flushAcknowledgements() {
         guard let c = connection, !unacknowledged.isEmpty else { return }
-        _ = try? c.pipeline([acknowledgement()])
+        try? c.send(acknowledgement())
+        _ = try? c.receiveFirstError(1)
         unacknowledged = []
     }
 
@@ -142,8 +143,9 @@ public final class EventConsumer {
         _ c: RedisConnection, _ command: [String], _ body: (UnsafePointer<redisReply>) -> T
     ) throws(RedisError) -> T {
         let acknowledging = !unacknowledged.isEmpty
-        var commands = [command.map { Array($0.utf8) }]
-        if acknowledging { commands.insert(acknowledgement(), at: 0) }
+        var commands = acknowledging ? acknowledgement() : RESPCommands()
+        commands.command(command[0], arguments: command.count - 1)
+        for argument in command.dropFirst() { commands.argument(argument) }
         try c.send(commands)
         // Both replies are read before anything is thrown, so none is left behind on the connection.
         let refused = acknowledging ? try c.receiveFirstError(1) : nil
@@ -153,8 +155,11 @@ public final class EventConsumer {
         return reply
     }
 
-    private func acknowledgement() -> [[UInt8]] {
-        (["XACK", settings.stream, settings.group] + unacknowledged).map { Array($0.utf8) }
+    private func acknowledgement() -> RESPCommands {
+        var commands = RESPCommands()
+        commands.command("XACK", arguments: 2 + unacknowledged.count)
+        for argument in [settings.stream, settings.group] + unacknowledged { commands.argument(argument) }
+        return commands
     }
 
     private func connectAndPrepare() throws(RedisError) {
@@ -213,7 +218,7 @@ public final class EventConsumer {
 
     /// A scored batch: the commands that write it, and the entries it acknowledges once they succeed.
     private struct Batch {
-        var writes: [[[UInt8]]]
+        var writes: RESPCommands
         var ids: [String]
         var scored: Int
     }
@@ -235,7 +240,7 @@ public final class EventConsumer {
             // NOSCRIPT: Redis lost its scripts (SCRIPT FLUSH); reconnecting loads it again, and the batch, not
             // acknowledged, is done again.
             if refused.message.hasPrefix("NOSCRIPT") { connection = nil }
-            throw .refused(command: String(decoding: batch.writes[refused.index][0], as: UTF8.self), message: refused.message)
+            throw .refused(command: batch.writes.names[refused.index], message: refused.message)
         }
         unacknowledged += batch.ids
         counts.scored += batch.scored
@@ -245,20 +250,22 @@ public final class EventConsumer {
     private func prepare(_ events: [StreamEvent]) -> Batch {
         var valid: [(event: StreamEvent, visitor: [UInt8])] = []
         var rows: [Float] = []
-        var writes: [[[UInt8]]] = []
+        var writes = RESPCommands()
         for event in events {
             switch event.parse(schema, names: names) {
             case .row(let visitor, let features):
                 valid.append((event, visitor))
                 rows += features
             case .malformed(let reason):
-                var entry = ["XADD", settings.deadLetter, "*", "event", event.id, "reason", reason].map { Array($0.utf8) }
-                for k in 0..<event.fieldCount where event.name(k).elementsEqual(FieldNames.visitor) {
+                let visitors = (0..<event.fieldCount).filter { event.name($0).elementsEqual(FieldNames.visitor) }
+                writes.command("XADD", arguments: 6 + 2 * visitors.count)
+                for argument in [settings.deadLetter, "*", "event", event.id, "reason", reason] { writes.argument(argument) }
+                for k in visitors {
                     // The raw visitor stays out of the dead letters when pseudonyms are asked for.
                     let value = Array(event.value(k))
-                    entry += [Array("visitor".utf8), pseudonymiser.map { Array($0.pseudonym(bytes: value).utf8) } ?? value]
+                    writes.argument("visitor")
+                    writes.argument(pseudonymiser.map { Array($0.pseudonym(bytes: value).utf8) } ?? value)
                 }
-                writes.append(entry)
                 counts.deadLettered += 1
             }
         }
@@ -274,21 +281,26 @@ public final class EventConsumer {
         let now = Date().timeIntervalSince1970
         // One script call per audience for the whole batch: a call per event cost Redis more than the event's XADD.
         var audienceCalls = settings.audiences.map { audience in
-            ["EVALSHA", audienceSHA ?? "", "2", audience.membersKey, audience.seenKey, "\(now)",
-             "\(now - settings.audienceTTL)"].map { Array($0.utf8) }
+            var call = RESPCommands()
+            call.command("EVALSHA", arguments: 6 + 3 * valid.count)
+            for argument in [audienceSHA ?? "", "2", audience.membersKey, audience.seenKey, "\(now)",
+                             "\(now - settings.audienceTTL)"] { call.argument(argument) }
+            return call
         }
         for (k, ((event, rawVisitor), score)) in zip(valid, scores).enumerated() {
             let visitor = pseudonymiser?.pseudonym(bytes: rawVisitor) ?? String(decoding: rawVisitor, as: UTF8.self)
-            let probability = Array("\(score)".utf8)
-            let member = Array(visitor.utf8)
-            writes.append([Array("XADD".utf8), outputKey, Array("*".utf8), Array("visitor".utf8), member,
-                           Array("model".utf8), Array(scoring.variants[variantOf[k]].key.utf8), Array("score".utf8),
-                           probability, Array("event".utf8), Array(event.id.utf8)])
+            let probability = "\(score)"
+            writes.command("XADD", arguments: 10)
+            writes.argument(outputKey)
+            for argument in ["*", "visitor", visitor, "model", scoring.variants[variantOf[k]].key, "score", probability,
+                             "event", event.id] { writes.argument(argument) }
             for (a, audience) in settings.audiences.enumerated() {
-                audienceCalls[a] += [probability, member, Double(score) >= audience.threshold ? [0x31] : [0x30]]
+                audienceCalls[a].argument(probability)
+                audienceCalls[a].argument(visitor)
+                audienceCalls[a].argument(Double(score) >= audience.threshold ? "1" : "0")
             }
         }
-        if !valid.isEmpty { writes += audienceCalls }
+        if !valid.isEmpty { for call in audienceCalls { writes.append(call) } }
         if valid.count < events.count {
             log("\(events.count - valid.count) malformed events sent to \(settings.deadLetter)")
         }

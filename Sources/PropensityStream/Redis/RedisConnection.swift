@@ -38,37 +38,14 @@ public final class RedisConnection {
 
     /// Sends the commands in one write, then reads their replies in order.
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
-        try send(commands)
+        try send(RESPCommands(commands))
         return try receive(commands.count)
     }
 
-    /// Writes the commands to the socket without waiting for their replies: Redis works on them while the caller
-    /// does something else, and `receive` reads the replies later, in order.
-    public func send(_ commands: [[[UInt8]]]) throws(RedisError) {
-        // The whole pipeline encoded as RESP into one buffer and handed to hiredis at once: no allocation per
-        // command or argument.
-        var resp: [UInt8] = []
-        resp.reserveCapacity(commands.reduce(0) { total, arguments in
-            arguments.reduce(total + 16) { $0 + $1.count + 16 }
-        })
-        func lineEnd() {
-            resp.append(13)
-            resp.append(10)
-        }
-        func header(_ marker: UInt8, _ count: Int) {
-            resp.append(marker)
-            resp += String(count).utf8
-            lineEnd()
-        }
-        for arguments in commands {
-            header(0x2A, arguments.count)  // *N
-            for argument in arguments {
-                header(0x24, argument.count)  // $LEN
-                resp += argument
-                lineEnd()
-            }
-        }
-        let status = resp.withUnsafeBytes { bytes in
+    /// Writes the commands to the socket without waiting for their replies; `receive` reads them, in order.
+    public func send(_ commands: RESPCommands) throws(RedisError) {
+        guard !commands.isEmpty else { return }
+        let status = commands.bytes.withUnsafeBytes { bytes in
             redisAppendFormattedCommand(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
         }
         guard status == REDIS_OK else { throw connectionError() }
