@@ -82,7 +82,8 @@ let package = Package(
         // Scoring events from Redis Streams into output streams and audiences (`propensity stream`).
         .target(
             name: "PropensityStream",
-            dependencies: ["CHiredis", "PropensityModel", "PropensityScoring", "PropensityPrivacy"]),
+            dependencies: ["CHiredis", "PropensityModel", "PropensityScoring", "PropensityPrivacy"],
+            swiftSettings: uncheckedExclusivity),
         // The feedback loop: a sampled feed joined with outcomes into a labelled training set.
         .target(name: "PropensityFeedback", dependencies: ["PropensityData", "PropensityPrivacy"]),
         .target(name: "PropensityScoring", dependencies: ["PropensityModel"], swiftSettings: uncheckedExclusivity),

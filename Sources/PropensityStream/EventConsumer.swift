@@ -1,4 +1,3 @@
-import CHiredis
 import Foundation
 import PropensityModel
 import PropensityPrivacy
@@ -138,10 +137,10 @@ public final class EventConsumer {
         unacknowledged = []
     }
 
-    /// `command` preceded by the pending XACK, in one pipeline; its reply, given to `body` in place.
-    private func withAcknowledgements<T>(
-        _ c: RedisConnection, _ command: [String], _ body: (UnsafePointer<redisReply>) -> T
-    ) throws(RedisError) -> T {
+    /// `command` preceded by the pending XACK, in one pipeline; its entries (read in place, see `StreamEntries`).
+    private func withAcknowledgements(
+        _ c: RedisConnection, _ command: [String], entriesAt path: [Int32]
+    ) throws(RedisError) -> [StreamEvent] {
         let acknowledging = !unacknowledged.isEmpty
         var commands = acknowledging ? acknowledgement() : RESPCommands()
         commands.command(command[0], arguments: command.count - 1)
@@ -149,10 +148,11 @@ public final class EventConsumer {
         try c.send(commands)
         // Both replies are read before anything is thrown, so none is left behind on the connection.
         let refused = acknowledging ? try c.receiveFirstError(1) : nil
-        let reply = try c.receive(body)
+        let entries = try c.receiveEntries(path: path)
         if let refused { throw .refused(command: "XACK", message: refused.message) }
         if acknowledging { unacknowledged = [] }
-        return reply
+        if let error = entries.error { throw .refused(command: command[0], message: error) }
+        return StreamEvent.events(entries)
     }
 
     private func acknowledgement() -> RESPCommands {
@@ -191,17 +191,8 @@ public final class EventConsumer {
 
     private func read(from id: String, block: Bool) throws(RedisError) -> [StreamEvent] {
         guard let c = connection else { return [] }
-        return try withAcknowledgements(c, readArguments(from: id, block: block), Self.readEntries).get()
-    }
-
-    /// The entries of an XREADGROUP reply: `[[stream, entries]]`, or nil on timeout.
-    private static func readEntries(_ reply: UnsafePointer<redisReply>) -> Result<[StreamEvent], RedisError> {
-        if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(refusal("XREADGROUP", reply)) }
-        return .success(StreamEvent.entries(RedisConnection.element(reply, 0).flatMap { RedisConnection.element($0, 1) }))
-    }
-
-    private static func refusal(_ command: String, _ reply: UnsafePointer<redisReply>) -> RedisError {
-        .refused(command: command, message: RedisConnection.text(reply).map { String(decoding: $0, as: UTF8.self) } ?? "")
+        // Reply: [[stream, entries]], or nil on timeout.
+        return try withAcknowledgements(c, readArguments(from: id, block: block), entriesAt: [0, 1])
     }
 
     private func claim() throws(RedisError) -> [StreamEvent] {
@@ -210,10 +201,7 @@ public final class EventConsumer {
         return try withAcknowledgements(c, [
             "XAUTOCLAIM", settings.stream, settings.group, settings.consumer, String(settings.claimIdleMilliseconds),
             "0-0", "COUNT", String(settings.batch),
-        ]) { reply -> Result<[StreamEvent], RedisError> in
-            if reply.pointee.type == REDIS_REPLY_ERROR { return .failure(Self.refusal("XAUTOCLAIM", reply)) }
-            return .success(StreamEvent.entries(RedisConnection.element(reply, 1)))
-        }.get()
+        ], entriesAt: [1])
     }
 
     /// A scored batch: the commands that write it, and the entries it acknowledges once they succeed.

@@ -1,17 +1,24 @@
-import CHiredis
 import PropensityModel
 
 /// One stream entry read as an event: the visitor and the model's feature row, or why it cannot be scored.
 struct StreamEvent {
     let id: String
-    /// The entry's field names and values, alternating, each a span of `bytes`: two allocations per event, not two
-    /// per field.
-    let bytes: [UInt8]
-    let spans: [Range<Int>]
+    /// The read it came from, and the spans of that read holding its field names and values, alternating.
+    private let read: StreamEntries
+    private let fields: Range<Int>
 
-    var fieldCount: Int { spans.count / 2 }
-    func name(_ k: Int) -> ArraySlice<UInt8> { bytes[spans[2 * k]] }
-    func value(_ k: Int) -> ArraySlice<UInt8> { bytes[spans[2 * k + 1]] }
+    var fieldCount: Int { fields.count / 2 }
+    func name(_ k: Int) -> ArraySlice<UInt8> { read.bytes[read.spans[fields.lowerBound + 2 * k]] }
+    func value(_ k: Int) -> ArraySlice<UInt8> { read.bytes[valueSpan(k)] }
+    private func valueSpan(_ k: Int) -> Range<Int> { read.spans[fields.lowerBound + 2 * k + 1] }
+
+    /// The events of one read, in order (a deleted entry has no fields).
+    static func events(_ read: StreamEntries) -> [StreamEvent] {
+        (0..<read.count).map { k in
+            let (id, fields) = read.entry(k)
+            return StreamEvent(id: String(decoding: read.bytes[id], as: UTF8.self), read: read, fields: fields)
+        }
+    }
 
     enum Parsed {
         case row(visitor: [UInt8], features: [Float])
@@ -27,12 +34,13 @@ struct StreamEvent {
             let name = self.name(k)
             // Producers usually write the fields in one order: try the slot this position had last time first.
             if let slot = names.slot(of: name, near: k) {
-                values[slot] = spans[2 * k + 1]
+                values[slot] = valueSpan(k)
             } else if name.elementsEqual(FieldNames.visitor) {
-                visitor = spans[2 * k + 1]
+                visitor = valueSpan(k)
             }
         }
         guard let visitor, !visitor.isEmpty else { return .malformed("no visitor field") }
+        let bytes = read.bytes
         var row: [Float] = []
         row.reserveCapacity(schema.count)
         for (j, feature) in schema.features.enumerated() {
@@ -50,42 +58,6 @@ struct StreamEvent {
             }
         }
         return .row(visitor: Array(bytes[visitor]), features: row)
-    }
-
-    /// Entries of an XREADGROUP / XAUTOCLAIM reply, read in place from hiredis' structure:
-    /// `[[id, [field, value, …]], …]` (a deleted entry has no fields).
-    static func entries(_ list: UnsafePointer<redisReply>?) -> [StreamEvent] {
-        guard let list, list.pointee.type == REDIS_REPLY_ARRAY else { return [] }
-        var events: [StreamEvent] = []
-        events.reserveCapacity(list.pointee.elements)
-        for i in 0..<list.pointee.elements {
-            guard let entry = RedisConnection.element(list, i), entry.pointee.elements == 2,
-                  let idReply = RedisConnection.element(entry, 0), let id = RedisConnection.text(idReply)
-            else { continue }
-            var bytes: [UInt8] = []
-            var spans: [Range<Int>] = []
-            if let flat = RedisConnection.element(entry, 1), flat.pointee.type == REDIS_REPLY_ARRAY {
-                let count = flat.pointee.elements
-                spans.reserveCapacity(count)
-                var length = 0
-                for k in 0..<count { length += flat.pointee.element[k]?.pointee.len ?? 0 }
-                bytes.reserveCapacity(length)
-                var k = 0
-                while k + 1 < count {
-                    if let name = RedisConnection.element(flat, k), name.pointee.type == REDIS_REPLY_STRING,
-                       let value = RedisConnection.element(flat, k + 1), value.pointee.type == REDIS_REPLY_STRING {
-                        for part in [name, value] {
-                            let start = bytes.count
-                            if let text = RedisConnection.text(part) { bytes.append(contentsOf: text) }
-                            spans.append(start..<bytes.count)
-                        }
-                    }
-                    k += 2
-                }
-            }
-            events.append(StreamEvent(id: String(decoding: id, as: UTF8.self), bytes: bytes, spans: spans))
-        }
-        return events
     }
 }
 

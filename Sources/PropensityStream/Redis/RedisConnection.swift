@@ -64,11 +64,33 @@ public final class RedisConnection {
     }
 
     /// The next reply as hiredis' own structure, valid only inside `body`: read without copying it.
-    public func receive<T>(_ body: (UnsafePointer<redisReply>) -> T) throws(RedisError) -> T {
+    private func receive<T>(_ body: (UnsafePointer<redisReply>) -> T) throws(RedisError) -> T {
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw connectionError() }
         defer { freeReplyObject(raw) }
         return body(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
+    }
+
+    /// The next reply, an XREADGROUP or XAUTOCLAIM answer, read into `StreamEntries` without building reply objects;
+    /// `path` locates the entries array in it (see `StreamEntries.path`).
+    public func receiveEntries(path: [Int32]) throws(RedisError) -> StreamEntries {
+        let entries = StreamEntries(path: path)
+        let reader = context.pointee.reader!
+        let (functions, privdata) = (reader.pointee.fn, reader.pointee.privdata)
+        reader.pointee.fn = streamEntryFunctions
+        reader.pointee.privdata = Unmanaged.passUnretained(entries).toOpaque()
+        var complete = false
+        defer {
+            // A reply cut short leaves a placeholder of ours in the reader: hiredis' own free function must never
+            // see it (the connection is dead then anyway).
+            if !complete { reader.pointee.reply = nil }
+            (reader.pointee.fn, reader.pointee.privdata) = (functions, privdata)
+        }
+        var reply: UnsafeMutableRawPointer?
+        // The reply is a placeholder pointer of hiredis' or ours: nothing to free.
+        guard redisGetReply(context, &reply) == REDIS_OK else { throw connectionError() }
+        complete = true
+        return withExtendedLifetime(entries) { entries }
     }
 
     /// Reads the next `count` replies and returns the first error among them (its index and message), copying
@@ -85,16 +107,9 @@ public final class RedisConnection {
     }
 
     /// A string, status or error reply's bytes, viewed in place.
-    public static func text(_ reply: UnsafePointer<redisReply>) -> UnsafeRawBufferPointer? {
+    static func text(_ reply: UnsafePointer<redisReply>) -> UnsafeRawBufferPointer? {
         guard let str = reply.pointee.str else { return nil }
         return UnsafeRawBufferPointer(start: str, count: reply.pointee.len)
-    }
-
-    /// Element `index` of an array reply, if there is one.
-    public static func element(_ reply: UnsafePointer<redisReply>, _ index: Int) -> UnsafePointer<redisReply>? {
-        guard reply.pointee.type == REDIS_REPLY_ARRAY, index < reply.pointee.elements,
-              let e = reply.pointee.element[index] else { return nil }
-        return UnsafePointer(e)
     }
 
     private func connectionError() -> RedisError {
