@@ -245,7 +245,7 @@ public final class EventConsumer {
                 valid.append((event, visitor))
                 rows += features
             case .malformed(let reason):
-                let visitors = (0..<event.fieldCount).filter { event.name($0).elementsEqual(FieldNames.visitor) }
+                let visitors = (0..<event.fieldCount).filter(event.isVisitor)
                 writes.command("XADD", arguments: 6 + 2 * visitors.count)
                 for argument in [settings.deadLetter, "*", "event", event.id, "reason", reason] { writes.argument(argument) }
                 for k in visitors {

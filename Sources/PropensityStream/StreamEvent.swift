@@ -1,3 +1,4 @@
+import Glibc
 import PropensityModel
 
 /// One stream entry read as an event: the visitor and the model's feature row, or why it cannot be scored.
@@ -8,7 +9,6 @@ struct StreamEvent {
     private let fields: Range<Int>
 
     var fieldCount: Int { fields.count / 2 }
-    func name(_ k: Int) -> ArraySlice<UInt8> { read.bytes[read.spans[fields.lowerBound + 2 * k]] }
     func value(_ k: Int) -> ArraySlice<UInt8> { read.bytes[valueSpan(k)] }
     private func valueSpan(_ k: Int) -> Range<Int> { read.spans[fields.lowerBound + 2 * k + 1] }
 
@@ -28,24 +28,29 @@ struct StreamEvent {
     /// Fields by schema name: every feature must be present (an empty value is a missing one); numbers must parse
     /// and be finite; a category the model does not know is scored as unseen.
     func parse(_ schema: FeatureSchema, names: FieldNames) -> Parsed {
+        read.bytes.withUnsafeBufferPointer { bytes in parse(bytes, schema, names) }
+    }
+
+    /// The same on views of the read's bytes (no reference counting per field).
+    private func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ schema: FeatureSchema, _ names: FieldNames) -> Parsed {
+        func view(_ span: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[span]) }
         var values = [Range<Int>?](repeating: nil, count: schema.count)
         var visitor: Range<Int>?
         for k in 0..<fieldCount {
-            let name = self.name(k)
+            let name = view(read.spans[fields.lowerBound + 2 * k])
             // Producers usually write the fields in one order: try the slot this position had last time first.
             if let slot = names.slot(of: name, near: k) {
                 values[slot] = valueSpan(k)
-            } else if name.elementsEqual(FieldNames.visitor) {
+            } else if FieldNames.equal(FieldNames.visitor, name) {
                 visitor = valueSpan(k)
             }
         }
         guard let visitor, !visitor.isEmpty else { return .malformed("no visitor field") }
-        let bytes = read.bytes
         var row: [Float] = []
         row.reserveCapacity(schema.count)
         for (j, feature) in schema.features.enumerated() {
             guard let span = values[j] else { return .malformed("no field '\(feature.name)'") }
-            let raw = bytes[span]
+            let raw = view(span)
             if raw.isEmpty { row.append(.nan); continue }
             switch feature.kind {
             case .numeric:
@@ -57,7 +62,14 @@ struct StreamEvent {
                 row.append(names.category(raw, feature: j).map(Float.init) ?? -1)
             }
         }
-        return .row(visitor: Array(bytes[visitor]), features: row)
+        return .row(visitor: Array(view(visitor)), features: row)
+    }
+
+    /// Whether field `k` is the visitor key.
+    func isVisitor(_ k: Int) -> Bool {
+        read.bytes.withUnsafeBufferPointer { bytes in
+            FieldNames.equal(FieldNames.visitor, UnsafeBufferPointer(rebasing: bytes[read.spans[fields.lowerBound + 2 * k]]))
+        }
     }
 }
 
@@ -82,23 +94,26 @@ final class FieldNames {
 
     /// The schema index of field `name` seen at `position` of an event: the positions of the conventional layout
     /// (visitor first, then the schema's order) are tried before the dictionary.
-    func slot(of name: ArraySlice<UInt8>, near position: Int) -> Int? {
+    func slot(of name: UnsafeBufferPointer<UInt8>, near position: Int) -> Int? {
         let guess = position - 1
-        if guess >= 0, guess < names.count, names[guess].elementsEqual(name) { return guess }
-        if position < names.count, names[position].elementsEqual(name) { return position }
+        if guess >= 0, guess < names.count, Self.equal(names[guess], name) { return guess }
+        if position < names.count, Self.equal(names[position], name) { return position }
         return slots[Array(name)]
     }
 
     /// A category's index: a scan of up to 32 names costs less than the array a dictionary key needs.
-    func category(_ value: ArraySlice<UInt8>, feature: Int) -> Int? {
+    func category(_ value: UnsafeBufferPointer<UInt8>, feature: Int) -> Int? {
         let list = categoryNames[feature]
-        if list.count <= 32 { return list.firstIndex { $0.elementsEqual(value) } }
+        if list.count <= 32 { return list.firstIndex { Self.equal($0, value) } }
         return categories[feature][Array(value)]
     }
 
-    static func number(_ bytes: ArraySlice<UInt8>) -> Float? {
-        bytes.withUnsafeBufferPointer { buffer in
-            Float(String(decoding: buffer, as: UTF8.self))
-        }
+    static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return b.isEmpty || a.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }
+    }
+
+    static func number(_ bytes: UnsafeBufferPointer<UInt8>) -> Float? {
+        Float(String(decoding: bytes, as: UTF8.self))
     }
 }
