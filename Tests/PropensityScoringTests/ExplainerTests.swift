@@ -137,48 +137,69 @@ import Testing
         #expect(all[0].top(2).map(\.feature) == [2, 0])
     }
 
-    /// The leaf-wise polynomials and Algorithm 2 agree on larger random trees (repeated features on a path, a zero
-    /// cover), and a tree whose paths hold too many distinct features is explained by Algorithm 2.
-    @Test func leafWiseAgreesWithAlgorithmTwo() {
+    /// Quadrature (over 4 and 8 points) and Algorithm 2 agree on larger random trees (repeated features on a path, an
+    /// empty leaf), and on a chain of 14 distinct features (too many for 4 points); 18 are too many for 8.
+    @Test func quadratureAgreesWithAlgorithmTwo() {
         var rng = SplitMix64(seed: 12)
         let wide = FeatureSchema(features: (0..<16).map { .numeric("f\($0)") } + [.categorical("c", ["x", "y", "z", "w"])])
         for round in 0..<40 {
             var tree = Self.randomTree(&rng, schema: round % 2 == 0 ? Self.schema : wide, splits: [5, 20, 40, 63][round % 4])
             if round % 5 == 0 { tree.covers[tree.nodes.count] = 0 }  // an empty leaf
-            let paths = TreeSHAP(tree)
-            guard let leafWise = PathPolynomialSHAP(tree, leftFraction: paths.leftFraction) else {
-                Issue.record("round \(round): not leaf-wise for a tree of \(tree.nodes.count) nodes"); continue
-            }
-            let workspace = PathPolynomialSHAP.Workspace(maxNodes: tree.nodes.count, maxLeaves: tree.leafValues.count)
-            defer { workspace.deallocate() }
             let width = round % 2 == 0 ? Self.schema.count : wide.count
-            var path = [TreeSHAP.PathElement](repeating: .init(), count: paths.pathCapacity)
-            let reciprocals = (0...paths.pathCapacity).map { $0 == 0 ? 0 : 1 / Double($0) }
             for _ in 0..<10 {
                 var x: [Float] = (0..<width).map { _ in rng.next() % 7 == 0 ? .nan : Float(Int(rng.next() % 9)) / 2 - 2 }
                 x[2] = [0, 1, 2, 3, 7, .nan][Int(rng.next() % 6)]
-                var a = [Double](repeating: 0, count: width), b = a
-                x.withUnsafeBufferPointer { row in
-                    a.withUnsafeMutableBufferPointer { phi in
-                        path.withUnsafeMutableBufferPointer { p in
-                            reciprocals.withUnsafeBufferPointer { r in paths.add(row: row, phi: phi, path: p.baseAddress!, reciprocals: r.baseAddress!) }
-                        }
-                    }
-                    b.withUnsafeMutableBufferPointer { phi in leafWise.add(row: row, phi: phi, workspace: workspace) }
+                let reference = Self.algorithmTwo(tree, x)
+                guard let four = Self.quadrature(SIMD4<Double>.self, tree, x), let eight = Self.quadrature(SIMD8<Double>.self, tree, x)
+                else { Issue.record("round \(round): no quadrature for a tree of \(tree.nodes.count) nodes"); break }
+                for j in 0..<width {
+                    #expect(abs(reference[j] - four[j]) <= 1e-12 * max(1, abs(reference[j])), "round \(round), feature \(j)")
+                    #expect(abs(reference[j] - eight[j]) <= 1e-12 * max(1, abs(reference[j])), "round \(round), feature \(j)")
                 }
-                for j in 0..<width { #expect(abs(a[j] - b[j]) <= 1e-12 * max(1, abs(a[j])), "round \(round), feature \(j)") }
             }
         }
-        // A chain of 14 splits on 14 distinct features, beyond the limit.
-        var chain: [DecisionTree.Node] = []
-        for i in 0..<14 {
-            let left: Int32 = i == 13 ? ~Int32(14) : Int32(i + 1)
-            chain.append(.init(feature: Int32(i), kind: .numeric, defaultLeft: true, threshold: 0, left: left, right: ~Int32(i)))
+        func chain(_ length: Int) -> DecisionTree {
+            let nodes = (0..<length).map { i in
+                DecisionTree.Node(
+                    feature: Int32(i), kind: .numeric, defaultLeft: true, threshold: 0,
+                    left: i == length - 1 ? ~Int32(length) : Int32(i + 1), right: ~Int32(i))
+            }
+            return DecisionTree(
+                nodes: nodes, leafValues: (0...length).map(Double.init), categoryWords: [],
+                covers: (0..<length).map { Double(40 - $0) } + [Double](repeating: 1, count: length + 1))
         }
-        let deep = DecisionTree(
-            nodes: chain, leafValues: (0..<15).map(Double.init), categoryWords: [],
-            covers: (0..<14).map { Double(30 - $0) } + [Double](repeating: 1, count: 15))
-        #expect(PathPolynomialSHAP(deep, leftFraction: TreeSHAP(deep).leftFraction) == nil)
+        let x: [Float] = (0..<18).map { $0 % 3 == 0 ? 1 : -1 }
+        let fourteen = chain(14)
+        #expect(Self.quadrature(SIMD4<Double>.self, fourteen, x) == nil)
+        let reference = Self.algorithmTwo(fourteen, x)
+        let eight = Self.quadrature(SIMD8<Double>.self, fourteen, x) ?? []
+        #expect(eight.count == 18 && (0..<18).allSatisfy { abs(eight[$0] - reference[$0]) <= 1e-12 * max(1, abs(reference[$0])) })
+        #expect(Self.quadrature(SIMD8<Double>.self, chain(18), x) == nil)
+    }
+
+    static func algorithmTwo(_ tree: DecisionTree, _ x: [Float]) -> [Double] {
+        let paths = TreeSHAP(tree)
+        var path = [TreeSHAP.PathElement](repeating: .init(), count: paths.pathCapacity)
+        let reciprocals = (0...paths.pathCapacity).map { $0 == 0 ? 0 : 1 / Double($0) }
+        var phi = [Double](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { row in
+            phi.withUnsafeMutableBufferPointer { phi in
+                path.withUnsafeMutableBufferPointer { p in
+                    reciprocals.withUnsafeBufferPointer { r in paths.add(row: row, phi: phi, path: p.baseAddress!, reciprocals: r.baseAddress!) }
+                }
+            }
+        }
+        return phi
+    }
+
+    static func quadrature<Lanes: SIMD & Sendable>(_: Lanes.Type, _ tree: DecisionTree, _ x: [Float]) -> [Double]?
+    where Lanes.Scalar == Double {
+        guard let method = QuadratureTreeSHAP<Lanes>(tree, leftFraction: TreeSHAP(tree).leftFraction) else { return nil }
+        let workspace = QuadratureTreeSHAP<Lanes>.Workspace(maxNodes: tree.nodes.count)
+        defer { workspace.deallocate() }
+        var phi = [Double](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { row in phi.withUnsafeMutableBufferPointer { method.add(row: row, phi: $0, workspace: workspace) } }
+        return phi
     }
 
     @Test func treesWithoutCoversCannotExplain() {

@@ -1,8 +1,8 @@
 import PropensityModel
 
 /// Per-row contributions for any model (see `Contributions`):
-/// - tree ensembles: exact path-dependent TreeSHAP over every tree (`PathPolynomialSHAP`, or Algorithm 2 in `TreeSHAP`
-///   for trees too deep for its tables), with the base score in the bias; needs node covers
+/// - tree ensembles: exact path-dependent TreeSHAP over every tree (`QuadratureTreeSHAP`, or Algorithm 2 in `TreeSHAP`
+///   for a tree with more than 16 distinct features on a path), with the base score in the bias; needs node covers
 ///   (`ExplainError.noCovers` otherwise);
 /// - logistic regression: each input column's term of the margin exactly, so numeric columns contribute relative to
 ///   their training mean (`weight · (x − mean) / sd`, plus the missing weight when missing), and categorical columns
@@ -18,22 +18,36 @@ public final class Explainer: Sendable {
         case trees(Forest)
     }
 
-    /// Each tree prepared both ways (`leafWise` nil for a tree too deep for it) and the sizes the scratch buffers need.
+    /// Each tree prepared for the fastest exact method that takes it, and the sizes the scratch buffers need.
     private struct Forest: Sendable {
         let base: Double
         let trees: [TreeSHAP]
-        let leafWise: [PathPolynomialSHAP?]
+        let methods: [Method]
         let pathCapacity: Int
         let maxNodes: Int
-        let maxLeaves: Int
+
+        /// Quadrature over 4 points (paths of up to 8 distinct features, depth-8 trees), over 8 (up to 16), or
+        /// Algorithm 2. An enum rather than a protocol: one switch per tree, no dispatch inside it.
+        enum Method: Sendable {
+            case quadrature4(QuadratureTreeSHAP<SIMD4<Double>>)
+            case quadrature8(QuadratureTreeSHAP<SIMD8<Double>>)
+            case algorithm2
+        }
 
         init(_ ensemble: TreeEnsembleModel) {
             base = ensemble.baseScore
             trees = ensemble.trees.map(TreeSHAP.init)
-            leafWise = trees.map { PathPolynomialSHAP($0.tree, leftFraction: $0.leftFraction) }
+            methods = trees.map { paths in
+                if let four = QuadratureTreeSHAP<SIMD4<Double>>(paths.tree, leftFraction: paths.leftFraction) {
+                    return .quadrature4(four)
+                }
+                if let eight = QuadratureTreeSHAP<SIMD8<Double>>(paths.tree, leftFraction: paths.leftFraction) {
+                    return .quadrature8(eight)
+                }
+                return .algorithm2
+            }
             pathCapacity = trees.map(\.pathCapacity).max() ?? 1
             maxNodes = max(1, ensemble.trees.map(\.nodes.count).max() ?? 0)
-            maxLeaves = max(1, ensemble.trees.map(\.leafValues.count).max() ?? 0)
         }
     }
 
@@ -74,15 +88,17 @@ public final class Explainer: Sendable {
             let path = UnsafeMutablePointer<TreeSHAP.PathElement>.allocate(capacity: capacity)
             path.initialize(repeating: TreeSHAP.PathElement(), count: capacity)
             defer { path.deallocate() }
-            let workspace = PathPolynomialSHAP.Workspace(maxNodes: forest.maxNodes, maxLeaves: forest.maxLeaves)
-            defer { workspace.deallocate() }
+            let four = QuadratureTreeSHAP<SIMD4<Double>>.Workspace(maxNodes: forest.maxNodes)
+            defer { four.deallocate() }
+            let eight = QuadratureTreeSHAP<SIMD8<Double>>.Workspace(maxNodes: forest.maxNodes)
+            defer { eight.deallocate() }
             let reciprocals = (0...capacity).map { $0 == 0 ? 0 : 1 / Double($0) }
             var phi = [Double](repeating: 0, count: count * width)
             rows.withUnsafeBufferPointer { all in
                 phi.withUnsafeMutableBufferPointer { out in
                     reciprocals.withUnsafeBufferPointer { reciprocals in
                         forest.trees.withUnsafeBufferPointer { trees in
-                            forest.leafWise.withUnsafeBufferPointer { leafWise in
+                            forest.methods.withUnsafeBufferPointer { methods in
                                 // Trees outer within a block of rows: a tree's data serve the whole block from cache.
                                 for blockStart in stride(from: 0, to: count, by: Self.rowBlock) {
                                     let block = blockStart..<min(count, blockStart + Self.rowBlock)
@@ -91,9 +107,10 @@ public final class Explainer: Sendable {
                                             let row = UnsafeBufferPointer(rebasing: all[(r * width)..<((r + 1) * width)])
                                             let phiRow = UnsafeMutableBufferPointer(
                                                 rebasing: out[(r * width)..<((r + 1) * width)])
-                                            if let leaves = leafWise[t] {
-                                                leaves.add(row: row, phi: phiRow, workspace: workspace)
-                                            } else {
+                                            switch methods[t] {
+                                            case .quadrature4(let tree): tree.add(row: row, phi: phiRow, workspace: four)
+                                            case .quadrature8(let tree): tree.add(row: row, phi: phiRow, workspace: eight)
+                                            case .algorithm2:
                                                 trees[t].add(
                                                     row: row, phi: phiRow, path: path, reciprocals: reciprocals.baseAddress!)
                                             }
@@ -110,7 +127,7 @@ public final class Explainer: Sendable {
     }
 
     /// Rows explained together, tree by tree: 32 rows' contributions (28 features) are 7 KB, a depth-6 tree's
-    /// nodes and leaf paths about 8 KB.
+    /// nodes and quadrature tables about 16 KB.
     static let rowBlock = 32
 
     /// One row's contributions.
