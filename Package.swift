@@ -13,6 +13,7 @@ let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=
 //   → PropensityTraining (Data, LinearAlgebra, Model, Metrics, Input, Drift)
 //   → PropensityModelFile, PropensityImport (Model) → PropensityScoring (Model) → PropensityProtocol (Model)
 //   → PropensityServer (ModelFile, Scoring, Protocol, Drift), PropensityClient (Protocol)
+//   → PropensityGRPC (Server: the inference protocol over gRPC, behind the GRPC trait)
 //   → PropensityLoad (Client, Protocol) → propensity (the CLI), propensity-bench.
 let package = Package(
     name: "Propensity",
@@ -30,6 +31,13 @@ let package = Package(
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityProtocol",
             ]),
     ],
+    // gRPC (the Open Inference Protocol's gRPC port) is a trait, on by default: its dependencies (grpc-swift 2, its
+    // NIO HTTP/2 transport, swift-protobuf) add minutes to a first build, which `scripts/demo` skips with
+    // `--disable-default-traits` (`serve --grpc-port` then says the build has no gRPC).
+    traits: [
+        .trait(name: "GRPC", description: "serve --grpc-port: the Open Inference Protocol over gRPC"),
+        .default(enabledTraits: ["GRPC"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -40,6 +48,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -133,12 +145,26 @@ let package = Package(
             ],
             swiftSettings: uncheckedExclusivity
         ),
+        .target(
+            name: "PropensityGRPC",
+            dependencies: [
+                "PropensityServer",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "propensity",
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
                 "PropensityLoad", "PropensityPrivacy", "PropensityDrift", "PropensityFeedback", "PropensityStream",
+                .target(name: "PropensityGRPC", condition: .when(traits: ["GRPC"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,5 +1,6 @@
-"""Drives `propensity serve --http-port` with clients nobody here wrote: tritonclient[http] (NVIDIA's), curl and
-schemathesis (fuzzing from docs/inference-protocol.openapi.yaml). Scores must equal `propensity predict` bit for bit.
+"""Drives `propensity serve --http-port --grpc-port` with clients nobody here wrote: tritonclient[http] and
+tritonclient[grpc] (NVIDIA's), grpcio with tritonclient's generated stubs, curl and schemathesis (fuzzing from
+docs/inference-protocol.openapi.yaml). Scores must equal `propensity predict` bit for bit.
 
     python scripts/oip_check.py BIN WORKDIR      (run by scripts/oip-check, which makes the venv and the data)
 """
@@ -13,8 +14,11 @@ import sys
 import time
 import urllib.request
 
+import grpc
 import numpy as np
+import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
+from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
 BIN, WORK = sys.argv[1], sys.argv[2]
@@ -52,6 +56,115 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def grpc_checks(headers, rows, predicted, matrix, complete):
+    """The gRPC port with tritonclient[grpc] (inputs as raw_input_contents) and with tritonclient's own generated
+    stubs over grpcio (inputs as typed contents): the same scores, metadata, versions, contributions and errors."""
+    client = grpcclient.InferenceServerClient(url=f"127.0.0.1:{grpc_port}")
+    meta = dict(headers={"authorization": headers["Authorization"]})  # gRPC metadata keys are lower case
+
+    def status_of(call):
+        try:
+            call()
+            return None
+        except InferenceServerException as e:
+            return f"{e.status()} {e.message()}"
+
+    check("gRPC live without a token", client.is_server_live())
+    refused = status_of(lambda: client.is_server_ready())
+    check("gRPC ready refuses a missing token", refused is not None and "UNAUTHENTICATED" in refused, refused)
+    check("gRPC ready", client.is_server_ready(**meta))
+    check("gRPC server metadata", client.get_server_metadata(**meta).name == "propensity")
+    model_meta = client.get_model_metadata("conversion", **meta)
+    check("gRPC model metadata names every feature",
+          [i.name for i in model_meta.inputs] == [f["name"] for f in schema] and
+          [i.datatype for i in model_meta.inputs] == ["FP32" if f["kind"] == "numeric" else "BYTES" for f in schema],
+          model_meta)
+    check("gRPC model ready", client.is_model_ready("conversion", **meta))
+
+    named = []
+    for feature in schema:
+        name = feature["name"]
+        if feature["kind"] == "numeric":
+            values = np.array([np.float32(r[name]) if r[name] not in MISSING else np.float32("nan") for r in rows],
+                              dtype=np.float32)
+            t = grpcclient.InferInput(name, [len(rows)], "FP32")
+        else:
+            values = np.array([b"" if r[name] in MISSING else r[name].encode() for r in rows], dtype=np.object_)
+            t = grpcclient.InferInput(name, [len(rows)], "BYTES")
+        t.set_data_from_numpy(values)
+        named.append(t)
+    result = client.infer("conversion", named, request_id="grpc-1", **meta)
+    got = result.as_numpy("probability")
+    check("gRPC named tensors with missing values and BYTES categories: equal to predict bit for bit",
+          got is not None and got.dtype == np.float32 and np.array_equal(got.view(np.uint32), predicted.view(np.uint32)),
+          f"{got[:3] if got is not None else None}")
+    check("gRPC request id echoed", result.get_response().id == "grpc-1")
+
+    t = grpcclient.InferInput("input", list(matrix.shape), "FP32")
+    t.set_data_from_numpy(matrix)
+    got = client.infer("conversion", [t], **meta).as_numpy("probability")
+    check("gRPC matrix form: equal to predict bit for bit", np.array_equal(got.view(np.uint32), predicted.view(np.uint32)))
+    version = model_meta.versions[0]
+    got = client.infer("conversion", [t], model_version=version, **meta).as_numpy("probability")
+    check("gRPC model_version addressing", np.array_equal(got.view(np.uint32), predicted.view(np.uint32)))
+
+    t2 = grpcclient.InferInput("input", [20, len(schema)], "FP32")
+    t2.set_data_from_numpy(matrix[:20])
+    res = client.infer("trees", [t2], outputs=[grpcclient.InferRequestedOutput("probability"),
+                                               grpcclient.InferRequestedOutput("contributions")], **meta)
+    p, c = res.as_numpy("probability").astype(np.float64), res.as_numpy("contributions")
+    check("gRPC contributions sum to the margin", c.shape == (20, len(schema) + 1) and
+          np.allclose(1 / (1 + np.exp(-c.sum(axis=1))), p, rtol=0, atol=1e-6), f"{c.shape}")
+
+    # Typed contents (what tritonclient never sends, other clients do), through tritonclient's generated stubs.
+    stub = service_pb2_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"127.0.0.1:{grpc_port}"))
+    sample = [rows[i] for i in complete[:50]]
+    request = service_pb2.ModelInferRequest(model_name="conversion")
+    for feature in schema:
+        tensor = request.inputs.add(name=feature["name"], shape=[len(sample)])
+        if feature["kind"] == "numeric":
+            tensor.datatype = "FP64"
+            tensor.contents.fp64_contents.extend(float(np.float32(r[feature["name"]])) for r in sample)
+        else:
+            tensor.datatype = "BYTES"
+            tensor.contents.bytes_contents.extend(r[feature["name"]].encode() for r in sample)
+    answer = stub.ModelInfer(request, metadata=[("authorization", headers["Authorization"])])
+    got = np.frombuffer(answer.raw_output_contents[0], dtype="<f4")
+    check("gRPC typed contents (FP64, BYTES): equal to predict bit for bit",
+          np.array_equal(got.view(np.uint32), predicted[complete[:50]].view(np.uint32)))
+
+    bad = grpcclient.InferInput("sessions_30d", [1], "BYTES")
+    bad.set_data_from_numpy(np.array([b"x"], dtype=np.object_))
+    msg = status_of(lambda: client.infer("conversion", [bad], **meta))
+    check("gRPC wrong datatype: INVALID_ARGUMENT naming the tensor",
+          msg is not None and "INVALID_ARGUMENT" in msg and "sessions_30d" in msg, msg)
+    unknown = grpcclient.InferInput("height", [1], "FP32")
+    unknown.set_data_from_numpy(np.array([1], dtype=np.float32))
+    msg = status_of(lambda: client.infer("nope", [unknown], **meta))
+    check("gRPC unknown model: NOT_FOUND", msg is not None and "NOT_FOUND" in msg and "not loaded" in msg, msg)
+    half = grpcclient.InferInput("input", [1, len(schema)], "FP32")
+    half.set_data_from_numpy(matrix[:1])
+    request = service_pb2.ModelInferRequest(model_name="conversion")
+    request.inputs.add(name="input", datatype="FP32", shape=[2, len(schema)])
+    request.raw_input_contents.append(matrix[:1].tobytes())
+    try:
+        stub.ModelInfer(request, metadata=[("authorization", headers["Authorization"])])
+        msg = None
+    except grpc.RpcError as e:
+        msg = f"{e.code()} {e.details()}"
+    check("gRPC raw contents of the wrong size: INVALID_ARGUMENT", msg is not None and "INVALID_ARGUMENT" in msg, msg)
+    msg = status_of(lambda: client.infer("conversion", [half], headers={"authorization": "Bearer wrong"}))
+    check("gRPC wrong token: UNAUTHENTICATED", msg is not None and "UNAUTHENTICATED" in msg, msg)
+    # 2 MB against --max-frame-bytes 1 MB: grpc-swift refuses the message and resets its stream (the client sees
+    # CANCELLED), the connection and other calls go on.
+    big = grpcclient.InferInput("input", [(2 << 20) // (4 * len(schema)), len(schema)], "FP32")
+    big.set_data_from_numpy(np.zeros(big.shape(), dtype=np.float32))
+    msg = status_of(lambda: client.infer("conversion", [big], **meta))
+    check("gRPC message over --max-frame-bytes: refused", msg is not None and
+          ("RESOURCE_EXHAUSTED" in msg or "CANCELLED" in msg), msg)
+    check("gRPC still answers after the errors", client.is_server_ready(**meta))
+
+
 models = os.path.join(WORK, "models")
 data = os.path.join(WORK, "data.csv")
 rows = read_csv(data)
@@ -64,11 +177,13 @@ token_file = os.path.join(WORK, "token")
 with open(token_file, "w") as f:
     f.write(token)
 os.chmod(token_file, 0o600)
-binary_port, http_port = free_port(), free_port()
+binary_port, http_port, grpc_port = free_port(), free_port(), free_port()
 server = subprocess.Popen([BIN, "serve", "--models", models, "--port", str(binary_port), "--http-port", str(http_port),
-                           "--token-file", token_file, "--max-frame-bytes", "1048576"], stderr=subprocess.DEVNULL)
+                           "--grpc-port", str(grpc_port), "--token-file", token_file, "--max-frame-bytes", "1048576"],
+                          stderr=subprocess.DEVNULL)
 try:
     wait_for(http_port)
+    wait_for(grpc_port)
     headers = {"Authorization": f"Bearer {token}"}
     client = httpclient.InferenceServerClient(url=f"127.0.0.1:{http_port}")
 
@@ -163,6 +278,8 @@ try:
     msg = error_of(lambda: client.infer("nope", [unknown], headers=headers))
     check("unknown model", msg is not None and "not loaded" in msg, msg)
 
+    grpc_checks(headers, rows, predicted, matrix, complete)
+
     # curl: JSON by hand, a malformed body, an oversize one, a wrong token.
     def curl(*args):
         out = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", *args], capture_output=True, text=True)
@@ -198,16 +315,22 @@ try:
                              "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance",
                              "--max-examples", "40", "--seed", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=WORK)  # its cache goes there
-    healthy = 0
+    healthy = grpc_healthy = 0
     binary = Client("127.0.0.1", binary_port, token=token)
     probe = {f["name"]: (float(first[f["name"]]) if f["kind"] == "numeric" else first[f["name"]]) for f in schema}
+    g = grpcclient.InferenceServerClient(url=f"127.0.0.1:{grpc_port}")
+    gt = grpcclient.InferInput("input", [1, len(schema)], "FP32")
+    gt.set_data_from_numpy(matrix[complete[0]:complete[0] + 1])
     while fuzz.poll() is None:
         healthy += 1 if binary.score("conversion", [probe])[0] == float(predicted[complete[0]]) else 0
+        got = g.infer("conversion", [gt], headers={"authorization": headers["Authorization"]}).as_numpy("probability")
+        grpc_healthy += 1 if got[0].view(np.uint32) == predicted[complete[0]].view(np.uint32) else 0
         time.sleep(0.05)
     report = fuzz.stdout.read()
     check("schemathesis: no failures", fuzz.returncode == 0, report[-3000:])
     print("\n".join(line for line in report.splitlines() if "passed" in line or "failed" in line or "cases" in line)[-800:])
     check("the binary port served throughout the fuzzing", healthy > 0 and server.poll() is None, f"{healthy} answers")
+    check("the gRPC port served throughout the fuzzing", grpc_healthy == healthy, f"{grpc_healthy} of {healthy}")
     check("the server is still up", server.poll() is None)
 finally:
     server.terminate()

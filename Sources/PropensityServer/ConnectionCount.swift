@@ -4,17 +4,17 @@ import NIOPosix
 
 /// Open connections of one listener against its limit. Admission is decided once per connection, in its
 /// initializer (on the connection's event loop), and released when it closes.
-final class ConnectionCount: Sendable {
+package final class ConnectionCount: Sendable {
     private let count = NIOLockedValueBox(0)
-    let limit: Int
+    package let limit: Int
 
-    init(limit: Int) { self.limit = limit }
+    package init(limit: Int) { self.limit = limit }
 
-    var value: Int { count.withLockedValue { $0 } }
+    package var value: Int { count.withLockedValue { $0 } }
 
     /// Counts `channel` in when there is room and counts it out when it closes; false (and not counted) otherwise.
     /// `changed` sees the new count either way round.
-    func admit(_ channel: Channel, changed: @escaping @Sendable (Int) -> Void = { _ in }) -> Bool {
+    package func admit(_ channel: Channel, changed: @escaping @Sendable (Int) -> Void = { _ in }) -> Bool {
         let open = count.withLockedValue { count -> Int? in
             guard count < limit else { return nil }
             count += 1

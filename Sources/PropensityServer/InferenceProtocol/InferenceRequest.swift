@@ -3,30 +3,50 @@ import Foundation
 /// A decoded infer request: `{"id"?, "parameters"?, "inputs": [...], "outputs"?: [...]}`, optionally followed by
 /// binary tensor data (the HTTP binary-tensor extension: the JSON is the body's first `jsonLength` bytes, each input
 /// with `parameters.binary_data_size` takes that many bytes of the rest, in input order).
-struct InferenceRequest {
-    var id: String?
-    var inputs: [InputTensor]
+/// Built from JSON here, and from protobuf by the gRPC service (`package` members).
+package struct InferenceRequest {
+    package var id: String?
+    package var inputs: [InputTensor]
     /// Outputs asked for by name; empty: `probability` only.
-    var outputs: [RequestedOutput]
+    package var outputs: [RequestedOutput]
     /// `parameters.binary_data_output`: every output in binary unless it says otherwise.
-    var binaryOutputs: Bool
+    package var binaryOutputs: Bool
 
-    struct InputTensor {
-        var name: String
-        var datatype: TensorDatatype
-        var shape: [Int]
-        var data: TensorData
+    package struct InputTensor {
+        package var name: String
+        package var datatype: TensorDatatype
+        package var shape: [Int]
+        package var data: TensorData
+
+        package init(name: String, datatype: TensorDatatype, shape: [Int], data: TensorData) {
+            self.name = name
+            self.datatype = datatype
+            self.shape = shape
+            self.data = data
+        }
     }
 
-    struct RequestedOutput {
-        var name: String
-        var binary: Bool?
+    package struct RequestedOutput {
+        package var name: String
+        package var binary: Bool?
+
+        package init(name: String, binary: Bool?) {
+            self.name = name
+            self.binary = binary
+        }
     }
 
     /// Elements in row-major order: numbers (nil: JSON null, a missing value) or strings (BYTES).
-    enum TensorData {
+    package enum TensorData {
         case numbers([Double?])
         case strings([String?])
+    }
+
+    package init(id: String?, inputs: [InputTensor], outputs: [RequestedOutput], binaryOutputs: Bool = false) {
+        self.id = id
+        self.inputs = inputs
+        self.outputs = outputs
+        self.binaryOutputs = binaryOutputs
     }
 
     /// - Parameter jsonLength: the `Inference-Header-Content-Length` header, when present.
@@ -140,20 +160,32 @@ struct InferenceRequest {
         }
     }
 
-    private static func input(_ input: Input, index: Int, body: [UInt8], binaryOffset: inout Int) throws(InferenceError) -> InputTensor {
-        let name = input.name
-        guard let datatype = TensorDatatype(rawValue: input.datatype), datatype != .fp16, datatype != .bf16 else {
-            throw .unsupportedDatatype(tensor: name, datatype: input.datatype)
+    /// A datatype the service takes (FP16 and BF16 are refused by name).
+    package static func datatype(_ text: String, tensor: String) throws(InferenceError) -> TensorDatatype {
+        guard let datatype = TensorDatatype(rawValue: text), datatype != .fp16, datatype != .bf16 else {
+            throw .unsupportedDatatype(tensor: tensor, datatype: text)
         }
-        guard !input.shape.isEmpty, input.shape.allSatisfy({ $0 >= 0 }) else {
-            throw .badShape(tensor: name, reason: "shape must hold at least one non-negative dimension")
+        return datatype
+    }
+
+    /// The element count of a shape: at least one dimension, none negative, at most 2^31 elements.
+    package static func elementCount(_ shape: [Int], tensor: String) throws(InferenceError) -> Int {
+        guard !shape.isEmpty, shape.allSatisfy({ $0 >= 0 }) else {
+            throw .badShape(tensor: tensor, reason: "shape must hold at least one non-negative dimension")
         }
         var elements = 1
-        for dim in input.shape {
+        for dim in shape {
             let (product, overflow) = elements.multipliedReportingOverflow(by: dim)
-            guard !overflow, product <= 1 << 31 else { throw .badShape(tensor: name, reason: "shape is too large") }
+            guard !overflow, product <= 1 << 31 else { throw .badShape(tensor: tensor, reason: "shape is too large") }
             elements = product
         }
+        return elements
+    }
+
+    private static func input(_ input: Input, index: Int, body: [UInt8], binaryOffset: inout Int) throws(InferenceError) -> InputTensor {
+        let name = input.name
+        let datatype = try Self.datatype(input.datatype, tensor: name)
+        let elements = try Self.elementCount(input.shape, tensor: name)
         let data: TensorData
         if let size = input.parameters?["binary_data_size"] {
             guard input.data == nil else { throw .badData(tensor: name, reason: "has both 'data' and binary_data_size") }
@@ -206,7 +238,7 @@ struct InferenceRequest {
     }
 
     /// Raw little-endian elements; BYTES as a 4-byte little-endian length before each element.
-    private static func binary(_ bytes: ArraySlice<UInt8>, datatype: TensorDatatype, count: Int, tensor: String) throws(InferenceError) -> TensorData {
+    package static func binary(_ bytes: ArraySlice<UInt8>, datatype: TensorDatatype, count: Int, tensor: String) throws(InferenceError) -> TensorData {
         guard let size = datatype.elementSize else {
             var strings: [String?] = []
             var at = bytes.startIndex

@@ -83,7 +83,7 @@ public struct InferenceService: Sendable {
             return Response(status: .ok, body: serverMetadata())
         case 3 where parts[1] == "health" && parts[2] == "ready":
             try expect(method, "GET")
-            return Response(status: accepting() && !registry.all.isEmpty ? .ok : .serviceUnavailable, body: [], contentType: nil)
+            return Response(status: isReady ? .ok : .serviceUnavailable, body: [], contentType: nil)
         default: break
         }
         guard parts.count >= 3, parts[1] == "models" else { throw .unknownPath(Self.clip(clean)) }
@@ -121,7 +121,23 @@ public struct InferenceService: Sendable {
         guard method == allowed else { throw .methodNotAllowed(Self.clip(method)) }
     }
 
-    private func authorize(_ header: String?) throws(InferenceError) {
+    /// Whether the server takes traffic: a model is loaded and it is not shutting down.
+    package var isReady: Bool { accepting() && !registry.all.isEmpty }
+
+    /// Whether a served model answers (false while shutting down).
+    package var modelsAccepting: Bool { accepting() }
+
+    /// A model by name and version (empty: the newest version), as an answer may name it.
+    package func model(name: String, version: String) throws(InferenceError) -> ServedModel {
+        let address = version.isEmpty ? name : name + "@" + version
+        guard let served = registry.model(named: address) else {
+            throw .modelNotFound(Self.clip(version.isEmpty ? name : name + "/versions/" + version))
+        }
+        return served
+    }
+
+    /// Checks an `Authorization` header (HTTP) or metadata entry (gRPC) against the server's token, when it has one.
+    package func authorize(_ header: String?) throws(InferenceError) {
         guard let expected = token() else { return }
         guard let header, header.hasPrefix("Bearer ") else { throw .unauthorized }
         let given = Array(header.utf8.dropFirst("Bearer ".utf8.count))
@@ -142,39 +158,81 @@ public struct InferenceService: Sendable {
         return json.bytes
     }
 
+    /// A model's metadata, whatever the transport: inputs one per feature (FP32, or BYTES for a categorical one:
+    /// the category's name), outputs `probability` and, when the model can explain, `contributions`.
+    package struct ModelMetadata {
+        package struct Tensor {
+            package var name: String
+            package var datatype: String
+            package var shape: [Int]
+        }
+        package var name: String
+        package var versions: [String]
+        package var platform: String
+        package var inputs: [Tensor]
+        package var outputs: [Tensor]
+    }
+
+    package func metadata(_ served: ServedModel) -> ModelMetadata {
+        var outputs = [ModelMetadata.Tensor(name: "probability", datatype: "FP32", shape: [-1])]
+        if served.explainer != nil {
+            outputs.append(.init(name: "contributions", datatype: "FP64", shape: [-1, served.model.schema.count + 1]))
+        }
+        return ModelMetadata(
+            name: served.name, versions: registry.all.filter { $0.name == served.name }.map(\.version),
+            platform: "propensity_" + served.model.kind.name,
+            inputs: served.model.schema.features.map {
+                .init(name: $0.name, datatype: $0.kind.categories == nil ? "FP32" : "BYTES", shape: [-1])
+            },
+            outputs: outputs)
+    }
+
     private func modelMetadata(_ served: ServedModel) -> [UInt8] {
-        let versions = registry.all.filter { $0.name == served.name }.map(\.version)
+        let metadata = metadata(served)
         var json = JSONText()
         json.raw("{")
-        json.key("name", first: true); json.string(served.name)
+        json.key("name", first: true); json.string(metadata.name)
         json.key("versions"); json.raw("[")
-        for (i, v) in versions.enumerated() {
+        for (i, v) in metadata.versions.enumerated() {
             if i > 0 { json.raw(",") }
             json.string(v)
         }
         json.raw("]")
-        json.key("platform"); json.string("propensity_" + served.model.kind.name)
-        json.key("inputs"); json.raw("[")
-        for (i, feature) in served.model.schema.features.enumerated() {
-            if i > 0 { json.raw(",") }
-            json.raw("{")
-            json.key("name", first: true); json.string(feature.name)
-            json.key("datatype"); json.string(feature.kind.categories == nil ? "FP32" : "BYTES")
-            json.key("shape"); json.raw("[-1]")
-            json.raw("}")
+        json.key("platform"); json.string(metadata.platform)
+        for (key, tensors) in [("inputs", metadata.inputs), ("outputs", metadata.outputs)] {
+            json.key(key); json.raw("[")
+            for (i, tensor) in tensors.enumerated() {
+                if i > 0 { json.raw(",") }
+                json.raw("{")
+                json.key("name", first: true); json.string(tensor.name)
+                json.key("datatype"); json.string(tensor.datatype)
+                json.key("shape"); json.integers(tensor.shape)
+                json.raw("}")
+            }
+            json.raw("]")
         }
-        json.raw("]")
-        json.key("outputs"); json.raw("[{\"name\":\"probability\",\"datatype\":\"FP32\",\"shape\":[-1]}")
-        if served.explainer != nil {
-            json.raw(",{\"name\":\"contributions\",\"datatype\":\"FP64\",\"shape\":[-1,\(served.model.schema.count + 1)]}")
-        }
-        json.raw("]}")
+        json.raw("}")
         return json.bytes
     }
 
-    private func infer(_ served: ServedModel, jsonLength: Int?, body: [UInt8]) throws(InferenceError) -> Response {
+    /// An infer request's answer before any encoding: the outputs asked for (`probability` when none), each row's
+    /// probability and, when asked, its contributions.
+    package struct Inference {
+        package var served: ServedModel
+        package var rowCount: Int
+        package var outputs: [InferenceRequest.RequestedOutput]
+        package var scores: [Float]
+        package var contributions: [Contributions]
+
+        /// Per row, each column's contribution in schema order, then the bias: the margin is their sum (as XGBoost's
+        /// pred_contribs), `[rowCount, columns + 1]`.
+        package var contributionValues: [Double] { contributions.flatMap { $0.values + [$0.bias] } }
+        package var contributionWidth: Int { served.model.schema.count + 1 }
+    }
+
+    /// Scores (and explains, when asked) a decoded request, counting it in the model's metrics.
+    package func evaluate(_ served: ServedModel, _ request: InferenceRequest) throws(InferenceError) -> Inference {
         let start = DispatchTime.now().uptimeNanoseconds
-        let request = try InferenceRequest(body: body, jsonLength: jsonLength)
         let wantsContributions = request.outputs.contains { $0.name == "contributions" }
         for output in request.outputs where output.name != "probability" && output.name != "contributions" {
             throw .unknownOutput(Self.clip(output.name))
@@ -187,8 +245,20 @@ public struct InferenceService: Sendable {
             explanations = explainer.explain(rows: features)
         }
         let scores = rowCount == 0 ? [] : served.scorer.score(features)
-        let outputs: [InferenceRequest.RequestedOutput] =
-            request.outputs.isEmpty ? [.init(name: "probability", binary: nil)] : request.outputs
+        let model = metrics.model(served.name)
+        model.requests.increment()
+        model.rows.increment(by: rowCount)
+        model.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+        return Inference(
+            served: served, rowCount: rowCount,
+            outputs: request.outputs.isEmpty ? [.init(name: "probability", binary: nil)] : request.outputs,
+            scores: scores, contributions: explanations)
+    }
+
+    private func infer(_ served: ServedModel, jsonLength: Int?, body: [UInt8]) throws(InferenceError) -> Response {
+        let request = try InferenceRequest(body: body, jsonLength: jsonLength)
+        let inference = try evaluate(served, request)
+        let rowCount = inference.rowCount, scores = inference.scores
         var json = JSONText(capacity: 128 + 24 * scores.count)
         var binary: [UInt8] = []
         json.raw("{")
@@ -196,7 +266,7 @@ public struct InferenceService: Sendable {
         json.key("model_version"); json.string(served.version)
         if let id = request.id { json.key("id"); json.string(id) }
         json.key("outputs"); json.raw("[")
-        for (i, output) in outputs.enumerated() {
+        for (i, output) in inference.outputs.enumerated() {
             if i > 0 { json.raw(",") }
             let inBinary = output.binary ?? request.binaryOutputs
             json.raw("{")
@@ -216,11 +286,9 @@ public struct InferenceService: Sendable {
                     json.raw("]")
                 }
             } else {
-                // Per column in schema order, then the bias: the margin is their sum (as XGBoost's pred_contribs).
-                let width = served.model.schema.count + 1
                 json.key("datatype"); json.string("FP64")
-                json.key("shape"); json.integers([rowCount, width])
-                let values = explanations.flatMap { $0.values + [$0.bias] }
+                json.key("shape"); json.integers([rowCount, inference.contributionWidth])
+                let values = inference.contributionValues
                 if inBinary {
                     json.key("parameters"); json.raw("{\"binary_data_size\":\(8 * values.count)}")
                     for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { binary.append(contentsOf: $0) } }
@@ -236,11 +304,7 @@ public struct InferenceService: Sendable {
             json.raw("}")
         }
         json.raw("]}")
-        let model = metrics.model(served.name)
-        model.requests.increment()
-        model.rows.increment(by: rowCount)
-        model.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
-        if binary.isEmpty && !outputs.contains(where: { $0.binary ?? request.binaryOutputs }) {
+        if binary.isEmpty && !inference.outputs.contains(where: { $0.binary ?? request.binaryOutputs }) {
             return Response(status: .ok, body: json.bytes)
         }
         let length = json.bytes.count

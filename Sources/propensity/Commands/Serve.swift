@@ -10,6 +10,10 @@ import PropensityPrivacy
 import PropensityServer
 import ServiceLifecycle
 
+#if GRPC
+import PropensityGRPC
+#endif
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve every model in a directory over the binary protocol.")
 
@@ -28,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     var metricsPort: Int?
     @Option(help: "Port for the Open Inference Protocol (KServe v2) over HTTP/REST (none when omitted).")
     var httpPort: Int?
+    @Option(help: "Port for the Open Inference Protocol (KServe v2) over gRPC (none when omitted).")
+    var grpcPort: Int?
     @Option(help: "Seconds between checks of the model directory for new, replaced or removed files (0: only on SIGHUP).")
     var watchInterval: Double = 1
     @Option(help: "Refuse model files larger than this many bytes (checked before reading them).")
@@ -196,6 +202,25 @@ struct Serve: AsyncParsableCommand {
                     group: eventLoops)
                 logger.notice("audit: inference protocol over HTTP", metadata: ["port": "\(http.port)"])
                 services.append(http)
+            }
+            if let grpcPort {
+                #if GRPC
+                let service = InferenceService(
+                    registry: registry, serverVersion: Propensity.version, metrics: options.metrics,
+                    limits: options.limits, token: { server.currentToken }, accepting: { server.isAccepting })
+                let grpc = InferenceGRPCServer(
+                    host: host, port: grpcPort, service: service, limits: options.limits,
+                    tls: tlsCert.flatMap { cert in tlsKey.map { .init(certificateChain: cert, privateKey: $0) } },
+                    group: eventLoops)
+                services.append(grpc)
+                Task {
+                    // The port is known once the transport listens (a port of 0 picks a free one); 0 if it failed.
+                    let bound = await grpc.port
+                    if bound > 0 { logger.notice("audit: inference protocol over gRPC", metadata: ["port": "\(bound)"]) }
+                }
+                #else
+                throw CLIError("--grpc-port: this build has no gRPC (built with --disable-default-traits); rebuild with the GRPC trait")
+                #endif
             }
             logger.notice("audit: listening", metadata: [
                 "host": "\(host)", "port": "\(server.port)", "auth": "\(options.token != nil)", "tls": "\(options.tls != nil)",
