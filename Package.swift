@@ -226,6 +226,14 @@ let package = Package(
             dependencies: ["PropensityModel", "PropensityProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
+            name: "PropensityGRPCTests",
+            dependencies: [
+                "PropensityGRPC", "PropensityServer", "PropensityModel", "PropensityScoring", "PropensityTestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
+        .testTarget(
             name: "PropensityServerTests",
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityModelFile", "PropensityScoring", "PropensityProtocol",
