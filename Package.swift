@@ -148,7 +148,9 @@ let package = Package(
         .target(
             name: "PropensityGRPC",
             dependencies: [
-                "PropensityServer",
+                "PropensityServer", "PropensityLoad",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

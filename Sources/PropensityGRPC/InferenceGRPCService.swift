@@ -55,12 +55,19 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.SimpleServiceProtoco
 
     func modelInfer(request: Inference_ModelInferRequest, context: ServerContext) async throws -> Inference_ModelInferResponse {
         let inference = try answer { () throws(InferenceError) in
+            let decoded = try InferenceRequest(request)
+            if let key = decoded.visitorKey {
+                // A route (experiments file): the visitor's variant answers; routes have no versions.
+                guard request.modelVersion.isEmpty else { throw .routeNotFound(request.modelName + "/versions/" + request.modelVersion) }
+                return try service.evaluateRouted(route: request.modelName, visitorKey: key, decoded)
+            }
             let served = try service.model(name: request.modelName, version: request.modelVersion)
-            return try service.evaluate(served, try InferenceRequest(request))
+            return try service.evaluate(served, decoded)
         }
         var response = Inference_ModelInferResponse()
-        response.modelName = inference.served.name
-        response.modelVersion = inference.served.version
+        let routed = inference.answeredName != inference.served.name
+        response.modelName = inference.answeredName
+        response.modelVersion = routed ? inference.served.key : inference.served.version
         response.id = request.id
         for output in inference.outputs {
             var tensor = Inference_ModelInferResponse.InferOutputTensor()

@@ -29,9 +29,16 @@ extension InferenceRequest {
             }
             inputs.append(InputTensor(name: name, datatype: datatype, shape: shape, data: data))
         }
+        var visitorKey: String?
+        if let parameter = request.parameters["visitor_key"] {
+            guard case .stringParam(let key)? = parameter.parameterChoice else {
+                throw .malformedJSON("'parameters.visitor_key' must be a string")
+            }
+            visitorKey = key
+        }
         self.init(
             id: request.id.isEmpty ? nil : request.id, inputs: inputs,
-            outputs: request.outputs.map { RequestedOutput(name: $0.name, binary: nil) })
+            outputs: request.outputs.map { RequestedOutput(name: $0.name, binary: nil) }, visitorKey: visitorKey)
     }
 
     /// Elements from the `contents` field the datatype names; any other field set is an error.

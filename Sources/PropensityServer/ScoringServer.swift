@@ -30,13 +30,16 @@ public final class ScoringServer: Sendable {
     let shutdownTimeout: TimeAmount
     let logger: Logger
     private let driftGauges: DriftGauges
+    /// The routes and shadow scorer, for the inference protocol ports to route through as this port does.
+    public let experiments: ServedExperiments
 
     private init(
         channel: Channel, registry: ModelRegistry, connections: ConnectionCount,
         children: NIOLockedValueBox<[ObjectIdentifier: Channel]>, token: ServerToken?, shutdownTimeout: TimeAmount,
-        driftGauges: DriftGauges, logger: Logger
+        driftGauges: DriftGauges, experiments: ServedExperiments, logger: Logger
     ) {
         self.driftGauges = driftGauges
+        self.experiments = experiments
         self.token = token
         self.logger = logger
         self.channel = channel
@@ -164,7 +167,8 @@ public final class ScoringServer: Sendable {
         }
         return ScoringServer(
             channel: channel, registry: registry, connections: connections, children: children, token: token,
-            shutdownTimeout: limits.shutdownTimeout, driftGauges: gauges, logger: logger)
+            shutdownTimeout: limits.shutdownTimeout, driftGauges: gauges,
+            experiments: ServedExperiments(routes: options.routes, shadows: shadows), logger: logger)
     }
 
     /// Stops accepting; resolves when the listening socket is closed.

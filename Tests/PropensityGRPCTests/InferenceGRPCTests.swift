@@ -103,8 +103,11 @@ import Testing
         registry.add(TestModels.trees, name: "trees", version: "7")
         var limits = ServerLimits()
         limits.maxRowsPerRequest = 100
+        let routes = RouteTable()
+        routes.install([Route(name: "homepage", salt: "s", variants: [.init(model: "conv", basisPoints: 10_000)], shadows: [])])
         let service = InferenceService(
-            registry: registry, serverVersion: "test", limits: limits, token: { Array("s3cret-token".utf8) })
+            registry: registry, serverVersion: "test", limits: limits, token: { Array("s3cret-token".utf8) },
+            experiments: ServedExperiments(routes: routes))
         let server = InferenceGRPCServer(host: "127.0.0.1", port: 0, service: service, limits: limits)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await server.serve() }
@@ -173,6 +176,17 @@ import Testing
                 many.inputs[0].shape = [101, 3]
                 many.inputs[0].contents.fp32Contents = [Float](repeating: 1, count: 303)
                 #expect(await code(many) == .resourceExhausted)
+                // A visitor_key parameter routes through the experiments file; the answer names route and variant.
+                var routed = matrixRequest(raw: true)
+                routed.modelName = "homepage"
+                routed.parameters["visitor_key"] = .with { $0.stringParam = "visitor-1" }
+                let answer = try await inference.modelInfer(routed, metadata: auth)
+                #expect(answer.modelName == "homepage" && answer.modelVersion == registry.model(named: "conv")?.key)
+                routed.parameters["visitor_key"] = .with { $0.int64Param = 1 }
+                #expect(await code(routed) == .invalidArgument)
+                routed.modelName = "nope"
+                routed.parameters["visitor_key"] = .with { $0.stringParam = "visitor-1" }
+                #expect(await code(routed) == .notFound)
                 // The connection still serves after the errors.
                 #expect(try await inference.serverReady(.init(), metadata: auth).ready)
             }

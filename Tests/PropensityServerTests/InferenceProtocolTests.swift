@@ -138,6 +138,50 @@ import Testing
         #expect(try probabilities(named).map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
+    /// A `visitor_key` routes the request through the experiments file, as ROUTE_SCORE does: the same variant for
+    /// the same visitor, named in the answer; unknown routes, versions and bad keys fail by their case.
+    @Test func visitorKeysRouteThroughExperiments() throws {
+        registry.add(TestModels.logistic, name: "champion", version: "1")
+        registry.add(TestModels.logistic, name: "challenger", version: "2")
+        let routes = RouteTable()
+        let route = Route(
+            name: "homepage", salt: "s", variants: [.init(model: "champion", basisPoints: 5000), .init(model: "challenger", basisPoints: 5000)],
+            shadows: ["conv"])
+        routes.install([route])
+        let routed = InferenceService(
+            registry: registry, serverVersion: "test", experiments: ServedExperiments(routes: routes))
+        func infer(_ key: String, path: String = "/v2/models/homepage/infer") -> InferenceService.Response {
+            post(path, """
+                {"parameters": {"visitor_key": "\(key)"},
+                 "inputs": [{"name": "m", "datatype": "FP32", "shape": [3, 3], "data": [35, 0, 3, 61.5, 1, 0, null, 0, 7]}]}
+                """, service: routed)
+        }
+        var seen: Set<String> = []
+        for visitor in (0..<40).map({ "visitor-\($0)" }) {
+            let answer = infer(visitor)
+            #expect(answer.status == .ok)
+            let body = try json(answer)
+            let variant = route.variants[route.variant(for: Array(visitor.utf8))].model
+            #expect(body["model_name"] as? String == "homepage")
+            #expect(body["model_version"] as? String == variant + (variant == "champion" ? "@1" : "@2"))
+            #expect(try probabilities(answer) == expected)
+            #expect(try json(infer(visitor))["model_version"] as? String == body["model_version"] as? String)
+            seen.insert(body["model_version"] as! String)
+        }
+        #expect(seen == ["champion@1", "challenger@2"])
+        try expectError(infer("v", path: "/v2/models/nope/infer"), .routeNotFound("nope"))
+        try expectError(infer("v", path: "/v2/models/homepage/versions/1/infer"), .routeNotFound("homepage/versions/1"))
+        try expectError(infer(""), .invalidVisitorKey(length: 0))
+        try expectError(infer(String(repeating: "k", count: 257)), .invalidVisitorKey(length: 257))
+        try expectError(
+            post("/v2/models/homepage/infer", #"{"parameters": {"visitor_key": 7}, "inputs": []}"#, service: routed),
+            .malformedJSON("'parameters.visitor_key' must be a string"))
+        // Without experiments (a service made without them), a visitor key finds no route.
+        try expectError(post("/v2/models/conv/infer", """
+            {"parameters": {"visitor_key": "v"}, "inputs": [{"name": "m", "datatype": "FP32", "shape": [1, 3], "data": [1, 0, 2]}]}
+            """), .routeNotFound("conv"))
+    }
+
     @Test func contributionsAddUpToTheMargin() throws {
         let response = post("/v2/models/conv/infer", """
             {"inputs": [{"name": "input", "datatype": "FP32", "shape": [2, 3], "data": [35, 0, 3, 61.5, 1, 0]}],

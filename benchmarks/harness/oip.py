@@ -53,6 +53,14 @@ def wrk(url, body, connections, seconds, pace_ms=0):
     return result
 
 
+def grpc_loadtest(port, body, rate, connections, seconds):
+    """`propensity loadtest --protocol oip-grpc`: the HTTP body's request as ModelInfer, against any OIP gRPC server."""
+    return json.loads(run(CLIENT_CPU + [
+        BIN, "loadtest", "--protocol", "oip-grpc", "--port", str(port), "--model", "trees", "--request-file", body,
+        "--rate", str(rate), "--connections", str(connections), "--pipeline", "16" if rate else "1",
+        "--duration", str(seconds), "--warmup", "1", "--json"]).stdout)
+
+
 def wait_ready(url, seconds=120):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -70,7 +78,9 @@ def run_benchmark(args):
     LightGBM model, both on CPU 0 with one worker, driven by the same load generator (wrk, CPU 1) with the same
     one-row JSON request: throughput at 16 connections, and p99 at a fixed pace of 200 requests/s (2 connections,
     10 ms apart). Propensity's binary protocol at the same concurrency and rate (propensity loadtest) shows what
-    the standard costs. Bars (issue 16): throughput ≥ 10× MLServer's, p99 ≤ 0.2× MLServer's. gRPC: not built."""
+    the standard costs. gRPC likewise, both servers driven by `propensity loadtest --protocol oip-grpc` with the same
+    request (the JSON body as ModelInfer with typed contents): 16 connections closed loop, and 200/s open loop over 2
+    connections. Bars (issue 16): throughput ≥ 10× MLServer's, p99 ≤ 0.2× MLServer's, over HTTP and over gRPC."""
     ensure_tools()
     seconds = 3 if args.quick else 10
     trees = 100 if args.quick else 500
@@ -83,21 +93,22 @@ def run_benchmark(args):
     mls = os.path.join(WORK, "oip-mlserver")
     os.makedirs(os.path.join(mls, "trees"), exist_ok=True)
     shutil.copy(made["lightgbm_model"], os.path.join(mls, "trees", "model.txt"))
-    binary_port, http_port, mls_port = free_port(), free_port(), free_port()
+    binary_port, http_port, grpc_port, mls_port, mls_grpc_port = (free_port() for _ in range(5))
     with open(os.path.join(mls, "trees", "model-settings.json"), "w") as f:
         json.dump({"name": "trees", "implementation": "mlserver_lightgbm.LightGBMModel",
                    "parameters": {"uri": "./model.txt"}}, f)
     with open(os.path.join(mls, "settings.json"), "w") as f:
-        json.dump({"http_port": mls_port, "grpc_port": free_port(), "metrics_port": free_port(),
+        json.dump({"http_port": mls_port, "grpc_port": mls_grpc_port, "metrics_port": free_port(),
                    "parallel_workers": 0}, f)
     ours = subprocess.Popen(SERVER_CPU + [BIN, "serve", "--models", models, "--port", str(binary_port), "--http-port",
-                                          str(http_port), "--threads", "1", "--watch-interval", "0"],
+                                          str(http_port), "--grpc-port", str(grpc_port), "--threads", "1",
+                                          "--watch-interval", "0"],
                             stderr=subprocess.DEVNULL)
     theirs = subprocess.Popen(SERVER_CPU + [os.path.join(MLSERVER_VENV, "bin", "mlserver"), "start", mls],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runs = {k: [] for k in ("http_rps", "mlserver_rps", "binary_rps")}
-    runs |= {f"{name}_{p}{awake}": [] for name in ("http", "mlserver", "binary") for p in ("p50", "p99")
-             for awake in ("", "_awake")}
+    names = ("http", "mlserver", "binary", "grpc", "mlserver_grpc")
+    runs = {f"{name}_rps": [] for name in names}
+    runs |= {f"{name}_{p}{awake}": [] for name in names for p in ("p50", "p99") for awake in ("", "_awake")}
     try:
         wait_for_port(binary_port)
         wait_ready(f"http://127.0.0.1:{http_port}/v2/health/ready")
@@ -106,11 +117,16 @@ def run_benchmark(args):
         body = made["body"]
         wrk(url.format(http_port), body, 4, 1)  # warm both
         wrk(url.format(mls_port), body, 4, 1)
+        wait_for_port(grpc_port)
+        wait_for_port(mls_grpc_port)
+        grpc_ports = {"grpc": grpc_port, "mlserver_grpc": mls_grpc_port}
         for _ in range(args.repeats):
             runs["http_rps"].append(wrk(url.format(http_port), body, 16, seconds)["rps"])
             runs["mlserver_rps"].append(wrk(url.format(mls_port), body, 16, seconds)["rps"])
             closed = loadtest(binary_port, "trees", 0, 16, 1, seconds)
             runs["binary_rps"].append(closed["achieved_rate"])
+            for name, port in grpc_ports.items():
+                runs[f"{name}_rps"].append(grpc_loadtest(port, body, 0, 16, seconds)["achieved_rate"])
             # Latency twice: as the VM gives it, and with no vCPU halting between requests (keep_awake), where
             # wake-ups of idle vCPUs (hundreds of µs here) no longer dominate a 200/s p99.
             for awake in ("", "_awake"):
@@ -122,6 +138,10 @@ def run_benchmark(args):
                     fixed = loadtest(binary_port, "trees", 200, 2, 1, seconds)
                     runs[f"binary_p99{awake}"].append(fixed["latency_us"]["p99"])
                     runs[f"binary_p50{awake}"].append(fixed["latency_us"]["p50"])
+                    for name, port in grpc_ports.items():
+                        fixed = grpc_loadtest(port, body, 200, 2, seconds)
+                        runs[f"{name}_p99{awake}"].append(fixed["latency_us"]["p99"])
+                        runs[f"{name}_p50{awake}"].append(fixed["latency_us"]["p50"])
     finally:
         for p in (ours, theirs):
             p.terminate()
@@ -148,12 +168,38 @@ def run_benchmark(args):
         "http_throughput_vs_binary": ratio(figures["http_rps"], figures["binary_rps"], "higher",
                                            "Propensity's binary protocol, same connections"),
     }
+    http_figures = {k: v for k, v in figures.items() if not k.startswith(("grpc", "mlserver_grpc"))}
     result = record("oip", {"trees": trees, "max_depth": 6, "features": 28, "rows_per_request": 1, "threads": 1,
-                            "transport": "http"}, figures, ratios, "http_throughput_vs_mlserver")
+                            "transport": "http"}, http_figures, ratios, "http_throughput_vs_mlserver")
+    grpc_figures = {k: v for k, v in figures.items() if k.startswith(("grpc", "mlserver_grpc", "binary"))}
+    grpc_figures["method"] = ("one-row ModelInfer (FP32 [1, 28] matrix in typed contents, the HTTP body's request) of "
+                              "the same LightGBM model; servers on CPU 0 with one worker/thread, propensity loadtest "
+                              "--protocol oip-grpc on CPU 1 for both; throughput: 16 connections closed loop; p99: "
+                              "200/s open loop over 2 connections, as is and with the vCPUs kept awake (_awake); "
+                              "binary: propensity loadtest SCORE at the same concurrency and rate")
+    grpc_ratios = {
+        "grpc_throughput_vs_mlserver": ratio(figures["grpc_rps"], figures["mlserver_grpc_rps"], "higher",
+                                             "MLServer + mlserver-lightgbm over gRPC"),
+        "grpc_p99_vs_mlserver": ratio(figures["grpc_p99_us"], figures["mlserver_grpc_p99_us"], "lower",
+                                      "MLServer gRPC p99 at 200/s"),
+        "grpc_p99_vs_mlserver_awake": ratio(figures["grpc_p99_awake_us"], figures["mlserver_grpc_p99_awake_us"],
+                                            "lower", "MLServer gRPC p99 at 200/s, vCPUs kept awake"),
+        "grpc_p99_vs_binary_awake": ratio(figures["grpc_p99_awake_us"], figures["binary_p99_awake_us"], "lower",
+                                          "Propensity's binary protocol p99 at 200/s, vCPUs kept awake"),
+        "grpc_throughput_vs_binary": ratio(figures["grpc_rps"], figures["binary_rps"], "higher",
+                                           "Propensity's binary protocol, same connections"),
+    }
+    grpc_result = record("oip", {"trees": trees, "max_depth": 6, "features": 28, "rows_per_request": 1,
+                                 "threads": 1, "transport": "grpc"}, grpc_figures, grpc_ratios,
+                         "grpc_throughput_vs_mlserver")
     print(f"oip http: {figures['http_rps']['median']:.0f} req/s vs MLServer {figures['mlserver_rps']['median']:.0f} "
           f"({result['ratio']:.1f}x), binary {figures['binary_rps']['median']:.0f}; p99 at 200/s "
           f"{figures['http_p99_us']['median']:.0f} µs vs MLServer {figures['mlserver_p99_us']['median']:.0f}, binary "
           f"{figures['binary_p99_us']['median']:.0f}; vCPUs awake {figures['http_p99_awake_us']['median']:.0f} vs "
           f"{figures['mlserver_p99_awake_us']['median']:.0f}, binary {figures['binary_p99_awake_us']['median']:.0f}",
           file=sys.stderr)
-    return [result]
+    print(f"oip grpc: {figures['grpc_rps']['median']:.0f} req/s vs MLServer {figures['mlserver_grpc_rps']['median']:.0f} "
+          f"({grpc_result['ratio']:.1f}x); p99 at 200/s {figures['grpc_p99_us']['median']:.0f} µs vs MLServer "
+          f"{figures['mlserver_grpc_p99_us']['median']:.0f}; vCPUs awake {figures['grpc_p99_awake_us']['median']:.0f} vs "
+          f"{figures['mlserver_grpc_p99_awake_us']['median']:.0f}", file=sys.stderr)
+    return [result, grpc_result]

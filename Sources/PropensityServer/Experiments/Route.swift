@@ -10,6 +10,11 @@ public struct Route: @unchecked Sendable {
         public var model: String
         /// Share of keys in basis points (1/100 of a percent).
         public var basisPoints: Int
+
+        public init(model: String, basisPoints: Int) {
+            self.model = model
+            self.basisPoints = basisPoints
+        }
     }
 
     public let name: String

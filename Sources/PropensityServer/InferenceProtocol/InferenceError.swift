@@ -1,4 +1,5 @@
 import NIOHTTP1
+import PropensityProtocol
 
 /// Why an Open Inference Protocol request failed. Each case has its HTTP status; the body is the protocol's error
 /// shape, `{"error": message}`. Messages name the tensor, field or model at fault and never echo feature values.
@@ -23,10 +24,13 @@ public enum InferenceError: Error, Equatable, Sendable {
     case unknownOutput(String)
     case cannotExplain(String)
     case badBinaryData(String)
+    /// A `visitor_key` names a route that is not loaded.
+    case routeNotFound(String)
+    case invalidVisitorKey(length: Int)
 
     public var status: HTTPResponseStatus {
         switch self {
-        case .unknownPath, .modelNotFound: .notFound
+        case .unknownPath, .modelNotFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .unauthorized: .unauthorized
         case .bodyTooLarge: .payloadTooLarge
@@ -57,6 +61,10 @@ public enum InferenceError: Error, Equatable, Sendable {
         case .unknownOutput(let name): "no output '\(name)' (outputs: probability, contributions)"
         case .cannotExplain(let name): "model '\(name)' cannot explain (a tree ensemble without node covers)"
         case .badBinaryData(let reason): "binary tensor data: \(reason)"
+        case .routeNotFound(let name):
+            "no route named '\(name)' is loaded (a request with a visitor_key names a route of the experiments file)"
+        case .invalidVisitorKey(let length):
+            "a visitor_key must be 1 to \(maxVisitorKeyBytes) bytes of UTF-8, not \(length)"
         }
     }
 }

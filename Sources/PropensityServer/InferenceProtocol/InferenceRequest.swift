@@ -11,6 +11,8 @@ package struct InferenceRequest {
     package var outputs: [RequestedOutput]
     /// `parameters.binary_data_output`: every output in binary unless it says otherwise.
     package var binaryOutputs: Bool
+    /// `parameters.visitor_key`: the request names a route (experiments), whose variant for this visitor answers.
+    package var visitorKey: String?
 
     package struct InputTensor {
         package var name: String
@@ -42,11 +44,15 @@ package struct InferenceRequest {
         case strings([String?])
     }
 
-    package init(id: String?, inputs: [InputTensor], outputs: [RequestedOutput], binaryOutputs: Bool = false) {
+    package init(
+        id: String?, inputs: [InputTensor], outputs: [RequestedOutput], binaryOutputs: Bool = false,
+        visitorKey: String? = nil
+    ) {
         self.id = id
         self.inputs = inputs
         self.outputs = outputs
         self.binaryOutputs = binaryOutputs
+        self.visitorKey = visitorKey
     }
 
     /// - Parameter jsonLength: the `Inference-Header-Content-Length` header, when present.
@@ -67,6 +73,11 @@ package struct InferenceRequest {
         }
         id = root.id
         binaryOutputs = root.parameters?["binary_data_output"]?.bool ?? false
+        switch root.parameters?["visitor_key"] {
+        case nil: visitorKey = nil
+        case .string(let key)?: visitorKey = key
+        default: throw .malformedJSON("'parameters.visitor_key' must be a string")
+        }
         guard !root.inputs.isEmpty else { throw .malformedJSON("'inputs' must not be empty") }
         var binary = headerLength  // where the next input's binary data starts
         var decoded: [InputTensor] = []

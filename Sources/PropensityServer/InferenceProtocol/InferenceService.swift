@@ -1,6 +1,7 @@
 import Dispatch
 import NIOHTTP1
 import PropensityModel
+import PropensityProtocol
 import PropensityScoring
 
 /// The Open Inference Protocol (KServe v2) over HTTP, apart from the transport: a request's method, path, headers
@@ -19,12 +20,15 @@ public struct InferenceService: Sendable {
     let token: @Sendable () -> [UInt8]?
     /// Whether the server takes traffic (false while shutting down): `/v2/health/ready` and model readiness.
     let accepting: @Sendable () -> Bool
+    /// The routes a request with a `visitor_key` names (the binary port's, with its shadow scorer).
+    let experiments: ServedExperiments?
 
     public init(
         registry: ModelRegistry, serverVersion: String, metrics: ServerMetrics = ServerMetrics(),
         limits: ServerLimits = ServerLimits(), token: @escaping @Sendable () -> [UInt8]? = { nil },
-        accepting: @escaping @Sendable () -> Bool = { true }
+        accepting: @escaping @Sendable () -> Bool = { true }, experiments: ServedExperiments? = nil
     ) {
+        self.experiments = experiments
         self.registry = registry
         self.serverVersion = serverVersion
         self.metrics = metrics
@@ -107,8 +111,13 @@ public struct InferenceService: Sendable {
             return Response(status: accepting() ? .ok : .serviceUnavailable, body: [], contentType: nil)
         case ["infer"]:
             try expect(method, "POST")
+            let request = try InferenceRequest(body: body, jsonLength: jsonLength)
+            if let key = request.visitorKey {
+                guard address == parts[2] else { throw .routeNotFound(Self.clip(named)) }  // routes have no versions
+                return infer(try evaluateRouted(route: address, visitorKey: key, request), request)
+            }
             guard let served = registry.model(named: address) else { throw .modelNotFound(Self.clip(named)) }
-            return try infer(served, jsonLength: jsonLength, body: body)
+            return infer(try evaluate(served, request), request)
         default:
             throw .unknownPath(Self.clip(clean))
         }
@@ -219,6 +228,10 @@ public struct InferenceService: Sendable {
     /// probability and, when asked, its contributions.
     package struct Inference {
         package var served: ServedModel
+        /// The name the answer gives (`model_name`): the model's, or the route's when routed.
+        package var answeredName: String
+        /// The rows as scored (row-major float32), for shadows.
+        var features: [Float]
         package var rowCount: Int
         package var outputs: [InferenceRequest.RequestedOutput]
         package var scores: [Float]
@@ -250,20 +263,52 @@ public struct InferenceService: Sendable {
         model.rows.increment(by: rowCount)
         model.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
         return Inference(
-            served: served, rowCount: rowCount,
+            served: served, answeredName: served.name, features: features, rowCount: rowCount,
             outputs: request.outputs.isEmpty ? [.init(name: "probability", binary: nil)] : request.outputs,
             scores: scores, contributions: explanations)
     }
 
-    private func infer(_ served: ServedModel, jsonLength: Int?, body: [UInt8]) throws(InferenceError) -> Response {
-        let request = try InferenceRequest(body: body, jsonLength: jsonLength)
-        let inference = try evaluate(served, request)
+    /// A routed infer request (one with a `visitor_key`): the route's variant for this visitor answers, as ROUTE_SCORE
+    /// on the binary port (the same assignment), counted in the route's variant metrics; the route's shadows that fit
+    /// the rows get a copy for the background scorer. The answer names the route and, as its version, the variant.
+    package func evaluateRouted(
+        route name: String, visitorKey: String, _ request: InferenceRequest
+    ) throws(InferenceError) -> Inference {
+        let start = DispatchTime.now().uptimeNanoseconds
+        guard let experiments, let route = experiments.routes.route(named: name) else {
+            throw .routeNotFound(Self.clip(name))
+        }
+        let key = Array(visitorKey.utf8)
+        guard !key.isEmpty, key.count <= maxVisitorKeyBytes else { throw .invalidVisitorKey(length: key.count) }
+        let index = route.route.variant(for: key)
+        let address = route.route.variants[index].model
+        guard let served = registry.model(named: address) else { throw .modelNotFound(Self.clip(address)) }
+        var inference = try evaluate(served, request)
+        inference.answeredName = name
+        let metrics = route.metrics.variants[index]
+        for p in inference.scores { metrics.score.record(Double(p)) }
+        metrics.requests.increment()
+        metrics.rows.increment(by: inference.rowCount)
+        metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+        let shadows = route.route.shadows.enumerated().compactMap { position, address in
+            registry.model(named: address).flatMap { $0.fingerprint == served.fingerprint ? (position, $0) : nil }
+        }
+        if !shadows.isEmpty, inference.rowCount > 0, inference.contributions.isEmpty {  // as ROUTE_EXPLAIN: no shadows
+            experiments.shadows.submit(ShadowScorer.Job(
+                metrics: route.metrics, shadows: shadows, features: inference.features.withUnsafeBytes { Array($0) },
+                rowCount: inference.rowCount, answered: inference.scores))
+        }
+        return inference
+    }
+
+    private func infer(_ inference: Inference, _ request: InferenceRequest) -> Response {
+        let served = inference.served
         let rowCount = inference.rowCount, scores = inference.scores
         var json = JSONText(capacity: 128 + 24 * scores.count)
         var binary: [UInt8] = []
         json.raw("{")
-        json.key("model_name", first: true); json.string(served.name)
-        json.key("model_version"); json.string(served.version)
+        json.key("model_name", first: true); json.string(inference.answeredName)
+        json.key("model_version"); json.string(inference.answeredName == served.name ? served.version : served.key)
         if let id = request.id { json.key("id"); json.string(id) }
         json.key("outputs"); json.raw("[")
         for (i, output) in inference.outputs.enumerated() {

@@ -17,5 +17,5 @@ public enum TensorDatatype: String, Sendable, CaseIterable {
         }
     }
 
-    var isNumeric: Bool { elementSize != nil }
+    package var isNumeric: Bool { elementSize != nil }
 }

@@ -1,5 +1,10 @@
 import ArgumentParser
+import Foundation
 import PropensityLoad
+
+#if GRPC
+import PropensityGRPC
+#endif
 
 /// `propensity loadtest`: drives a scorer with SCORE (or EXPLAIN) requests and reports round-trip latency percentiles
 /// (the generators are in `PropensityLoad`).
@@ -26,6 +31,10 @@ struct LoadTest: AsyncParsableCommand {
     var blocking = false
     @Flag(help: "Closed loop in rounds, as redis-benchmark -P does: send --pipeline requests, wait for all their answers, repeat (default: a sliding window that refills as each answer arrives).")
     var rounds = false
+    @Option(help: "binary (SCORE/EXPLAIN/ROUTE_SCORE frames) or oip-grpc (Open Inference Protocol ModelInfer calls to any such gRPC server).")
+    var `protocol`: String = "binary"
+    @Option(help: "oip-grpc: an infer request body as posted over HTTP (JSON), sent as ModelInfer with typed contents.")
+    var requestFile: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
@@ -34,6 +43,13 @@ struct LoadTest: AsyncParsableCommand {
                 throw CLIError("--rounds is a closed-loop pattern: use it with --rate 0 (open loop sends on schedule)")
             }
             guard rate >= 0 else { throw CLIError("--rate must be ≥ 0") }
+            switch self.protocol {
+            case "binary": break
+            case "oip-grpc":
+                try await runGRPC()
+                return
+            default: throw CLIError("--protocol must be binary or oip-grpc, not \(self.protocol)")
+            }
             var plan = LoadPlan(
                 model: model, mode: blocking ? .blocking : rate == 0 ? .closedLoop(rounds: rounds) : .openLoop(rate: rate))
             plan.host = host
@@ -58,12 +74,50 @@ struct LoadTest: AsyncParsableCommand {
         }
     }
 
+    /// The Open Inference Protocol over gRPC (`PropensityGRPC.InferenceGRPCLoad`).
+    func runGRPC() async throws {
+        #if GRPC
+        guard let requestFile else { throw CLIError("--protocol oip-grpc needs --request-file (a JSON infer request)") }
+        guard !blocking, !rounds, explain == nil, !route, rows == 1 else {
+            throw CLIError("--blocking, --rounds, --explain, --route and --rows are for the binary protocol")
+        }
+        let body: Data
+        do { body = try Data(contentsOf: URL(fileURLWithPath: requestFile)) } catch {
+            throw CLIError("cannot read --request-file \(requestFile)")
+        }
+        var plan: InferenceGRPCLoad.Plan
+        do {
+            plan = InferenceGRPCLoad.Plan(request: try InferenceGRPCRequest(model: model, json: body))
+        } catch {
+            throw CLIError("--request-file \(requestFile): \(error.message)")
+        }
+        plan.host = host
+        plan.port = port
+        plan.rate = rate
+        plan.connections = connections
+        plan.pipeline = pipeline
+        plan.warmup = warmup
+        plan.duration = duration
+        plan.token = try tokenFile.map { String(decoding: try readToken(file: $0), as: UTF8.self) }
+        let result: LoadResult
+        do {
+            result = try await InferenceGRPCLoad.run(plan)
+        } catch LoadError.invalidParameter(let name, let requirement) {
+            throw CLIError("--\(name) must be \(requirement)")
+        }
+        try report(result)
+        if result.errors > 0 { throw CLIError("\(result.errors) requests failed") }
+        #else
+        throw CLIError("--protocol oip-grpc: this build has no gRPC (built with --disable-default-traits)")
+        #endif
+    }
+
     func report(_ result: LoadResult) throws {
         let p = result.microseconds(atPercentile:)
         if json {
             try printJSON([
                 "model": model, "connections": connections, "pipeline": pipeline, "rounds": rounds,
-                "rows_per_request": rows, "request": route ? "route score" : explain.map { "explain top \($0)" } ?? "score", "target_rate": rate, "duration_seconds": duration,
+                "rows_per_request": rows, "request": self.protocol == "oip-grpc" ? "oip-grpc infer" : route ? "route score" : explain.map { "explain top \($0)" } ?? "score", "target_rate": rate, "duration_seconds": duration,
                 "completed": result.completed, "errors": result.errors, "unsent": result.unsent,
                 "achieved_rate": Double(result.completed) / duration,
                 "latency_us": [

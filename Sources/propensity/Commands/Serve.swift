@@ -196,7 +196,8 @@ struct Serve: AsyncParsableCommand {
             if let httpPort {
                 let service = InferenceService(
                     registry: registry, serverVersion: Propensity.version, metrics: options.metrics,
-                    limits: options.limits, token: { server.currentToken }, accepting: { server.isAccepting })
+                    limits: options.limits, token: { server.currentToken }, accepting: { server.isAccepting },
+                    experiments: server.experiments)
                 let http = try await InferenceHTTPServer.start(
                     host: host, port: httpPort, service: service, limits: options.limits, tls: options.tls,
                     group: eventLoops)
@@ -207,7 +208,8 @@ struct Serve: AsyncParsableCommand {
                 #if GRPC
                 let service = InferenceService(
                     registry: registry, serverVersion: Propensity.version, metrics: options.metrics,
-                    limits: options.limits, token: { server.currentToken }, accepting: { server.isAccepting })
+                    limits: options.limits, token: { server.currentToken }, accepting: { server.isAccepting },
+                    experiments: server.experiments)
                 let grpc = InferenceGRPCServer(
                     host: host, port: grpcPort, service: service, limits: options.limits,
                     tls: tlsCert.flatMap { cert in tlsKey.map { .init(certificateChain: cert, privateKey: $0) } },
