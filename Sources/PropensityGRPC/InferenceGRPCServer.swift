@@ -13,6 +13,7 @@ import ServiceLifecycle
 public final class InferenceGRPCServer: Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let connections: ConnectionCount
+    private let executor: EventLoopTaskExecutor
 
     /// TLS material as files (PEM), read by the transport when it starts.
     public struct TLSFiles: Sendable {
@@ -34,6 +35,8 @@ public final class InferenceGRPCServer: Sendable {
         config.rpc.maxRequestPayloadSize = limits.maxFrameBytes
         config.http2.maxConcurrentStreams = 100
         config.connection.maxIdleTime = .nanoseconds(limits.idleTimeout.nanoseconds)
+        // Latency first: flush each answer at once (grpc-swift's default waits up to 100 µs to batch writes).
+        config.connection.flushCoalescing = nil
         config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
             guard connections.admit(channel) else { return channel.close() }
             return channel.eventLoop.makeSucceededVoidFuture()
@@ -51,6 +54,7 @@ public final class InferenceGRPCServer: Sendable {
             transport: transport, services: [InferenceGRPCService(service: service)],
             interceptors: [BearerTokenInterceptor(service: service)])
         self.connections = connections
+        executor = EventLoopTaskExecutor(group: group)
     }
 
     /// The bound port, once listening (0 until then).
@@ -64,7 +68,9 @@ public final class InferenceGRPCServer: Sendable {
     public var openConnections: Int { connections.value }
 
     /// Serves until `beginGracefulShutdown` (calls in flight finish) or the task is cancelled.
-    public func serve() async throws { try await server.serve() }
+    public func serve() async throws {
+        try await withTaskExecutorPreference(executor) { try await server.serve() }
+    }
 
     public func beginGracefulShutdown() { server.beginGracefulShutdown() }
 }

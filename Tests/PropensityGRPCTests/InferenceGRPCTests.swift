@@ -194,3 +194,43 @@ import Testing
         }
     }
 }
+
+extension InferenceGRPCTests {
+    /// With the scorer's certificate and key, the gRPC port speaks TLS: a client that trusts the certificate is
+    /// answered, a plaintext one is not.
+    @Test func tlsFromTheScorersFiles() async throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("PropensityServerTests/Fixtures")
+        let cert = fixtures.appendingPathComponent("test-cert.pem").path, key = fixtures.appendingPathComponent("test-key.pem").path
+        let registry = ModelRegistry()
+        registry.add(TestModels.logistic, name: "conv")
+        let server = InferenceGRPCServer(
+            host: "127.0.0.1", port: 0, service: InferenceService(registry: registry, serverVersion: "test"),
+            tls: .init(certificateChain: cert, privateKey: key))
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await server.serve() }
+            let port = await server.port
+            try #require(port > 0)
+            let trusted: HTTP2ClientTransport.Posix.TransportSecurity = .tls {
+                $0.trustRoots = .certificates([.file(path: cert, format: .pem)])
+                $0.serverCertificateVerification = .noHostnameVerification
+            }
+            try await withGRPCClient(
+                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: trusted)
+            ) { client in
+                let inference = Inference_GRPCInferenceService.Client(wrapping: client)
+                let answer = try await inference.modelInfer(matrixRequest(raw: true))
+                #expect(answer.rawOutputContents[0].count == 4 * rows.count)
+            }
+            try await withGRPCClient(
+                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+            ) { client in
+                let inference = Inference_GRPCInferenceService.Client(wrapping: client)
+                var options = CallOptions.defaults
+                options.timeout = .seconds(5)
+                await #expect(throws: RPCError.self) { try await inference.serverLive(.init(), options: options) }
+            }
+            server.beginGracefulShutdown()
+        }
+    }
+}

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import PropensityLoad
 import NIOConcurrencyHelpers
+import NIOPosix
 
 /// `propensity loadtest --protocol oip-grpc`: one `ModelInfer` request, sent over and over to any Open Inference
 /// Protocol gRPC server (Propensity's, MLServer's, Triton's) from `connections` HTTP/2 connections, as the binary
@@ -37,12 +38,17 @@ public enum InferenceGRPCLoad {
         let measureFrom = start + .seconds(plan.warmup)
         let end = measureFrom + .seconds(plan.duration)
         let total = NIOLockedValueBox(LoadResult())
-        try await withThrowingTaskGroup { group in
+        // The calls' tasks run on the transport's event loops (as the server's do), not hopping to the global pool.
+        let executor = EventLoopTaskExecutor(group: MultiThreadedEventLoopGroup.singleton)
+        try await withTaskExecutorPreference(executor) { try await withThrowingTaskGroup { group in
             for connection in 0..<plan.connections {
                 group.addTask {
+                    var config = HTTP2ClientTransport.Posix.Config.defaults
+                    config.connection.flushCoalescing = nil  // each call sent at once, as the binary generators do
                     try await withGRPCClient(
                         transport: .http2NIOPosix(
-                            target: .ipv4(address: plan.host, port: plan.port), transportSecurity: .plaintext)
+                            target: .ipv4(address: plan.host, port: plan.port), transportSecurity: .plaintext,
+                            config: config)
                     ) { client in
                         let inference = Inference_GRPCInferenceService.Client(wrapping: client)
                         let part = NIOLockedValueBox(LoadResult())
@@ -81,7 +87,7 @@ public enum InferenceGRPCLoad {
                             await withTaskGroup { calls in
                                 var due = start + .seconds(interval * Double(connection) / Double(plan.connections))
                                 while due < end {
-                                    try? await clock.sleep(until: due)
+                                    try? await clock.sleep(until: due, tolerance: .zero)  // Dispatch adds leeway otherwise
                                     let admitted = inFlight.withLockedValue { count in
                                         guard count < plan.pipeline else { return false }
                                         count += 1
@@ -106,7 +112,7 @@ public enum InferenceGRPCLoad {
                 }
             }
             try await group.waitForAll()
-        }
+        } }
         return total.withLockedValue { $0 }
     }
 }
