@@ -1,6 +1,6 @@
 """Drives `propensity serve --http-port --grpc-port` with clients nobody here wrote: tritonclient[http] and
-tritonclient[grpc] (NVIDIA's), grpcio with tritonclient's generated stubs, curl and schemathesis (fuzzing from
-docs/inference-protocol.openapi.yaml). Scores must equal `propensity predict` bit for bit.
+tritonclient[grpc] (NVIDIA's), grpcio with tritonclient's generated stubs, the `h2` library (an HTTP/2 flood), curl
+and schemathesis (fuzzing from docs/inference-protocol.openapi.yaml). Scores must equal `propensity predict` bit for bit.
 
     python scripts/oip_check.py BIN WORKDIR      (run by scripts/oip-check, which makes the venv and the data)
 """
@@ -15,6 +15,10 @@ import time
 import urllib.request
 
 import grpc
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
 import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
@@ -163,6 +167,52 @@ def grpc_checks(headers, rows, predicted, matrix, complete):
     check("gRPC message over --max-frame-bytes: refused", msg is not None and
           ("RESOURCE_EXHAUSTED" in msg or "CANCELLED" in msg), msg)
     check("gRPC still answers after the errors", client.is_server_ready(**meta))
+
+    # HTTP/2 rapid reset (CVE-2023-44487) on the gRPC port, with the `h2` library: SwiftNIO's HTTP/2 protections
+    # answer GOAWAY (ENHANCE_YOUR_CALM) and close that connection; every other client goes on.
+    sent, closed, goaway = rapid_reset(grpc_port)
+    check("gRPC rapid-reset flood: the server closes that connection", closed and goaway is not None,
+          f"{sent} streams opened and reset, closed={closed}, GOAWAY={goaway}")
+    check("gRPC answers after the flood", client.is_server_ready(**meta))
+
+
+def rapid_reset(port, streams=20000):
+    """Opens and cancels gRPC streams as fast as possible on one raw HTTP/2 connection; returns how many were sent,
+    whether the server closed the connection, and the GOAWAY error code if one came."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(5)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    s.sendall(conn.data_to_send())
+    headers = [(":method", "POST"), (":scheme", "http"), (":authority", f"127.0.0.1:{port}"),
+               (":path", "/inference.GRPCInferenceService/ServerLive"), ("content-type", "application/grpc"),
+               ("te", "trailers")]
+    sent, closed, goaway = 0, False, None
+    try:
+        for _ in range(streams):
+            stream = conn.get_next_available_stream_id()
+            conn.send_headers(stream, headers)
+            conn.reset_stream(stream)
+            s.sendall(conn.data_to_send())
+            sent += 1
+    except (BrokenPipeError, ConnectionResetError, h2.exceptions.ProtocolError):
+        closed = True
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            data = s.recv(65536)
+        except (socket.timeout, ConnectionResetError):
+            break
+        if not data:
+            closed = True
+            break
+        try:
+            goaway = next((e.error_code for e in conn.receive_data(data)
+                           if isinstance(e, h2.events.ConnectionTerminated)), goaway)
+        except h2.exceptions.ProtocolError:
+            pass
+    s.close()
+    return sent, closed, goaway
 
 
 models = os.path.join(WORK, "models")
