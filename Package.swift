@@ -8,6 +8,7 @@ let uncheckedExclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=
 
 // Dependencies point one way (each target lists only what it imports):
 //   PropensityData, PropensityLinearAlgebra, PropensityModel, PropensityMetrics   (no Propensity dependencies)
+//   → PropensityReport (Metrics, Model: the evaluation report's JSON and HTML)
 //   → PropensityInput (tables as a model's input: Data + Model)
 //   → PropensityDrift (Model, Metrics: reference profiles, population stability)
 //   → PropensityTraining (Data, LinearAlgebra, Model, Metrics, Input, Drift)
@@ -73,6 +74,8 @@ let package = Package(
         .target(name: "PropensityLinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
         .target(name: "PropensityModel"),
         .target(name: "PropensityMetrics"),
+        // The evaluation report: `evaluate --json` and the self-contained HTML page drawn from it (Chart.js vendored).
+        .target(name: "PropensityReport", dependencies: ["PropensityMetrics", "PropensityModel"]),
         // Where tables meet models: a schema's CSV options and the feature rows a table gives it.
         .target(name: "PropensityInput", dependencies: ["PropensityData", "PropensityModel"]),
         .target(
@@ -166,6 +169,7 @@ let package = Package(
                 "PropensityData", "PropensityModel", "PropensityInput", "PropensityMetrics", "PropensityTraining",
                 "PropensityModelFile", "PropensityImport", "PropensityScoring", "PropensityServer", "PropensityClient",
                 "PropensityLoad", "PropensityPrivacy", "PropensityDrift", "PropensityFeedback", "PropensityStream",
+                "PropensityReport",
                 .target(name: "PropensityGRPC", condition: .when(traits: ["GRPC"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -193,7 +197,8 @@ let package = Package(
             path: "Tests/PropensityTestSupport"
         ),
         .testTarget(name: "PropensityDataTests", dependencies: ["PropensityData"]),
-        .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"]),
+        .testTarget(name: "PropensityMetricsTests", dependencies: ["PropensityMetrics"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PropensityReportTests", dependencies: ["PropensityReport", "PropensityMetrics", "PropensityModel"]),
         .testTarget(name: "PropensityPrivacyTests", dependencies: ["PropensityPrivacy"]),
         .testTarget(name: "PropensityFeedbackTests", dependencies: ["PropensityFeedback", "PropensityPrivacy"]),
         .testTarget(

@@ -26,23 +26,6 @@ extension BinaryMetrics {
         }
         return lines.joined(separator: "\n")
     }
-
-    var json: [String: Any] {
-        [
-            "rows": rows, "positives": positives, "positive_rate": positiveRate, "weighted": weighted,
-            "total_weight": totalWeight, "positive_weight": positiveWeight,
-            "auc": auc, "logloss": logLoss, "brier": brier, "ece": expectedCalibrationError,
-            "lift": lift.map {
-                ["fraction": $0.fraction, "rows": $0.rows, "lift": $0.lift, "capture_rate": $0.captureRate] as [String: Any]
-            },
-            "calibration": calibration.map {
-                [
-                    "rows": $0.rows, "mean_predicted": $0.meanPredicted, "observed_rate": $0.observedRate,
-                    "min_score": $0.minScore, "max_score": $0.maxScore,
-                ] as [String: Any]
-            },
-        ]
-    }
 }
 
 private func pad(_ text: String, _ width: Int) -> String {
