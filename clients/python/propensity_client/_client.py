@@ -1,4 +1,4 @@
-"""Python client for the Propensity scoring server (protocol v1, docs/protocol.md). Standard library only.
+"""The client for the Propensity scoring server (protocol v1, docs/protocol.md). Standard library only.
 
     from propensity_client import Client
 
@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-__all__ = ["Client", "ModelInfo", "Feature", "Explanation", "ServerError", "ProtocolError"]
+__all__ = ["Client", "ModelInfo", "Feature", "Explanation", "ServerError", "ProtocolError", "Row", "Value"]
 
 VERSION = 1
 OP_PING, OP_LIST_MODELS, OP_MODEL_INFO, OP_SCORE, OP_AUTH, OP_EXPLAIN, OP_ROUTE_SCORE, OP_ROUTE_EXPLAIN = (
@@ -29,6 +29,7 @@ OP_ROUTED_SCORES, OP_ROUTED_EXPLANATIONS = 0x87, 0x88
 OP_ERROR = 0xFF
 
 Value = Union[float, int, str, None]
+Row = Union[Mapping[str, Value], Sequence[Value]]
 
 
 class ProtocolError(Exception):
@@ -56,7 +57,7 @@ class Explanation:
     pairs, largest |contribution| first."""
     probability: float
     bias: float
-    reasons: List[tuple]
+    reasons: List[Tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class ModelInfo:
     version: str
     features: List[Feature]
 
-    def encode_row(self, row: Union[Mapping[str, Value], Sequence[Value]]) -> List[float]:
+    def encode_row(self, row: Row) -> List[float]:
         """One row as the float32 values the server expects, in schema order."""
         if isinstance(row, Mapping):
             values = [row.get(f.name) for f in self.features]
@@ -75,7 +76,7 @@ class ModelInfo:
             if len(row) != len(self.features):
                 raise ValueError(f"row has {len(row)} values, the model takes {len(self.features)}")
             values = list(row)
-        out = []
+        out: List[float] = []
         for feature, value in zip(self.features, values):
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 out.append(math.nan)
@@ -88,8 +89,10 @@ class ModelInfo:
 
 
 def _index(feature: Feature, value: str) -> Optional[int]:
+    if feature.categories is None:
+        return None
     try:
-        return feature.categories.index(value)  # type: ignore[union-attr]
+        return feature.categories.index(value)
     except ValueError:
         return None
 
@@ -105,7 +108,11 @@ class Client:
         self._next_id = 1
         self._infos: Dict[str, ModelInfo] = {}
         if token is not None:
-            self._call(OP_AUTH, _short_bytes(token.encode()))
+            try:
+                self._call(OP_AUTH, _short_bytes(token.encode()))
+            except BaseException:
+                self._socket.close()  # a refused token must not leak the connection
+                raise
 
     def __enter__(self) -> "Client":
         return self
@@ -122,7 +129,7 @@ class Client:
         self._call(OP_PING, b"")
 
     def list_models(self) -> List[str]:
-        op, payload = self._call(OP_LIST_MODELS, b"")
+        _, payload = self._call(OP_LIST_MODELS, b"")
         count, = struct.unpack_from("<I", payload, 0)
         offset, names = 4, []
         for _ in range(count):
@@ -139,12 +146,12 @@ class Client:
         version, offset = _read_short_string(payload, offset)
         count, = struct.unpack_from("<I", payload, offset)
         offset += 4
-        features = []
+        features: List[Feature] = []
         for _ in range(count):
             feature_name, offset = _read_short_string(payload, offset)
             kind_code = payload[offset]
             offset += 1
-            categories = None
+            categories: Optional[List[str]] = None
             if kind_code == 1:
                 n, = struct.unpack_from("<I", payload, offset)
                 offset += 4
@@ -157,20 +164,33 @@ class Client:
         self._infos[model] = info
         return info
 
-    def score(self, model: str, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]]) -> List[float]:
+    def score(self, model: str, rows: Iterable[Row]) -> List[float]:
         """Probabilities for `rows`, in order (one request)."""
         return self.score_many(model, [list(rows)])[0]
 
-    def score_many(self, model: str, batches: Sequence[Sequence[Union[Mapping[str, Value], Sequence[Value]]]]
-                   ) -> List[List[float]]:
+    def score_many(self, model: str, batches: Sequence[Sequence[Row]]) -> List[List[float]]:
         """Pipelines one SCORE request per batch, then reads the answers (matched by request id)."""
-        info = self._infos.get(model) or self.model_info(model)
-        ids = []
+        info = self.schema(model)
+        encoded = []
         for batch in batches:
             floats = [v for row in batch for v in info.encode_row(row)]
+            encoded.append((struct.pack(f"<{len(floats)}f", *floats), len(batch)))
+        return self.score_encoded_many(model, encoded)
+
+    def schema(self, model: str) -> ModelInfo:
+        """The model's schema as last fetched on this connection (MODEL_INFO the first time)."""
+        return self._infos.get(model) or self.model_info(model)
+
+    def score_encoded_many(self, model: str, batches: Sequence[Tuple[bytes, int]]) -> List[List[float]]:
+        """Like `score_many`, for batches already encoded: (little-endian float32 values in schema order, row count)
+        pairs, as `ModelInfo.encode_row` or a columnar encoder (e.g. `propensity_client.dataframe`) builds them."""
+        info = self.schema(model)
+        ids = []
+        for data, count in batches:
+            if len(data) != 4 * count * len(info.features):
+                raise ValueError(f"{len(data)} bytes are not {count} rows of {len(info.features)} float32 values")
             payload = (_short_bytes(model.encode())
-                       + struct.pack("<QII", info.fingerprint, len(batch), len(info.features))
-                       + struct.pack(f"<{len(floats)}f", *floats))
+                       + struct.pack("<QII", info.fingerprint, count, len(info.features)) + data)
             ids.append(self._send(OP_SCORE, payload))
         answers: Dict[int, List[float]] = {}
         errors: Dict[int, ServerError] = {}
@@ -190,10 +210,9 @@ class Client:
                 raise errors[request_id]
         return [answers[i] for i in ids]
 
-    def explain(self, model: str, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]], top: int
-                ) -> List[Explanation]:
+    def explain(self, model: str, rows: Iterable[Row], top: int) -> List[Explanation]:
         """Probabilities of `rows` and, per row, the `top` strongest contributions (one EXPLAIN request)."""
-        info = self._infos.get(model) or self.model_info(model)
+        info = self.schema(model)
         batch = list(rows)
         floats = [v for row in batch for v in info.encode_row(row)]
         payload = (_short_bytes(model.encode())
@@ -204,15 +223,13 @@ class Client:
             raise ProtocolError(f"unexpected opcode 0x{op:02x}")
         return _explanations(body, 0, info)
 
-    def route_explain(self, route: str, key: bytes, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]],
-                      top: int) -> Tuple[str, List[Explanation]]:
+    def route_explain(self, route: str, key: bytes, rows: Iterable[Row], top: int) -> Tuple[str, List[Explanation]]:
         """`explain` through experiment `route`: the variant `key` is assigned to explains, and is returned first."""
         info, body = self._routed(OP_ROUTE_EXPLAIN, OP_ROUTED_EXPLANATIONS, route, key, rows, struct.pack("<H", top))
         variant, offset = _read_short_string(body, 0)
         return variant, _explanations(body, offset, info)
 
-    def route_score(self, route: str, key: bytes, rows: Iterable[Union[Mapping[str, Value], Sequence[Value]]]
-                    ) -> Tuple[str, List[float]]:
+    def route_score(self, route: str, key: bytes, rows: Iterable[Row]) -> Tuple[str, List[float]]:
         """Probabilities for `rows` from the variant of experiment `route` that visitor `key` (1 to 256 bytes; send a
         pseudonym, not a raw identifier) is assigned to, and that variant's NAME@VERSION (one ROUTE_SCORE request).
         The schema is the route's (MODEL_INFO answers a route's name with its first variant)."""
@@ -221,12 +238,13 @@ class Client:
         n, = struct.unpack_from("<I", body, offset)
         return variant, list(struct.unpack_from(f"<{n}f", body, offset + 4))
 
-    def _routed(self, opcode, answer, route, key, rows, extra):
+    def _routed(self, opcode: int, answer: int, route: str, key: bytes, rows: Iterable[Row], extra: bytes
+                ) -> Tuple[ModelInfo, bytes]:
         """One ROUTE_SCORE or ROUTE_EXPLAIN (`extra`: the fields after the feature count); the route's schema and the
         answer's payload."""
         if not 1 <= len(key) <= 256:
             raise ValueError("a visitor key is 1 to 256 bytes")
-        info = self._infos.get(route) or self.model_info(route)
+        info = self.schema(route)
         batch = list(rows)
         floats = [v for row in batch for v in info.encode_row(row)]
         payload = (_short_bytes(route.encode()) + _short_bytes(bytes(key))
@@ -245,7 +263,7 @@ class Client:
         self._socket.sendall(struct.pack("<IBBHI", 8 + len(payload), VERSION, opcode, 0, request_id) + payload)
         return request_id
 
-    def _receive(self):
+    def _receive(self) -> Tuple[int, int, bytes]:
         header = self._read(12)
         length, version, opcode, _flags, request_id = struct.unpack("<IBBHI", header)
         if version != VERSION or length < 8:
@@ -261,7 +279,7 @@ class Client:
         data, self._buffer = self._buffer[:n], self._buffer[n:]
         return data
 
-    def _call(self, opcode: int, payload: bytes):
+    def _call(self, opcode: int, payload: bytes) -> Tuple[int, bytes]:
         request_id = self._send(opcode, payload)
         op, answered, body = self._receive()
         if op == OP_ERROR:
@@ -273,11 +291,12 @@ class Client:
 
 def _explanations(body: bytes, offset: int, info: "ModelInfo") -> List["Explanation"]:
     n, k = struct.unpack_from("<IH", body, offset)
-    offset, out = offset + 6, []
+    offset += 6
+    out: List[Explanation] = []
     for _ in range(n):
         probability, bias = struct.unpack_from("<fd", body, offset)
         offset += 12
-        reasons = []
+        reasons: List[Tuple[str, float]] = []
         for _ in range(k):
             feature, contribution = struct.unpack_from("<Hd", body, offset)
             offset += 10
@@ -290,7 +309,7 @@ def _short_bytes(data: bytes) -> bytes:
     return struct.pack("<H", len(data)) + data
 
 
-def _read_short_string(payload: bytes, offset: int):
+def _read_short_string(payload: bytes, offset: int) -> Tuple[str, int]:
     n, = struct.unpack_from("<H", payload, offset)
     return payload[offset + 2: offset + 2 + n].decode(), offset + 2 + n
 

@@ -1,6 +1,7 @@
-"""Tests of the Python client against a real `propensity serve` (started here on a free port).
+"""Tests of the installed Python package against a real `propensity serve` (started here on a free port).
 
-Run: python3 clients/python/test_client.py PATH/TO/propensity    (scripts/test does)
+Run: bash scripts/python-client-check [PATH/TO/propensity]   (scripts/test does: it installs the package with its
+pandas extra into a virtualenv, type-checks it with mypy --strict, then runs these tests with that interpreter)
 """
 import hashlib
 import hmac
@@ -15,10 +16,16 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from propensity_client import Client, ServerError  # noqa: E402
+from propensity_client import Client, ServerError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+try:
+    import numpy as np
+    import pandas as pd
+    from propensity_client.dataframe import score_frame
+except ImportError:  # the core needs neither; the check script installs the extra and sets REQUIRE_PANDAS
+    pd = None
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BINARY = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "debug", "propensity")
 TOKEN = "a-test-token-of-some-length"
 ROUTE_SALT = "checkout-2026-12"
@@ -144,6 +151,46 @@ class ClientTests(unittest.TestCase):
                 c.model_info("no-such-model")
             self.assertEqual(e.exception.code, 10)
             c.ping()
+
+    @unittest.skipIf(pd is None and not os.environ.get("REQUIRE_PANDAS"), "pandas is not installed")
+    def test_dataframe_scores_equal_predict(self):
+        work = self.tmp.name
+        data, predicted = os.path.join(work, "frame.csv"), os.path.join(work, "frame-predict.csv")
+        subprocess.run([BINARY, "generate", "--rows", "2500", "--seed", "17", "--out", data], check=True, capture_output=True)
+        subprocess.run([BINARY, "predict", "--model", os.path.join(ROOT, "models", "conversion.model"), "--data", data,
+                        "--out", predicted], check=True, capture_output=True)
+        frame = pd.read_csv(data)  # categories as strings, empty cells as NaN
+        frame.loc[frame.index[:40], "country"] = None
+        frame.loc[frame.index[40:80], "cart_value"] = np.nan
+        frame.loc[frame.index[80:90], "device"] = "smart-fridge"  # a category the model has not seen
+        frame["device"] = frame["device"].astype("category")
+        frame = frame.sample(frac=1.0, random_state=3)  # a shuffled, non-default index
+        frame.index = frame.index + 1000
+        with self.client() as c:
+            scores = score_frame(c, "conversion@a", frame, batch_size=300)
+            rows = [{k: (None if (isinstance(v, float) and math.isnan(v)) else v) for k, v in r.items()}
+                    for r in frame.to_dict(orient="records")]
+            by_rows = c.score("conversion@a", rows)
+        self.assertEqual(list(scores.index), list(frame.index))
+        self.assertEqual(scores.name, "probability")
+        self.assertEqual(list(np.float32(scores.to_numpy())), list(np.float32(by_rows)), "frame equals row-by-row scoring")
+        # Rows untouched above equal `propensity predict` to the last bit (float32).
+        offline = pd.read_csv(predicted)["probability"].to_numpy(dtype=np.float64)
+        untouched = [i - 1000 for i in frame.index if i - 1000 >= 90]
+        self.assertEqual([np.float32(scores[i + 1000]) for i in untouched], [np.float32(offline[i]) for i in untouched])
+        with self.client() as c:
+            with self.assertRaises(ValueError) as missing:
+                score_frame(c, "conversion@a", frame.drop(columns=["cart_value", "device"]))
+            self.assertIn("cart_value, device", str(missing.exception))
+            lenient = score_frame(c, "conversion@a", frame.drop(columns=["cart_value"]), allow_missing_columns=True)
+            self.assertEqual(len(lenient), len(frame))
+            bad = frame.copy()
+            bad["sessions_30d"] = bad["sessions_30d"].astype(str)
+            bad.loc[bad.index[5], "sessions_30d"] = "many"
+            with self.assertRaises(ValueError) as wrong:
+                score_frame(c, "conversion@a", bad)
+            self.assertIn("sessions_30d", str(wrong.exception))
+            self.assertEqual(len(score_frame(c, "conversion@a", frame.iloc[:0])), 0)
 
     def test_token_is_required(self):
         with Client("127.0.0.1", self.port) as anonymous:
