@@ -8,9 +8,10 @@ public enum ModelInput {
     /// per schema feature, NaN for missing.
     public static func read(
         file: String, schema: FeatureSchema, delimiter: UInt8? = nil, extraColumns: [String] = [],
-        extraNumeric: [String] = []
+        extraNumeric: [String] = [], progress: (@Sendable (CSVReadProgress) -> Void)? = nil
     ) throws(CSVError) -> (table: Table, features: [Float]) {
-        let options = schema.csvOptions(delimiter: delimiter, extraColumns: extraColumns, extraNumeric: extraNumeric)
+        var options = schema.csvOptions(delimiter: delimiter, extraColumns: extraColumns, extraNumeric: extraNumeric)
+        options.progress = progress
         let table = try CSVReader.read(file: file, options: options)
         return (table, try table.inputRows(schema.inputSpecs))
     }

@@ -1,6 +1,13 @@
 import Foundation
 
 /// How to read a CSV file into a `Table`.
+/// How far a read has come: bytes of the file parsed and data rows found so far.
+public struct CSVReadProgress: Sendable {
+    public var bytesRead: Int
+    public var bytesTotal: Int
+    public var rows: Int
+}
+
 public struct CSVOptions: Sendable {
     /// Field delimiter; nil detects `,`, `;` or tab from the header line.
     public var delimiter: UInt8?
@@ -14,6 +21,8 @@ public struct CSVOptions: Sendable {
     public var required: [String]
     /// Read only these columns (plus `required`); nil reads every column.
     public var only: [String]?
+    /// Called about every megabyte of the first pass, and once at its end, for progress output.
+    public var progress: (@Sendable (CSVReadProgress) -> Void)?
 
     public init(
         delimiter: UInt8? = nil, drop: [String] = [], categorical: [String] = [], numeric: [String] = [],
@@ -140,9 +149,14 @@ private struct CSVParser {
         var rowLines: [Int] = []
         var firstText = [Int](repeating: 0, count: header.count)  // where a numeric column met its first non-number
         var released = 0
+        var reported = 0
         while let line = try next(&tokenizer, &fields) {
             if tokenizer.position - released >= Self.releaseChunk {
                 released = releaseConsumed(upTo: tokenizer.position, from: released)
+            }
+            if let progress = options.progress, tokenizer.position - reported >= 1 << 20 {
+                reported = tokenizer.position
+                progress(CSVReadProgress(bytesRead: reported, bytesTotal: bytes.count, rows: rowLines.count))
             }
             guard fields.count == header.count else {
                 throw error(line, nil, "expected \(header.count) fields (as in the header), found \(fields.count)")
@@ -174,6 +188,7 @@ private struct CSVParser {
             }
         }
         if rowLines.isEmpty { throw error(nil, nil, "no data rows after the header") }
+        options.progress?(CSVReadProgress(bytesRead: bytes.count, bytesTotal: bytes.count, rows: rowLines.count))
 
         let reparse = states.indices.filter { if case .needsReparse = states[$0] { return true } else { return false } }
         if !reparse.isEmpty {

@@ -22,8 +22,13 @@ extension GBDTTrainer {
             }
             if shouldLog(iteration, options) {
                 progress(GBDTProgress(
-                    iteration: iteration + 1, trainLogLoss: booster.trainLogLoss, trainAUC: booster.trainAUC,
+                    iteration: iteration + 1, plannedTrees: options.trees, hasMetrics: true,
+                    trainLogLoss: booster.trainLogLoss, trainAUC: booster.trainAUC,
                     validationLogLoss: validationLoss, validationAUC: validation == nil ? nil : booster.validationAUC()))
+            } else {
+                progress(GBDTProgress(
+                    iteration: iteration + 1, plannedTrees: options.trees, hasMetrics: false, trainLogLoss: .nan,
+                    trainAUC: .nan, validationLogLoss: nil, validationAUC: nil))
             }
             if let rounds = options.earlyStoppingRounds, let loss = validationLoss {
                 if loss < best.loss {

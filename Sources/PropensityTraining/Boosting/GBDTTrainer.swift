@@ -11,7 +11,7 @@ public enum GBDTTrainer {
     ///   - labels: 0/1 per row of `table`.
     ///   - trainRows, validationRows: row indices of each split (validation may be empty).
     ///   - options: growth, regularization, sampling and threads; checked before any work.
-    ///   - progress: called every `options.logEvery` trees with train (and validation) metrics.
+    ///   - progress: called after every tree; every `options.logEvery` trees with train (and validation) metrics.
     /// - Throws: `TrainingError` for a parameter out of range, early stopping without validation rows, no rows, one
     ///   class only, or no input columns.
     public static func fit(

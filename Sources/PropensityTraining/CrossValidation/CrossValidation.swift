@@ -14,10 +14,11 @@ public enum CrossValidation {
     ///   - settings: the label and the algorithm (its own thread count is replaced: see `threads`).
     ///   - threads: folds run in parallel, up to this many at once, each fitted on one thread, so the result is the
     ///     same at any thread count.
+    ///   - foldFinished: called with a fold's index as its fit ends (from the worker thread that fitted it).
     /// - Throws: `TrainingError` from any fold (for example a fold whose training rows hold one class).
     public static func run(
         table: Table, labels: [UInt8], weights: [Double]?, folds: [Int], settings: TrainingSettings, threads: Int,
-        scheme: String
+        scheme: String, foldFinished: @Sendable (Int) -> Void = { _ in }
     ) throws(TrainingError) -> CrossValidationResult {
         try settings.validate()
         try checkFolds(labels: labels, weights: weights, folds: folds)
@@ -27,6 +28,7 @@ public enum CrossValidation {
             results.set(k, Result { () throws(TrainingError) in
                 try fit(fold: k, table: table, labels: labels, weights: weights, folds: folds, settings: settings)
             })
+            foldFinished(k)
         }
         var out: [CrossValidationResult.Fold] = []
         for result in results.values() { out.append(try result.get()) }

@@ -18,7 +18,7 @@ public enum TrainingRun {
     ///   - weights: nil, or a sample weight per row of `table` (`WeightReader`, from `settings.weightColumn`, which is
     ///     then not an input). Rows of weight 0 are left out of training; metrics are weighted.
     ///   - settings: label, split, algorithm and provenance.
-    ///   - progress: called after every `logEvery`-th boosting round (GBDT only).
+    ///   - progress: called after every boosting round, with metrics every `logEvery`-th (GBDT only).
     /// - Throws: `TrainingError` for a parameter out of range (before any work), a single-class training split,
     ///   no input columns, or a diverged solver.
     public static func run(

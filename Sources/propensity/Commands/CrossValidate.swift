@@ -21,6 +21,7 @@ struct CrossValidate: AsyncParsableCommand {
     @OptionGroup(title: "Gradient-boosted trees") var gbdt: GBDTFlags
 
     func run() async throws {
+        ProgressReporter.quiet = input.quiet
         try await reportingErrors {
             try folding.validate()
             guard threads >= 1 else { throw CLIError("--threads must be at least 1") }
@@ -46,9 +47,12 @@ struct CrossValidate: AsyncParsableCommand {
 
         let read = try folding.read(input, seed: seed)
         let (table, labels, weights, assignment) = (read.table, read.labels, read.weights, read.assignment)
+        let folds = ProgressReporter(
+            "cross-validating", total: Double(Set(assignment).count), unit: .count("folds"), mode: .current())
         let result = try CrossValidation.run(
             table: table, labels: labels.values, weights: weights, folds: assignment, settings: settings,
-            threads: threads, scheme: read.scheme)
+            threads: threads, scheme: read.scheme, foldFinished: { _ in folds.advance() })
+        folds.finish()
         report(result)
     }
 

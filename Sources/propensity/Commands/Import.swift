@@ -27,7 +27,10 @@ struct Import: AsyncParsableCommand {
     @Option(help: "CSV rows like the model's training data: stored as the reference profile that `drift` and the server's drift gauges compare with.")
     var referenceData: String?
 
+    @Flag(help: "No progress output (bars on a terminal, periodic lines otherwise).") var quiet = false
+
     func run() async throws {
+        ProgressReporter.quiet = quiet
         try await reportingErrors {
             if calibrate != nil, calibrationData == nil {
                 throw CLIError("--calibrate needs --calibration-data: labelled rows the model was not trained on")

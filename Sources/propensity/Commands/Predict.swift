@@ -15,7 +15,10 @@ struct Predict: AsyncParsableCommand {
     var contributions = false
     @OptionGroup var identity: IdentityFlags
 
+    @Flag(help: "No progress output (bars on a terminal, periodic lines otherwise).") var quiet = false
+
     func run() async throws {
+        ProgressReporter.quiet = quiet
         try await reportingErrors {
             let loaded = try ModelFile.load(from: model)
             if let explain, explain < 1 || explain > loaded.schema.count {

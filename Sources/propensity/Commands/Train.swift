@@ -40,6 +40,7 @@ struct Train: AsyncParsableCommand {
     @OptionGroup(title: "Gradient-boosted trees") var gbdt: GBDTFlags
 
     func run() async throws {
+        ProgressReporter.quiet = input.quiet
         try await reportingErrors {
             do {
                 try train()
@@ -70,7 +71,7 @@ struct Train: AsyncParsableCommand {
         try settings.validate()  // nonsense parameters are refused before any data is read
 
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        let table = try timed("loaded \(input.data)") { try CSVReader.read(file: input.data, options: try input.csvOptions()) }
+        let table = try readTable(input.data, options: try input.csvOptions())
         let labels = try LabelReader.read(table, column: input.label, positive: input.positive)
         let weights = try input.weight.map { try WeightReader.read(table, column: $0) }
         let inputs = table.columns.count - 1 - (weights == nil ? 0 : 1)
@@ -78,13 +79,18 @@ struct Train: AsyncParsableCommand {
             + (input.weight.map { ", weighted by '\($0)'" } ?? ""))
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
 
+        let trees = ProgressReporter("boosting", total: nil, unit: .count("trees"), mode: .current())
+        defer { trees.finish() }
         let result = try TrainingRun.run(table: consume table, labels: labels, weights: weights, settings: settings) { p in
+            trees.update(Double(p.iteration), total: Double(p.plannedTrees))
+            guard p.hasMetrics else { return }
             var line = "[\(p.iteration)] train log-loss \(fixed(p.trainLogLoss)) AUC \(fixed(p.trainAUC))"
             if let l = p.validationLogLoss, let a = p.validationAUC {
                 line += "  validation log-loss \(fixed(l)) AUC \(fixed(a))"
             }
-            progress(line)
+            trees.note(line)
         }
+        trees.finish()
         var report: [String: Any]
         switch result.fit {
         case .logistic(let r, _):

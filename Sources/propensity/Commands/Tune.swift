@@ -35,6 +35,7 @@ struct Tune: AsyncParsableCommand {
     @Option(help: "GBDT, not searched: interaction constraints, e.g. a,b;c,d,e.") var interactions: String?
 
     func run() async throws {
+        ProgressReporter.quiet = input.quiet
         try await reportingErrors {
             do {
                 try tune()
@@ -98,13 +99,18 @@ struct Tune: AsyncParsableCommand {
         progress("\(read.table.rowCount) rows, \(read.table.columns.count - 1) input columns; \(Set(assignment).count) folds (\(scheme))"
             + (input.weight.map { ", weighted by '\($0)'" } ?? ""))
 
+        let trials = ProgressReporter(
+            "tuning", total: options.trials.map(Double.init), unit: .count("trials"), mode: .current())
+        defer { trials.finish() }
         let result = try Tuner.run(
             table: read.table, labels: labels.values, weights: weights, folds: assignment, labelColumn: input.label,
             base: base, options: options, scheme: scheme
         ) { t in
-            progress("trial \(t.number): CV AUC \(fixed(t.meanAUC)) ± \(fixed(t.sdAUC)) at \(t.trees) trees"
+            trials.advance()
+            trials.note("trial \(t.number): CV AUC \(fixed(t.meanAUC)) ± \(fixed(t.sdAUC)) at \(t.trees) trees"
                 + (t.pruned ? " (pruned at \(t.grown))" : "") + ", \(String(format: "%.2f", t.seconds)) s  \(t.parameters)")
         }
+        trials.finish()
         let best = result.best
         progress("search: \(result.trials.count) trials (\(result.trials.filter(\.pruned).count) pruned) in \(String(format: "%.2f", result.seconds)) s; best trial \(best.number)")
 

@@ -12,6 +12,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Field delimiter: , ; tab | (detected when omitted).") var delimiter: String?
     @Option(help: "Sample-weight column (numbers ≥ 0; rows of weight 0 are ignored; metrics are then weighted).")
     var weight: String?
+    @Flag(help: "No progress output (bars on a terminal, periodic lines otherwise).") var quiet = false
 
     func csvOptions() throws -> CSVOptions {
         CSVOptions(

@@ -68,7 +68,7 @@ struct FoldFlags: ParsableArguments {
         var csv = try input.csvOptions()
         csv.categorical += columns
         csv.required += columns
-        var table = try timed("loaded \(input.data)") { try CSVReader.read(file: input.data, options: csv) }
+        var table = try readTable(input.data, options: csv)
         let labels = try LabelReader.read(table, column: input.label, positive: input.positive)
         let weights = try input.weight.map { try WeightReader.read(table, column: $0) }
         let (assignment, scheme) = try assign(&table, labels: labels.values, seed: seed)

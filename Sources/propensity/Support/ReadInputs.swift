@@ -1,3 +1,4 @@
+import Foundation
 import PropensityData
 import PropensityInput
 import PropensityModel
@@ -7,11 +8,27 @@ func readInputs(
     file: String, schema: FeatureSchema, delimiter: UInt8?, label: String? = nil, weight: String? = nil,
     extraColumns: [String] = []
 ) throws -> (table: Table, features: [Float]) {
-    try timed("loaded \(file)") {
+    let reporter = readingProgress(file)
+    defer { reporter.finish() }
+    return try timed("loaded \(file)") {
         try ModelInput.read(
             file: file, schema: schema, delimiter: delimiter, extraColumns: (label.map { [$0] } ?? []) + extraColumns,
-            extraNumeric: weight.map { [$0] } ?? [])
+            extraNumeric: weight.map { [$0] } ?? [], progress: { reporter.update(Double($0.bytesRead)) })
     }
+}
+
+/// Reads a CSV file with progress on stderr (a bar on a terminal for large files), reporting the time taken.
+func readTable(_ file: String, options: CSVOptions) throws -> Table {
+    var options = options
+    let reporter = readingProgress(file)
+    defer { reporter.finish() }
+    options.progress = { reporter.update(Double($0.bytesRead)) }
+    return try timed("loaded \(file)") { try CSVReader.read(file: file, options: options) }
+}
+
+private func readingProgress(_ file: String) -> ProgressReporter {
+    let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.doubleValue
+    return ProgressReporter("reading \((file as NSString).lastPathComponent)", total: size, unit: .bytes, mode: .current())
 }
 
 /// Reads labelled rows for a model: its input columns and the label (`--label`, else the one the model records),
