@@ -40,6 +40,8 @@ final class ProgressReporter: @unchecked Sendable {
     private let lock = NSLock()
     private let start = DispatchTime.now().uptimeNanoseconds
     private var done = 0.0
+    /// Shown after the amount, e.g. the rows a file read has found so far.
+    private var detail = ""
     private var lastShown = 0.0
     private var shown = false
     private var finished = false
@@ -53,12 +55,13 @@ final class ProgressReporter: @unchecked Sendable {
 
     private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
-    /// Sets the amount done so far (not an increment).
-    func update(_ value: Double) {
+    /// Sets the amount done so far (not an increment), and optionally what to show beside it.
+    func update(_ value: Double, detail newDetail: String? = nil) {
         lock.lock()
         defer { lock.unlock() }
         guard !finished, mode != .silent else { return }
         done = value
+        if let newDetail { detail = newDetail }
         let now = elapsed
         switch mode {
         case .silent: return
@@ -106,7 +109,7 @@ final class ProgressReporter: @unchecked Sendable {
         let seconds = elapsed
         let rate = seconds > 0 ? done / seconds : 0
         let prefix = mode == .terminal ? "\r\u{1B}[2K" : ""
-        write(prefix + "\(label): \(amount(done)) in \(String(format: "%.1f", seconds)) s (\(amount(rate))/s)\n")
+        write(prefix + "\(label): \(amount(done))\(detail.isEmpty ? "" : ", " + detail) in \(String(format: "%.1f", seconds)) s (\(amount(rate))/s)\n")
     }
 
     private func bar(_ now: Double) -> String {
@@ -131,6 +134,7 @@ final class ProgressReporter: @unchecked Sendable {
         case .count(let name): text = "\(Int(done.rounded()))" + (total.map { "/\(Int($0.rounded()))" } ?? "") + " \(name)"
         case .bytes: text = amount(done) + (total.map { " of " + amount($0) } ?? "")
         }
+        if !detail.isEmpty { text += ", " + detail }
         text += ", " + amount(rate) + "/s"
         if let total, rate > 0 { text += ", ETA " + clock(max(0, (total - done) / rate)) }
         return text

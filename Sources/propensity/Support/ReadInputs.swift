@@ -13,7 +13,7 @@ func readInputs(
     return try timed("loaded \(file)") {
         try ModelInput.read(
             file: file, schema: schema, delimiter: delimiter, extraColumns: (label.map { [$0] } ?? []) + extraColumns,
-            extraNumeric: weight.map { [$0] } ?? [], progress: { reporter.update(Double($0.bytesRead)) })
+            extraNumeric: weight.map { [$0] } ?? [], progress: { reporter.update(Double($0.bytesRead), detail: "\($0.rows) rows") })
     }
 }
 
@@ -22,7 +22,7 @@ func readTable(_ file: String, options: CSVOptions) throws -> Table {
     var options = options
     let reporter = readingProgress(file)
     defer { reporter.finish() }
-    options.progress = { reporter.update(Double($0.bytesRead)) }
+    options.progress = { reporter.update(Double($0.bytesRead), detail: "\($0.rows) rows") }
     return try timed("loaded \(file)") { try CSVReader.read(file: file, options: options) }
 }
 
