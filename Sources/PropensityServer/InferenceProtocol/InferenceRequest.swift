@@ -61,13 +61,11 @@ package struct InferenceRequest {
         guard headerLength >= 0, headerLength <= body.count else {
             throw .badBinaryData("Inference-Header-Content-Length \(headerLength) is outside the body of \(body.count) bytes")
         }
-        // JSONDecoder, not JSONSerialization: the latter reads long decimals (0.10000000149011612, a float32 as
-        // Python prints it) as NSDecimalNumber, whose double is not the nearest one, so scores would not match.
         let root: Root
         do {
-            root = try JSONDecoder().decode(Root.self, from: Data(body[0..<headerLength]))
-        } catch let error as DecodingError {
-            throw Self.describe(error)
+            root = try Root(try JSONReader.parse(body[0..<headerLength]))
+        } catch let error as InferenceError {
+            throw error
         } catch {
             throw .malformedJSON("the request body is not a JSON document")
         }
@@ -91,84 +89,116 @@ package struct InferenceRequest {
         outputs = (root.outputs ?? []).map { RequestedOutput(name: $0.name, binary: $0.parameters?["binary_data"]?.bool) }
     }
 
-    private struct Root: Decodable {
+    private struct Root {
         var id: String?
         var parameters: [String: JSONValue]?
         var inputs: [Input]
         var outputs: [Output]?
+
+        init(_ document: JSONValue) throws(InferenceError) {
+            let fields = try Fields(document, path: "")
+            id = try fields.optionalString("id")
+            parameters = try fields.optionalObject("parameters")
+            inputs = try fields.array("inputs").enumerated().map { (k, v) throws(InferenceError) in try Input(v, path: "inputs[\(k)]") }
+            outputs = try fields.optionalArray("outputs")?.enumerated().map { (k, v) throws(InferenceError) in
+                let output = try Fields(v, path: "outputs[\(k)]")
+                return Output(name: try output.string("name"), parameters: try output.optionalObject("parameters"))
+            }
+        }
     }
 
-    private struct Input: Decodable {
+    private struct Input {
         var name: String
         var datatype: String
         var shape: [Int]
         var parameters: [String: JSONValue]?
+        /// The `data` member as sent (nil when absent, `.null` when null).
         var data: JSONValue?
 
-        enum CodingKeys: String, CodingKey { case name, datatype, shape, parameters, data }
-
-        /// Flat data of the datatype's kind is read in one go (what every client sends); nested or mixed data falls
-        /// back to the general `JSONValue`, which tries each JSON type in turn (each failed try is a thrown error).
-        init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
-            datatype = try c.decode(String.self, forKey: .datatype)
-            shape = try c.decode([Int].self, forKey: .shape)
-            parameters = try c.decodeIfPresent([String: JSONValue].self, forKey: .parameters)
-            guard c.contains(.data) else { data = nil; return }
-            if datatype == TensorDatatype.bytes.rawValue {
-                if let flat = try? c.decode([String?].self, forKey: .data) {
-                    data = .array(flat.map { $0.map(JSONValue.string) ?? .null })
-                    return
+        init(_ value: JSONValue, path: String) throws(InferenceError) {
+            let fields = try Fields(value, path: path)
+            name = try fields.string("name")
+            datatype = try fields.string("datatype")
+            shape = try fields.array("shape").enumerated().map { (k, v) throws(InferenceError) in
+                guard case .number(let x) = v, let dim = Int(exactly: x) else {
+                    throw .malformedJSON("'\(path).shape[\(k)]' has the wrong type")
                 }
-            } else if datatype != TensorDatatype.bool.rawValue, let flat = try? c.decode([Double?].self, forKey: .data) {
-                data = .array(flat.map { $0.map(JSONValue.number) ?? .null })
-                return
+                return dim
             }
-            data = try c.decode(JSONValue.self, forKey: .data)
+            parameters = try fields.optionalObject("parameters")
+            data = fields.members["data"]
         }
     }
 
-    private struct Output: Decodable {
+    private struct Output {
         var name: String
         var parameters: [String: JSONValue]?
     }
 
-    /// Any JSON value: how tensor data and parameters arrive.
-    enum JSONValue: Decodable {
-        case number(Double), string(String), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
+    /// An object's members, read with the error the protocol gives: the missing or mistyped field by its path
+    /// (`inputs[0].shape`). Optional members may be absent or null.
+    private struct Fields {
+        let members: [String: JSONValue]
+        let path: String
 
-        init(from decoder: Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .null }
-            else if let x = try? container.decode(Double.self) { self = .number(x) }
-            else if let s = try? container.decode(String.self) { self = .string(s) }
-            else if let b = try? container.decode(Bool.self) { self = .bool(b) }
-            else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
-            else { self = .object(try container.decode([String: JSONValue].self)) }
+        init(_ value: JSONValue, path: String) throws(InferenceError) {
+            guard case .object(let members) = value else {
+                throw .malformedJSON(path.isEmpty ? "the request body must be a JSON object" : "'\(path)' has the wrong type")
+            }
+            self.members = members
+            self.path = path
         }
+
+        private func at(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+        private func required(_ key: String) throws(InferenceError) -> JSONValue {
+            guard let value = members[key] else { throw .missingField(at(key)) }
+            return value
+        }
+
+        private func wrongType(_ key: String) -> InferenceError { .malformedJSON("'\(at(key))' has the wrong type") }
+
+        func string(_ key: String) throws(InferenceError) -> String {
+            guard case .string(let text) = try required(key) else { throw wrongType(key) }
+            return text
+        }
+
+        func array(_ key: String) throws(InferenceError) -> [JSONValue] {
+            guard case .array(let list) = try required(key) else { throw wrongType(key) }
+            return list
+        }
+
+        func optionalString(_ key: String) throws(InferenceError) -> String? {
+            switch members[key] {
+            case nil, .null?: return nil
+            case .string(let text)?: return text
+            default: throw wrongType(key)
+            }
+        }
+
+        func optionalObject(_ key: String) throws(InferenceError) -> [String: JSONValue]? {
+            switch members[key] {
+            case nil, .null?: return nil
+            case .object(let object)?: return object
+            default: throw wrongType(key)
+            }
+        }
+
+        func optionalArray(_ key: String) throws(InferenceError) -> [JSONValue]? {
+            switch members[key] {
+            case nil, .null?: return nil
+            case .array(let list)?: return list
+            default: throw wrongType(key)
+            }
+        }
+    }
+
+    /// Any JSON value: how tensor data and parameters arrive.
+    enum JSONValue {
+        case number(Double), string(String), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
 
         var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
         var number: Double? { if case .number(let x) = self { x } else { nil } }
-    }
-
-    /// Where in the document decoding failed, as a path (`inputs[0].shape`).
-    private static func describe(_ error: DecodingError) -> InferenceError {
-        func path(_ keys: [CodingKey]) -> String {
-            keys.reduce("") { text, key in
-                key.intValue.map { "\(text)[\($0)]" } ?? (text.isEmpty ? key.stringValue : "\(text).\(key.stringValue)")
-            }
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return .missingField(path(context.codingPath + [key]))
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return .malformedJSON("'\(path(context.codingPath))' has the wrong type")
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty
-                ? .malformedJSON("the request body is not a JSON document")
-                : .malformedJSON("'\(path(context.codingPath))' is not valid")
-        @unknown default: return .malformedJSON("the request body could not be read")
-        }
     }
 
     /// A datatype the service takes (FP16 and BF16 are refused by name).
