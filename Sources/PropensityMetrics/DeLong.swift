@@ -55,35 +55,46 @@ public enum DeLong {
     }
 
     public static func estimate(scores: [Double], labels: [UInt8], level: Double = 0.95) throws(Failure) -> Estimate {
-        try compare(scoresA: scores, scoresB: scores, labels: labels, level: level).a
+        let (m, n) = try counts(scores.count, labels, level)
+        let v = placements(scores: scores, labels: labels)
+        let variance = covariance(v.positive, v.positive) / m + covariance(v.negative, v.negative) / n
+        return interval(mean(v.positive), variance, NormalDistribution.quantile(0.5 + level / 2))
     }
 
     public static func compare(scoresA: [Double], scoresB: [Double], labels: [UInt8], level: Double = 0.95) throws(Failure) -> Comparison {
-        guard scoresA.count == labels.count, scoresB.count == labels.count else { throw .lengthMismatch }
-        guard level > 0, level < 1 else { throw .levelOutOfRange(level) }
-        let positives = labels.reduce(0) { $0 + Int($1) }
-        let negatives = labels.count - positives
-        guard positives >= 2, negatives >= 2 else { throw .tooFewRows(positives: positives, negatives: negatives) }
+        guard scoresB.count == labels.count else { throw .lengthMismatch }
+        let (m, n) = try counts(scoresA.count, labels, level)
         let a = placements(scores: scoresA, labels: labels)
         let b = placements(scores: scoresB, labels: labels)
-        let m = Double(positives), n = Double(negatives)
         let aucA = mean(a.positive), aucB = mean(b.positive)
         let varA = covariance(a.positive, a.positive) / m + covariance(a.negative, a.negative) / n
         let varB = covariance(b.positive, b.positive) / m + covariance(b.negative, b.negative) / n
         let cov = covariance(a.positive, b.positive) / m + covariance(a.negative, b.negative) / n
         let quantile = NormalDistribution.quantile(0.5 + level / 2)
-        func estimate(_ auc: Double, _ variance: Double) -> Estimate {
-            let half = quantile * variance.squareRoot()
-            return Estimate(auc: auc, variance: variance, lower: max(0, auc - half), upper: min(1, auc + half))
-        }
         let difference = aucB - aucA
         // Var(B − A) can come out a hair below zero in floating point when the two rankings are identical.
         let standardError = max(0, varA + varB - 2 * cov).squareRoot()
         let z = standardError > 0 ? difference / standardError : (difference == 0 ? 0 : .infinity * difference.sign.multiplier)
         return Comparison(
-            a: estimate(aucA, varA), b: estimate(aucB, varB), covariance: cov, difference: difference,
+            a: interval(aucA, varA, quantile), b: interval(aucB, varB, quantile), covariance: cov, difference: difference,
             standardError: standardError, z: z, pValue: NormalDistribution.twoSidedPValue(z),
             lower: difference - quantile * standardError, upper: difference + quantile * standardError, level: level)
+    }
+
+    /// The positive and negative counts, after checking the lengths, the level and that each class has two rows.
+    private static func counts(_ scoreCount: Int, _ labels: [UInt8], _ level: Double) throws(Failure) -> (Double, Double) {
+        guard scoreCount == labels.count else { throw .lengthMismatch }
+        guard level > 0, level < 1 else { throw .levelOutOfRange(level) }
+        let positives = labels.reduce(0) { $0 + Int($1) }
+        let negatives = labels.count - positives
+        guard positives >= 2, negatives >= 2 else { throw .tooFewRows(positives: positives, negatives: negatives) }
+        return (Double(positives), Double(negatives))
+    }
+
+    /// The AUC's two-sided interval for the normal `quantile`, clamped to [0, 1].
+    private static func interval(_ auc: Double, _ variance: Double, _ quantile: Double) -> Estimate {
+        let half = quantile * variance.squareRoot()
+        return Estimate(auc: auc, variance: variance, lower: max(0, auc - half), upper: min(1, auc + half))
     }
 
     /// 1-based ranks with ties sharing the mean of their positions.

@@ -79,6 +79,7 @@ public struct EvaluationCurves: Sendable {
         // Gain at each percentile, with LiftPoint's definition of "the top fraction" (⌈f · rows⌉ rows, at least one).
         var cumulativeHits = 0.0, cumulativeWeight = 0.0, taken = 0
         var points: [LiftPoint] = []
+        let overallRate = totalPositive / (totalPositive + totalNegative)
         for percent in 1...100 where !descending.isEmpty {
             let fraction = Double(percent) / 100
             let top = max(1, min(descending.count, Int((fraction * Double(descending.count)).rounded(.up))))
@@ -88,7 +89,6 @@ public struct EvaluationCurves: Sendable {
                 cumulativeHits += weight(row) * Double(labels[row])
                 taken += 1
             }
-            let overallRate = totalPositive / (totalPositive + totalNegative)
             points.append(LiftPoint(
                 fraction: fraction, rows: top, lift: (cumulativeHits / cumulativeWeight) / overallRate,
                 captureRate: cumulativeHits / totalPositive))

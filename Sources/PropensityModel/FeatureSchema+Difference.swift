@@ -15,10 +15,13 @@ public struct SchemaDifference: Sendable, Equatable, CustomStringConvertible {
 
     public var isEmpty: Bool { onlyInFirst.isEmpty && onlyInSecond.isEmpty && kindChanged.isEmpty }
 
-    public var description: String {
+    public var description: String { description(first: "the first", second: "the second") }
+
+    /// The difference with the two schemas named, e.g. by their models' files.
+    public func description(first: String, second: String) -> String {
         var parts: [String] = []
-        if !onlyInFirst.isEmpty { parts.append("only the first reads " + onlyInFirst.joined(separator: ", ")) }
-        if !onlyInSecond.isEmpty { parts.append("only the second reads " + onlyInSecond.joined(separator: ", ")) }
+        if !onlyInFirst.isEmpty { parts.append("only \(first) reads " + onlyInFirst.joined(separator: ", ")) }
+        if !onlyInSecond.isEmpty { parts.append("only \(second) reads " + onlyInSecond.joined(separator: ", ")) }
         if !kindChanged.isEmpty { parts.append("numeric in one, categorical in the other: " + kindChanged.joined(separator: ", ")) }
         return parts.isEmpty ? "no difference" : parts.joined(separator: "; ")
     }

@@ -1,4 +1,3 @@
-import Foundation
 import PropensityModel
 
 /// Why `evaluate` refuses its inputs before measuring anything.
@@ -17,9 +16,7 @@ public enum EvaluationInputError: Error, Equatable, CustomStringConvertible {
         case .reportDirectoryMissing(let path, let directory):
             return "cannot write the report to \(path): no directory \(directory)"
         case .schemasDiffer(let champion, let challenger, let difference):
-            let detail = difference.description
-                .replacingFirst("only the first reads", with: "only \(champion) reads")
-                .replacingFirst("only the second reads", with: "only \(challenger) reads")
+            let detail = difference.description(first: champion, second: challenger)
             return "\(champion) and \(challenger) read different columns (\(detail)); "
                 + "pass --allow-schema-differences to compare them on a file that has every column"
         case .labelsDiffer(let champion, let championLabel, let challenger, let challengerLabel):
@@ -27,12 +24,5 @@ public enum EvaluationInputError: Error, Equatable, CustomStringConvertible {
         case .duplicateModel(let path):
             return "\(path) is named twice with --model"
         }
-    }
-}
-
-extension String {
-    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
-        guard let range = range(of: target) else { return self }
-        return replacingCharacters(in: range, with: replacement)
     }
 }

@@ -90,7 +90,7 @@ extension EvaluationReport {
         for (k, comparison) in comparisons.enumerated() {
             let p = "comparisons.\(k)."
             let challenger = models[comparison.challenger].description.path
-            var cells = comparison.differences.map { ReportNumber(value: $0.value, path: p + "differences." + $0.key).signedCell }.joined()
+            var cells = comparison.differences.map { ReportNumber(value: $0.value, path: p + "differences." + $0.key, signed: true).cell }.joined()
             if let test = comparison.test {
                 cells += ReportNumber(value: test.standardError, path: p + "delong.standard_error").cell
                     + "<td class=\"num\">[" + ReportNumber(value: test.lower, path: p + "delong.ci_lower").bare + ", "

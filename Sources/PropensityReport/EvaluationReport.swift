@@ -61,7 +61,7 @@ public struct ScoredModel: Sendable {
 /// What a model file says about itself, as `inspect` shows it.
 public struct ModelDescription: Sendable {
     public var path: String
-    /// "logistic regression", "gradient-boosted trees", …
+    /// The model kind's name: "logistic-regression" or "tree-ensemble".
     public var kind: String
     /// "platt" or "isotonic" when the model carries a calibrator.
     public var calibrator: String?

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Text and attribute values made safe for HTML.
 enum HTMLText {
     static func escaped(_ text: String) -> String {
@@ -20,11 +22,5 @@ enum HTMLText {
     /// (the same JSON value once parsed).
     static func scriptSafeJSON(_ json: String) -> String {
         json.replacingOccurrences(of: "<", with: "\\u003c")
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -12,11 +12,14 @@ struct ReportNumber {
     var suffix: String = ""
     /// Below this magnitude the number is shown in scientific notation (p-values), so it never reads as 0.0000.
     var scientificBelow: Double = 0
+    /// Shown with its sign (a difference).
+    var signed = false
 
     var shown: String {
         let scaled = value * scale
-        if scaled != 0, abs(scaled) < scientificBelow { return String(format: "%.1e", scaled) + suffix }
-        return String(format: "%.\(decimals)f", scaled) + suffix
+        let sign = signed && scaled >= 0 ? "+" : ""
+        if scaled != 0, abs(scaled) < scientificBelow { return sign + String(format: "%.1e", scaled) + suffix }
+        return sign + String(format: "%.\(decimals)f", scaled) + suffix
     }
 
     var cell: String {
@@ -33,12 +36,5 @@ struct ReportNumber {
     var bare: String {
         guard value.isFinite else { return "n/a" }
         return "<span data-path=\"\(path)\" data-value=\"\(value)\" data-scale=\"\(scale == 1 ? "1" : "100")\" data-decimals=\"\(decimals)\">\(HTMLText.escaped(shown))</span>"
-    }
-
-    /// A difference, shown with its sign.
-    var signedCell: String {
-        guard value.isFinite else { return "<td class=\"num\" data-path=\"\(path)\">n/a</td>" }
-        let shown = (value >= 0 ? "+" : "") + String(format: "%.\(decimals)f", value)
-        return "<td class=\"num\" data-path=\"\(path)\" data-value=\"\(value)\" data-scale=\"1\" data-decimals=\"\(decimals)\">\(shown)</td>"
     }
 }

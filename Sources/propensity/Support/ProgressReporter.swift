@@ -57,11 +57,26 @@ final class ProgressReporter: @unchecked Sendable {
 
     /// Sets the amount done so far (not an increment), and optionally what to show beside it.
     func update(_ value: Double, detail newDetail: String? = nil) {
+        record(detail: newDetail) { $0 = value }
+    }
+
+    /// Sets the amount done and the total (when it is learnt with the first update).
+    func update(_ value: Double, total newTotal: Double) {
+        record(total: newTotal) { $0 = value }
+    }
+
+    /// Adds to the amount done (atomically: folds finish on several threads at once).
+    func advance(by amount: Double = 1) {
+        record { $0 += amount }
+    }
+
+    private func record(detail newDetail: String? = nil, total newTotal: Double? = nil, _ change: (inout Double) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         guard !finished, mode != .silent else { return }
-        done = value
+        change(&done)
         if let newDetail { detail = newDetail }
+        if let newTotal { total = newTotal > 0 ? newTotal : nil }
         let now = elapsed
         switch mode {
         case .silent: return
@@ -76,27 +91,12 @@ final class ProgressReporter: @unchecked Sendable {
         lastShown = now
     }
 
-    /// Sets the amount done and the total (when it is learnt with the first update).
-    func update(_ value: Double, total newTotal: Double) {
-        lock.lock()
-        total = newTotal > 0 ? newTotal : nil
-        lock.unlock()
-        update(value)
-    }
-
     /// A line of other output: on a terminal the bar is cleared first and redrawn at the next update.
     func note(_ text: String) {
         lock.lock()
         defer { lock.unlock() }
         write((mode == .terminal && shown ? "\r\u{1B}[2K" : "") + text + "\n")
         if mode == .terminal { lastShown = 0 }
-    }
-
-    func advance(by amount: Double = 1) {
-        lock.lock()
-        let value = done + amount
-        lock.unlock()
-        update(value)
     }
 
     /// The closing line (when anything was shown); the bar is cleared first.

@@ -49,16 +49,15 @@ def encode_frame(info: ModelInfo, frame: pd.DataFrame, allow_missing_columns: bo
                 values = pd.to_numeric(column, errors="raise")
             except (ValueError, TypeError) as error:
                 raise ValueError(f"column '{feature.name}' is numeric in the model but holds {error}") from None
-            matrix[:, k] = np.asarray(values.astype("float64").fillna(np.nan), dtype=np.float64)
+            matrix[:, k] = values.to_numpy(dtype=np.float64, na_value=np.nan)
     return matrix
 
 
 def _category_codes(column: "pd.Series[Any]", categories: List[str]) -> "npt.NDArray[np.float32]":
     """Index of each value in the model's categories; -1 for an unseen one, NaN for a missing one."""
-    index = {category: float(i) for i, category in enumerate(categories)}
-    missing = column.isna().tolist()
-    codes = [np.nan if m else index.get(str(v), -1.0) for v, m in zip(column.tolist(), missing)]
-    return np.asarray(codes, dtype=np.float32)
+    codes = pd.Categorical(column.astype(str), categories=categories).codes.astype(np.float32)
+    codes[column.isna().to_numpy()] = np.nan
+    return codes
 
 
 def score_frame(client: Client, model: str, frame: pd.DataFrame, batch_size: int = 1000,
