@@ -4,6 +4,8 @@
  *
  *   echo_floor server PORT RESPONSE_BYTES
  *   echo_floor client PORT REQUEST_BYTES SECONDS      -> one JSON line of round-trip percentiles in µs
+ *   echo_floor client PORT @FRAME_FILE SECONDS        -> the same, sending the frame in FRAME_FILE (a real SCORE
+ *                                                        request): the scorer timed by this very client
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -62,14 +64,25 @@ int main(int argc, char **argv) {
       close(c);
     }
   }
-  size_t request = (size_t)atoi(argv[3]);
+  size_t request;
+  unsigned char *out, in[1 << 16];
+  if (argv[3][0] == '@') {
+    FILE *f = fopen(argv[3] + 1, "rb");
+    if (!f) { perror(argv[3] + 1); return 1; }
+    out = malloc(1 << 16);
+    request = fread(out, 1, 1 << 16, f);
+    fclose(f);
+    if (request < 12) { fprintf(stderr, "%s: not a frame\n", argv[3] + 1); return 1; }
+  } else {
+    request = (size_t)atoi(argv[3]);
+    out = calloc(1, request);
+    uint32_t length = (uint32_t)(request - 4);
+    memcpy(out, &length, 4);
+  }
   double seconds = argc > 4 ? atof(argv[4]) : 5;
   int c = socket(AF_INET, SOCK_STREAM, 0);
   if (connect(c, (struct sockaddr *)&addr, sizeof addr)) { perror("connect"); return 1; }
   setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  unsigned char *out = calloc(1, request), in[1 << 16];
-  uint32_t length = (uint32_t)(request - 4);
-  memcpy(out, &length, 4);
   size_t capacity = 1 << 22, n = 0;
   double *lat = malloc(sizeof(double) * capacity);
   double end = now_us() + seconds * 1e6;
@@ -81,6 +94,11 @@ int main(int argc, char **argv) {
       uint32_t l;
       if (read_full(c, (unsigned char *)&l, 4) || read_full(c, in, l)) return 1;
       response = l + 4;
+      /* A framed request must get its own answer (SCORE 0x04 -> SCORES 0x84), not an ERROR frame timed as one. */
+      if (argv[3][0] == '@' && (l < 2 || in[1] != (out[5] | 0x80))) {
+        fprintf(stderr, "answer opcode 0x%02x, expected 0x%02x\n", l < 2 ? 0 : in[1], out[5] | 0x80);
+        return 1;
+      }
     } else if (read_full(c, in, response)) return 1;
     lat[n++] = now_us() - t0;
   }

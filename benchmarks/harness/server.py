@@ -1,5 +1,7 @@
 import json
 import os
+import random
+import struct
 import subprocess
 import sys
 import urllib.request
@@ -64,6 +66,13 @@ def run_benchmark(args):
 
     runs = {k: [] for k in ("floor", "single", "single_nio", "open_loop", "lr", "saturation", "shallow", "redis",
                             "lr_cpu", "redis_cpu", "in_process")}
+    # Both placements, both models, each timed by the floor's own C client sending a real SCORE frame, so that the
+    # client's cost is the same on both sides of each ratio (on one vCPU the client's CPU is part of the round trip).
+    placements = {"cross": CLIENT_CPU, "same": SERVER_CPU}
+    frames = {m: write_score_frame(os.path.join(models, f"{m}.model"), m) for m in ("trees", "lr")}
+    for placement in placements:
+        for key in ("floor", "trees", "lr"):
+            runs[f"{placement}_{key}"] = []
     processes = []
     try:
         floor_port = free_port()
@@ -73,6 +82,12 @@ def run_benchmark(args):
         server, port, _ = serve(pin=True)
         for _ in range(args.repeats):
             runs["floor"].append(json.loads(run(CLIENT_CPU + [floor_bin, "client", str(floor_port), "147", str(seconds)]).stdout))
+            for placement, cpu in placements.items():
+                runs[f"{placement}_floor"].append(json.loads(run(
+                    cpu + [floor_bin, "client", str(floor_port), "147", str(seconds)]).stdout))
+                for m, frame in frames.items():
+                    runs[f"{placement}_{m}"].append(json.loads(run(
+                        cpu + [floor_bin, "client", str(port), "@" + frame, str(seconds)]).stdout))
             runs["single"].append(loadtest(port, "trees", 0, 1, 1, seconds, blocking=True))
             runs["single_nio"].append(loadtest(port, "trees", 0, 1, 1, seconds))
             runs["open_loop"].append(loadtest(port, "trees", 2000, 1, 16, seconds))
@@ -140,6 +155,13 @@ def run_benchmark(args):
         "trees_4x8_requests_per_second": shallow,
         "in_process_single_row_rate_all_cores": in_process_rate,
     }
+    for placement in placements:
+        for key in ("floor", "trees", "lr"):
+            for q in ("p50", "p99"):
+                figures[f"{placement}_{key}_{q}_us"] = summary([r[q] for r in runs[f"{placement}_{key}"]])
+    figures["placement_method"] = ("cross_*/same_*: the echo floor's C client (benchmarks/floor/echo_floor.c) on CPU 1 "
+                                   "(cross) or on CPU 0 with the servers (same), sending the 147-byte floor frame or a "
+                                   "real one-row SCORE frame of each model, one at a time")
     ratios = {
         "p50_vs_floor": ratio(p50, floor_p50, "lower", "echo floor"),
         "p99_vs_floor": ratio(p99, floor_p99, "lower", "echo floor"),
@@ -149,6 +171,12 @@ def run_benchmark(args):
         "saturation_vs_in_process": ratio(saturation, in_process_rate, "higher", "in-process scoring, all cores"),
         "shallow_pipeline_vs_in_process": ratio(shallow, in_process_rate, "higher", "in-process scoring, all cores"),
     }
+    for placement in placements:
+        for m in ("trees", "lr"):
+            for q in ("p50", "p99"):
+                ratios[f"{m}_{placement}_{q}_vs_floor"] = ratio(
+                    figures[f"{placement}_{m}_{q}_us"], figures[f"{placement}_floor_{q}_us"], "lower",
+                    f"echo floor, {placement} placement, same client")
     print(f"server: floor p50 {floor_p50['median']:.1f} µs p99 {floor_p99['median']:.1f}; scorer p50 {p50['median']:.1f} "
           f"p99 {p99['median']:.1f} (ratios {ratios['p50_vs_floor']['value']:.2f}, {ratios['p99_vs_floor']['value']:.2f}); "
           f"logistic 50x16 {lr['median']:.0f}/s vs redis {redis['median']:.0f}/s "
@@ -157,9 +185,30 @@ def run_benchmark(args):
           f"4x8 {shallow['median']:.0f}/s vs in-process {in_process_rate['median']:.0f}/s "
           f"({ratios['saturation_vs_in_process']['value']:.2f}, {ratios['shallow_pipeline_vs_in_process']['value']:.2f})",
           file=sys.stderr)
+    for placement in placements:
+        print(f"server, {placement} placement: floor p50 {figures[f'{placement}_floor_p50_us']['median']:.1f} p99 "
+              f"{figures[f'{placement}_floor_p99_us']['median']:.1f} µs; " + "; ".join(
+                  f"{m} p50 {figures[f'{placement}_{m}_p50_us']['median']:.1f} "
+                  f"({ratios[f'{m}_{placement}_p50_vs_floor']['value']:.2f}) p99 {figures[f'{placement}_{m}_p99_us']['median']:.1f} "
+                  f"({ratios[f'{m}_{placement}_p99_vs_floor']['value']:.2f})" for m in ("trees", "lr")), file=sys.stderr)
     return [record("server", {"seconds": seconds, "trees": 500 if not args.quick else 100, "features": 28},
                    figures, ratios, "p50_vs_floor", threads=os.cpu_count())]
 
+
+
+def write_score_frame(model_path, name):
+    """A one-row SCORE frame (docs/protocol.md) for the model loaded as `name`, written to a file for echo_floor:
+    numeric features uniform in [0, 10), categorical ones their first category. Returns the file's path."""
+    info = json.loads(run([BIN, "inspect", model_path, "--json"]).stdout)
+    rng = random.Random(1)
+    row = [rng.uniform(0, 10) if f["kind"] == "numeric" else 0.0 for f in info["features"]]
+    encoded = name.encode()
+    payload = (struct.pack("<H", len(encoded)) + encoded + int(info["schema_fingerprint"], 16).to_bytes(8, "little")
+               + struct.pack("<II", 1, len(row)) + struct.pack(f"<{len(row)}f", *row))
+    path = os.path.join(WORK, f"score-{name}.frame")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IBBHI", 8 + len(payload), 1, 0x04, 0, 1) + payload)
+    return path
 
 
 def process_cpu_seconds(pid):
