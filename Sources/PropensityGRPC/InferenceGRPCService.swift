@@ -1,42 +1,80 @@
 import Foundation
-import GRPCCore
 import PropensityServer
+import SwiftProtobuf
 
 /// The Open Inference Protocol's `inference.GRPCInferenceService` over the transport-free `InferenceService`: the
 /// same registry, readiness, limits, metrics and answers as the HTTP port, in protobuf. Infer answers carry their
 /// outputs in `raw_output_contents` (little-endian), as Triton does; tritonclient's `as_numpy` reads them.
-struct InferenceGRPCService: Inference_GRPCInferenceService.SimpleServiceProtocol {
+///
+/// Every method is unary and answered synchronously on the connection's event loop (`GRPCStreamHandler`).
+struct InferenceGRPCService: Sendable {
+    static let serviceName = "inference.GRPCInferenceService"
+
     let service: InferenceService
 
-    func serverLive(request: Inference_ServerLiveRequest, context: ServerContext) async throws -> Inference_ServerLiveResponse {
-        .with { $0.live = true }
+    /// The methods by their name in the call's path (`/inference.GRPCInferenceService/NAME`).
+    enum Method: String, Sendable {
+        case serverLive = "ServerLive"
+        case serverReady = "ServerReady"
+        case modelReady = "ModelReady"
+        case serverMetadata = "ServerMetadata"
+        case modelMetadata = "ModelMetadata"
+        case modelInfer = "ModelInfer"
+
+        /// The method a `:path` names; nil for another service or method.
+        init?(path: String) {
+            let prefix = "/" + InferenceGRPCService.serviceName + "/"
+            guard path.hasPrefix(prefix) else { return nil }
+            self.init(rawValue: String(path.dropFirst(prefix.count)))
+        }
+
+        /// ServerLive answers without a token (liveness probes carry none), like `/v2/health/live`.
+        var needsToken: Bool { self != .serverLive }
     }
 
-    func serverReady(request: Inference_ServerReadyRequest, context: ServerContext) async throws -> Inference_ServerReadyResponse {
-        .with { $0.ready = service.isReady }
+    /// Answers one call: the request message's bytes in, the response message's bytes out.
+    /// - Throws: `GRPCStatus` (INVALID_ARGUMENT for bytes that are not the method's message).
+    func call(_ method: Method, request bytes: [UInt8]) throws(GRPCStatus) -> [UInt8] {
+        do {
+            switch method {
+            case .serverLive:
+                _ = try Inference_ServerLiveRequest(serializedBytes: bytes)
+                return try Inference_ServerLiveResponse.with { $0.live = true }.serializedBytes()
+            case .serverReady:
+                _ = try Inference_ServerReadyRequest(serializedBytes: bytes)
+                return try Inference_ServerReadyResponse.with { $0.ready = service.isReady }.serializedBytes()
+            case .modelReady:
+                return try modelReady(Inference_ModelReadyRequest(serializedBytes: bytes)).serializedBytes()
+            case .serverMetadata:
+                _ = try Inference_ServerMetadataRequest(serializedBytes: bytes)
+                return try Inference_ServerMetadataResponse.with {
+                    $0.name = "propensity"
+                    $0.version = service.serverVersion
+                    $0.extensions = []
+                }.serializedBytes()
+            case .modelMetadata:
+                return try modelMetadata(Inference_ModelMetadataRequest(serializedBytes: bytes)).serializedBytes()
+            case .modelInfer:
+                return try modelInfer(Inference_ModelInferRequest(serializedBytes: bytes)).serializedBytes()
+            }
+        } catch let error as InferenceError {
+            throw error.grpcStatus
+        } catch let error as BinaryDecodingError {
+            throw GRPCStatus(code: .invalidArgument, message: "the request is not a valid \(method.rawValue) message: \(error)")
+        } catch {
+            throw GRPCStatus(code: .internal, message: "\(error)")
+        }
     }
 
-    func modelReady(request: Inference_ModelReadyRequest, context: ServerContext) async throws -> Inference_ModelReadyResponse {
-        _ = try answer { () throws(InferenceError) in try service.model(name: request.name, version: request.version) }
+    private func modelReady(_ request: Inference_ModelReadyRequest) throws(InferenceError) -> Inference_ModelReadyResponse {
+        _ = try service.model(name: request.name, version: request.version)
         return .with { $0.ready = service.modelsAccepting }
     }
 
-    func serverMetadata(
-        request: Inference_ServerMetadataRequest, context: ServerContext
-    ) async throws -> Inference_ServerMetadataResponse {
-        .with {
-            $0.name = "propensity"
-            $0.version = service.serverVersion
-            $0.extensions = []
-        }
-    }
-
-    func modelMetadata(
-        request: Inference_ModelMetadataRequest, context: ServerContext
-    ) async throws -> Inference_ModelMetadataResponse {
-        let metadata = try answer { () throws(InferenceError) in
-            service.metadata(try service.model(name: request.name, version: request.version))
-        }
+    private func modelMetadata(
+        _ request: Inference_ModelMetadataRequest
+    ) throws(InferenceError) -> Inference_ModelMetadataResponse {
+        let metadata = service.metadata(try service.model(name: request.name, version: request.version))
         func tensor(_ t: InferenceService.ModelMetadata.Tensor) -> Inference_ModelMetadataResponse.TensorMetadata {
             .with {
                 $0.name = t.name
@@ -53,16 +91,15 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.SimpleServiceProtoco
         }
     }
 
-    func modelInfer(request: Inference_ModelInferRequest, context: ServerContext) async throws -> Inference_ModelInferResponse {
-        let inference = try answer { () throws(InferenceError) in
-            let decoded = try InferenceRequest(request)
-            if let key = decoded.visitorKey {
-                // A route (experiments file): the visitor's variant answers; routes have no versions.
-                guard request.modelVersion.isEmpty else { throw .routeNotFound(request.modelName + "/versions/" + request.modelVersion) }
-                return try service.evaluateRouted(route: request.modelName, visitorKey: key, decoded)
-            }
-            let served = try service.model(name: request.modelName, version: request.modelVersion)
-            return try service.evaluate(served, decoded)
+    private func modelInfer(_ request: Inference_ModelInferRequest) throws(InferenceError) -> Inference_ModelInferResponse {
+        let decoded = try InferenceRequest(request)
+        let inference: InferenceService.Inference
+        if let key = decoded.visitorKey {
+            // A route (experiments file): the visitor's variant answers; routes have no versions.
+            guard request.modelVersion.isEmpty else { throw .routeNotFound(request.modelName + "/versions/" + request.modelVersion) }
+            inference = try service.evaluateRouted(route: request.modelName, visitorKey: key, decoded)
+        } else {
+            inference = try service.evaluate(service.model(name: request.modelName, version: request.modelVersion), decoded)
         }
         var response = Inference_ModelInferResponse()
         let routed = inference.answeredName != inference.served.name
@@ -89,14 +126,5 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.SimpleServiceProtoco
             response.rawOutputContents.append(raw)
         }
         return response
-    }
-
-    /// Runs `body`, turning the protocol's errors into gRPC statuses.
-    private func answer<T>(_ body: () throws(InferenceError) -> T) throws(RPCError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw error.rpcError
-        }
     }
 }

@@ -38,7 +38,7 @@ public enum InferenceGRPCLoad {
         let measureFrom = start + .seconds(plan.warmup)
         let end = measureFrom + .seconds(plan.duration)
         let total = NIOLockedValueBox(LoadResult())
-        // The calls' tasks run on the transport's event loops (as the server's do), not hopping to the global pool.
+        // The calls' tasks run on the transport's event loops, not hopping to the global pool.
         let executor = EventLoopTaskExecutor(group: MultiThreadedEventLoopGroup.singleton)
         try await withTaskExecutorPreference(executor) { try await withThrowingTaskGroup { group in
             for connection in 0..<plan.connections {

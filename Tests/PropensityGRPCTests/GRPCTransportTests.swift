@@ -1,0 +1,84 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import PropensityServer
+import PropensityTestSupport
+import Testing
+
+@testable import PropensityGRPC
+
+/// The gRPC mapping of `GRPCStreamHandler`, driven by grpc-swift's client with raw bytes: calls it cannot answer
+/// get the status gRPC defines (as Trailers-Only responses), the connection keeps serving, and graceful shutdown
+/// lets the server return.
+@Suite struct GRPCTransportTests {
+    /// Sends and receives message bytes as they are, so that anything can be put on the wire.
+    struct RawBytes: MessageSerializer, MessageDeserializer {
+        func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+        func deserialize<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> [UInt8] {
+            bytes.withUnsafeBytes { Array($0) }
+        }
+    }
+
+    func call(_ client: GRPCClient<HTTP2ClientTransport.Posix>, method: String, _ bytes: [UInt8]) async throws -> [UInt8] {
+        try await client.unary(
+            request: ClientRequest(message: bytes),
+            descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: method),
+            serializer: RawBytes(), deserializer: RawBytes(), options: .defaults
+        ) { try $0.message }
+    }
+
+    func status(_ body: () async throws -> Void) async -> RPCError.Code? {
+        do {
+            try await body()
+            return nil
+        } catch let error as RPCError {
+            return error.code
+        } catch {
+            return .unknown
+        }
+    }
+
+    @Test func refusalsAreStatusesAndTheConnectionGoesOn() async throws {
+        let registry = ModelRegistry()
+        registry.add(TestModels.logistic, name: "conv")
+        var limits = ServerLimits()
+        limits.maxFrameBytes = 1_000
+        let server = InferenceGRPCServer(
+            host: "127.0.0.1", port: 0, service: InferenceService(registry: registry, serverVersion: "test"), limits: limits)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await server.serve() }
+            let port = await server.port
+            try #require(port > 0)
+            try await withGRPCClient(
+                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+            ) { client in
+                #expect(await status { _ = try await call(client, method: "ModelTrain", []) } == .unimplemented)
+                // Field 1 as a varint with its value cut off: not a ModelInferRequest.
+                #expect(await status { _ = try await call(client, method: "ModelInfer", [0x08]) } == .invalidArgument)
+                #expect(await status {
+                    _ = try await call(client, method: "ModelInfer", [UInt8](repeating: 0, count: 2_000))
+                } == .resourceExhausted)
+                // An empty ModelInferRequest names no inputs; an empty ServerLive request is a valid message.
+                #expect(await status { _ = try await call(client, method: "ModelInfer", []) } == .invalidArgument)
+                let live = try Inference_ServerLiveResponse(serializedBytes: try await call(client, method: "ServerLive", []))
+                #expect(live.live)
+            }
+            server.beginGracefulShutdown()
+        }
+    }
+
+    @Test func statusMessagesArePercentEncoded() {
+        let status = GRPCStatus(code: .invalidArgument, message: "50% of 'wiek' is ż\n")
+        #expect(status.encodedMessage == "50%25 of 'wiek' is %C5%BC%0A")
+        #expect(InferenceError.tooManyRows(5, limit: 2).grpcStatus.code == .resourceExhausted)
+        #expect(InferenceError.unauthorized.grpcStatus.code == .unauthenticated)
+        #expect(InferenceError.modelNotFound("m").grpcStatus.code == .notFound)
+        #expect(InferenceError.missingField("inputs").grpcStatus.code == .invalidArgument)
+    }
+
+    @Test func methodsAreFoundByTheirPath() {
+        #expect(InferenceGRPCService.Method(path: "/inference.GRPCInferenceService/ModelInfer") == .modelInfer)
+        #expect(InferenceGRPCService.Method(path: "/inference.GRPCInferenceService/ServerLive")?.needsToken == false)
+        #expect(InferenceGRPCService.Method(path: "/other.Service/ModelInfer") == nil)
+        #expect(InferenceGRPCService.Method(path: "/inference.GRPCInferenceService/") == nil)
+    }
+}
