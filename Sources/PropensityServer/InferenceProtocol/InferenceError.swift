@@ -28,6 +28,25 @@ public enum InferenceError: Error, Equatable, Sendable {
     case routeNotFound(String)
     case invalidVisitorKey(length: Int)
 
+    /// The binary protocol's code for the same fault (docs/protocol.md), so that a route's
+    /// `propensity_route_errors_total{route,code}` counts one set of codes whichever port a request came in on. Faults
+    /// of the request's own shape (tensors, datatypes, JSON) are the binary port's malformed request (1).
+    package var protocolCode: ErrorCode {
+        switch self {
+        case .modelNotFound: .unknownModel
+        case .tooManyRows: .tooManyRows
+        case .cannotExplain: .cannotExplain
+        case .routeNotFound: .unknownRoute
+        case .invalidVisitorKey: .invalidVisitorKey
+        case .unauthorized: .unauthorized
+        case .bodyTooLarge: .frameTooLarge
+        case .unknownPath, .methodNotAllowed, .malformedJSON, .missingField, .unsupportedDatatype, .wrongDatatype,
+             .badShape, .badData, .unknownTensor, .duplicateTensor, .missingFeature, .rowCountMismatch, .unknownOutput,
+             .badBinaryData:
+            .malformedFrame
+        }
+    }
+
     public var status: HTTPResponseStatus {
         switch self {
         case .unknownPath, .modelNotFound, .routeNotFound: .notFound

@@ -278,6 +278,21 @@ public struct InferenceService: Sendable {
         guard let experiments, let route = experiments.routes.route(named: name) else {
             throw .routeNotFound(Self.clip(name))
         }
+        do throws(InferenceError) {
+            return try evaluateVariant(of: route, experiments, visitorKey: visitorKey, request, start: start)
+        } catch {
+            // Counted as the binary port counts a ROUTE_SCORE's ERROR answers.
+            route.metrics.error(error.protocolCode)
+            throw error
+        }
+    }
+
+    /// The rest of `evaluateRouted` once the route is found.
+    private func evaluateVariant(
+        of route: RouteTable.ServedRoute, _ experiments: ServedExperiments, visitorKey: String, _ request: InferenceRequest,
+        start: UInt64
+    ) throws(InferenceError) -> Inference {
+        let name = route.route.name
         let key = Array(visitorKey.utf8)
         guard !key.isEmpty, key.count <= maxVisitorKeyBytes else { throw .invalidVisitorKey(length: key.count) }
         let index = route.route.variant(for: key)
