@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// has them. HTTP/2 floods (resets, pings, settings, empty frames) are cut off by SwiftNIO's HTTP/2 protections,
 /// which close that client's connection.
 ///
-/// gRPC's HTTP/2 mapping is served by SwiftNIO's HTTP/2 codec and swift-protobuf directly (`GRPCStreamHandler`):
+/// gRPC's HTTP/2 mapping is served by SwiftNIO's HTTP/2 codec and swift-protobuf directly (`GRPCConnectionHandler`):
 /// every method here is unary, and answering on the connection's event loop costs a fraction of grpc-swift's
 /// generic server, which was measured at ~130 µs of CPU per call (docs/inference-protocol.md).
 public final class InferenceGRPCServer: Sendable {
@@ -113,7 +113,6 @@ public final class InferenceGRPCServer: Sendable {
             ]
             return configuration
         }()
-        let stream = NIOHTTP2Handler.StreamConfiguration()
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -135,16 +134,9 @@ public final class InferenceGRPCServer: Sendable {
                         configuration: .init(
                             maxIdleTime: limits.idleTimeout, maxAge: nil, maxGraceTime: Self.gracePeriod,
                             keepalive: .init(pingInterval: .hours(2), ackTimeout: .seconds(20))))
-                    _ = try pipeline.configureHTTP2Pipeline(
-                        mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
-                        streamDelegate: management.http2StreamDelegate
-                    ) { streamChannel in
-                        streamChannel.eventLoop.makeCompletedFuture {
-                            try streamChannel.pipeline.syncOperations.addHandler(
-                                GRPCStreamHandler(service: service, maxMessageBytes: limits.maxFrameBytes))
-                        }
-                    }
+                    try pipeline.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: connection))
                     try pipeline.addHandler(management)
+                    try pipeline.addHandler(GRPCConnectionHandler(service: service, maxMessageBytes: limits.maxFrameBytes))
                     try pipeline.addHandler(CloseOnConnectionError())
                 }
             }

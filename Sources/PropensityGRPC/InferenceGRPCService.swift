@@ -6,7 +6,7 @@ import SwiftProtobuf
 /// same registry, readiness, limits, metrics and answers as the HTTP port, in protobuf. Infer answers carry their
 /// outputs in `raw_output_contents` (little-endian), as Triton does; tritonclient's `as_numpy` reads them.
 ///
-/// Every method is unary and answered synchronously on the connection's event loop (`GRPCStreamHandler`).
+/// Every method is unary and answered synchronously on the connection's event loop (`GRPCConnectionHandler`).
 struct InferenceGRPCService: Sendable {
     static let serviceName = "inference.GRPCInferenceService"
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import PropensityServer
@@ -18,11 +19,14 @@ import Testing
         }
     }
 
+    /// A call with a deadline, so that a stalled stream fails the test instead of hanging it.
     func call(_ client: GRPCClient<HTTP2ClientTransport.Posix>, method: String, _ bytes: [UInt8]) async throws -> [UInt8] {
-        try await client.unary(
+        var options = CallOptions.defaults
+        options.timeout = .seconds(20)
+        return try await client.unary(
             request: ClientRequest(message: bytes),
             descriptor: MethodDescriptor(fullyQualifiedService: "inference.GRPCInferenceService", method: method),
-            serializer: RawBytes(), deserializer: RawBytes(), options: .defaults
+            serializer: RawBytes(), deserializer: RawBytes(), options: options
         ) { try $0.message }
     }
 
@@ -61,6 +65,49 @@ import Testing
                 #expect(await status { _ = try await call(client, method: "ModelInfer", []) } == .invalidArgument)
                 let live = try Inference_ServerLiveResponse(serializedBytes: try await call(client, method: "ServerLive", []))
                 #expect(live.live)
+            }
+            server.beginGracefulShutdown()
+        }
+    }
+
+    /// Messages larger than HTTP/2's initial windows (65,535 bytes for the connection and for each stream) get in:
+    /// the handler gives both windows back as the DATA arrives, over many calls on one connection.
+    @Test func largeMessagesFlowThroughTheWindows() async throws {
+        let registry = ModelRegistry()
+        registry.add(TestModels.logistic, name: "conv")
+        var limits = ServerLimits()
+        limits.maxRowsPerRequest = 20_000
+        let server = InferenceGRPCServer(
+            host: "127.0.0.1", port: 0, service: InferenceService(registry: registry, serverVersion: "test", limits: limits),
+            limits: limits)
+        let rows = 12_000  // 3 float32 features: 144,000 bytes of raw contents per call
+        var request = Inference_ModelInferRequest()
+        request.modelName = "conv"
+        request.inputs = [.with {
+            $0.name = "input"
+            $0.datatype = "FP32"
+            $0.shape = [Int64(rows), 3]
+        }]
+        var raw = [UInt8]()
+        for r in 0..<rows {
+            for x: Float in [Float(r % 90), Float(r % 2), Float(r % 7)] {
+                withUnsafeBytes(of: x.bitPattern.littleEndian) { raw.append(contentsOf: $0) }
+            }
+        }
+        request.rawInputContents = [Data(raw)]
+        let bytes: [UInt8] = try request.serializedBytes()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await server.serve() }
+            let port = await server.port
+            try #require(port > 0)
+            try await withGRPCClient(
+                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+            ) { client in
+                for _ in 0..<8 {
+                    let answer = try Inference_ModelInferResponse(
+                        serializedBytes: try await call(client, method: "ModelInfer", bytes))
+                    #expect(answer.rawOutputContents.first?.count == 4 * rows)
+                }
             }
             server.beginGracefulShutdown()
         }
