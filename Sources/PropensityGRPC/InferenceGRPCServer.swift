@@ -77,7 +77,8 @@ public final class InferenceGRPCServer: Sendable {
         bound.succeed(channel.localAddress?.port ?? 0)
         try await withTaskCancellationHandler {
             try await channel.closeFuture.get()
-            try await shutdown.futureResult.get()
+            // Closed by a graceful shutdown: wait for its connections too; closed otherwise, there is nothing to await.
+            if shuttingDown.withLockedValue({ $0 }) { try await shutdown.futureResult.get() }
         } onCancel: {
             self.beginGracefulShutdown()
         }
