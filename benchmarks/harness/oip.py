@@ -107,12 +107,26 @@ def h2load_grpc(port, body, connections, seconds):
     return float(finished.group(3))
 
 
-def grpc_loadtest(port, body, rate, connections, seconds):
-    """`propensity loadtest --protocol oip-grpc`: the HTTP body's request as ModelInfer, against any OIP gRPC server."""
-    return json.loads(run(CLIENT_CPU + [
-        BIN, "loadtest", "--protocol", "oip-grpc", "--port", str(port), "--model", "trees", "--request-file", body,
-        "--rate", str(rate), "--connections", str(connections), "--pipeline", "16" if rate else "1",
-        "--duration", str(seconds), "--warmup", "1", "--json"]).stdout)
+def h2load_grpc_paced(port, body, rate, connections, seconds):
+    """ModelInfer latency at a fixed rate from h2load (`--rps` per connection, so an open loop with up to 16 calls in
+    flight per connection): p50/p99 of the per-call times h2load logs (request sent to response ended), the first
+    second dropped as warm-up. Same C client for both servers, so neither column carries a heavy client's latency."""
+    url = f"http://127.0.0.1:{port}/inference.GRPCInferenceService/ModelInfer"
+    log = os.path.join(WORK, f"oip-h2load-{port}.log")
+    out = run(CLIENT_CPU + ["h2load", "-t", "1", "-c", str(connections), "-m", "16", "--rps",
+                            str(rate / connections), "-D", str(seconds + 1), "-H", "content-type: application/grpc",
+                            "-H", "te: trailers", "-d", body, "--log-file", log, url]).stdout
+    with open(log) as f:
+        rows = [line.split("\t") for line in f if line.strip()]
+    if not rows or any(int(status) != 200 for _, status, _ in rows):
+        raise RuntimeError(f"h2load at {rate}/s against port {port}: {len(rows)} calls logged, failures among them\n"
+                           f"{out[-2000:]}")
+    start = min(int(began) for began, _, _ in rows)
+    times = sorted(int(took) for began, _, took in rows if int(began) >= start + 1_000_000)
+    if len(times) < rate * seconds * 0.9:
+        raise RuntimeError(f"h2load at {rate}/s against port {port}: only {len(times)} calls in {seconds} s")
+    return {"latency_us": {"p50": times[len(times) // 2], "p99": times[min(len(times) - 1, int(len(times) * 0.99))]},
+            "calls": len(times)}
 
 
 def wait_ready(url, seconds=120):
@@ -132,10 +146,10 @@ def run_benchmark(args):
     LightGBM model, both on CPU 0 with one worker, driven by the same load generator (wrk, CPU 1) with the same
     one-row JSON request: throughput at 16 connections, and p99 at a fixed pace of 200 requests/s (2 connections,
     10 ms apart). Propensity's binary protocol at the same concurrency and rate (propensity loadtest) shows what
-    the standard costs. gRPC likewise, both servers driven by `propensity loadtest --protocol oip-grpc` with the same
-    request (the JSON body as ModelInfer with typed contents): 16 connections closed loop driven by h2load (nghttp2's
-    C load generator; grpc-swift's client saturated its CPU at ~7,500 calls/s, below what the server answers), and
-    200/s open loop over 2 connections with `propensity loadtest --protocol oip-grpc`. Bars (issue 16): throughput ≥ 10× MLServer's, p99 ≤ 0.2× MLServer's, over HTTP and over gRPC."""
+    the standard costs. gRPC likewise, both servers driven by h2load (nghttp2's C load generator) with the same request (the
+    JSON body as ModelInfer with typed contents): 16 connections closed loop, and 200/s open loop over 2 connections
+    (`--rps`). `propensity loadtest --protocol oip-grpc` (grpc-swift's client) is not the driver: it saturated its
+    own CPU at ~7,500 calls/s and its own ~300 µs per call sat in both latency columns. Bars (issue 16): throughput ≥ 10× MLServer's, p99 ≤ 0.2× MLServer's, over HTTP and over gRPC."""
     ensure_tools()
     seconds = 3 if args.quick else 10
     trees = 100 if args.quick else 500
@@ -195,7 +209,7 @@ def run_benchmark(args):
                     runs[f"binary_p99{awake}"].append(fixed["latency_us"]["p99"])
                     runs[f"binary_p50{awake}"].append(fixed["latency_us"]["p50"])
                     for name, port in grpc_ports.items():
-                        fixed = grpc_loadtest(port, body, 200, 2, seconds)
+                        fixed = h2load_grpc_paced(port, grpc_body_file, 200, 2, seconds)
                         runs[f"{name}_p99{awake}"].append(fixed["latency_us"]["p99"])
                         runs[f"{name}_p50{awake}"].append(fixed["latency_us"]["p50"])
     finally:
@@ -230,9 +244,8 @@ def run_benchmark(args):
     grpc_figures = {k: v for k, v in figures.items() if k.startswith(("grpc", "mlserver_grpc", "binary"))}
     grpc_figures["method"] = ("one-row ModelInfer (FP32 [1, 28] matrix in typed contents, the HTTP body's request) of "
                               "the same LightGBM model; servers on CPU 0 with one worker/thread, load on CPU 1 for "
-                              "both; throughput: h2load (nghttp2) with 16 connections, one call in flight each (the "
-                              "grpc-swift load generator saturated its own CPU first); p99: propensity loadtest "
-                              "--protocol oip-grpc, 200/s open loop over 2 connections, as is and with the vCPUs kept awake (_awake); "
+                              "both; throughput: h2load (nghttp2) with 16 connections, one call in flight each ; p99: "
+                              "h2load --rps, 200/s open loop over 2 connections (per-call times from its log), as is and with the vCPUs kept awake (_awake); "
                               "binary: propensity loadtest SCORE at the same concurrency and rate")
     grpc_ratios = {
         "grpc_throughput_vs_mlserver": ratio(figures["grpc_rps"], figures["mlserver_grpc_rps"], "higher",
