@@ -168,7 +168,8 @@ public final class ScoringServer: Sendable {
         return ScoringServer(
             channel: channel, registry: registry, connections: connections, children: children, token: token,
             shutdownTimeout: limits.shutdownTimeout, driftGauges: gauges,
-            experiments: ServedExperiments(routes: options.routes, shadows: shadows), logger: logger)
+            experiments: ServedExperiments(routes: options.routes, shadows: shadows, sampleLog: options.sampleLog),
+            logger: logger)
     }
 
     /// Stops accepting; resolves when the listening socket is closed.

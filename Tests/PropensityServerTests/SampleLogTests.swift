@@ -73,6 +73,48 @@ import Glibc
         }
     }
 
+    /// Routed infer requests of the Open Inference Protocol ports (a `visitor_key`) feed the same log as ROUTE_SCORE:
+    /// every second one, under the visitor's pseudonym; infer requests asking for contributions are not fed.
+    @Test func routedInferRequestsAreFedToo() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let registry = ModelRegistry()
+        registry.add(TestModels.logistic, name: "conv")
+        let routes = RouteTable()
+        routes.install([Route(name: "checkout", salt: "s", variants: [.init(model: "conv", basisPoints: 10_000)], shadows: [])])
+        let log = try SampleLog(
+            settings: SampleLogSettings(directory: dir + "/feed", every: 2, retentionDays: nil, pseudonymiser: Self.key),
+            logger: Logger(label: "test"))
+        let service = InferenceService(
+            registry: registry, serverVersion: "test", experiments: ServedExperiments(routes: routes, sampleLog: log))
+        let ids = (0..<10).map { "visitor-\($0)@example.com" }
+        for (i, id) in ids.enumerated() {
+            let row = TestModels.row(i)
+            let outputs = i == 8 ? #", "outputs": [{"name": "contributions"}]"# : ""
+            let body = """
+                {"parameters": {"visitor_key": "\(id)"}, "inputs": [{"name": "m", "datatype": "FP32", "shape": [1, 3],
+                 "data": [\(row.map { "\($0)" }.joined(separator: ","))]}]\(outputs)}
+                """
+            let answer = service.respond(
+                method: "POST", path: "/v2/models/checkout/infer", authorization: nil, jsonLength: nil, body: Array(body.utf8))
+            #expect(answer.status == .ok)
+        }
+        log.stop()
+        let files = FeedFiles.list(dir + "/feed")
+        #expect(files.count == 1 && files[0].contains("/conv@1/"))
+        let text = try String(contentsOfFile: try #require(files.first), encoding: .utf8)
+        let records = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        // Every second scored request from the first; request 8 asked for contributions and does not count.
+        #expect(records.map { r in ids.firstIndex { Self.key.pseudonym($0) == r[0] } } == [0, 2, 4, 6, 9])
+        let scorer = Scorer(model: TestModels.logistic)
+        for record in records {
+            let i = try #require(ids.firstIndex { Self.key.pseudonym($0) == record[0] })
+            #expect(record[2] == "checkout" && record[3] == "conv@1")
+            #expect(Float(String(record[7])) == scorer.score(TestModels.row(i))[0])
+        }
+        for id in ids { #expect(!text.contains(id)) }
+    }
+
     @Test func aTornLineIsTrimmedAtStartAndOldFilesExpire() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -9,7 +9,8 @@ import NIOConcurrencyHelpers
 import PropensityModel
 import PropensityPrivacy
 
-/// The sampled feed of scored ROUTE_SCORE requests (docs/feedback.md): the event loop hands over a copy of a sampled
+/// The sampled feed of scored ROUTE_SCORE requests and routed infer requests of the Open Inference Protocol ports
+/// (docs/feedback.md): the event loop hands over a copy of a sampled
 /// request and moves on; one writer thread pseudonymises the visitor key, formats one CSV line per row in the
 /// model's schema and appends it with a single `write(2)`, so a killed server leaves at most its last line torn (and
 /// the next start trims it). Files rotate by age and size; files older than the retention are deleted; a write error
@@ -32,6 +33,9 @@ public final class SampleLog: Sendable {
         var rows = 0
         var stopped = false
         var pseudonymiser: Pseudonymiser
+        /// Requests until the next sample, for callers without a connection of their own to count on (the Open
+        /// Inference Protocol ports; a binary connection counts its own).
+        var untilSample = 1
     }
 
     public let settings: SampleLogSettings
@@ -67,6 +71,17 @@ public final class SampleLog: Sendable {
         let thread = Thread { [self] in self.work() }
         thread.name = "propensity-sample-log"
         thread.start()
+    }
+
+    /// True for every `settings.every`-th call, counted over all callers: which routed requests of the Open
+    /// Inference Protocol ports are sampled.
+    func takeSample() -> Bool {
+        queue.withLockedValue { q in
+            q.untilSample -= 1
+            guard q.untilSample <= 0 else { return false }
+            q.untilSample = settings.every
+            return true
+        }
     }
 
     /// Queues a sampled request (the caller decides which: every `settings.every`-th); false when the queue is full.

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import NIOHTTP1
 import PropensityModel
 import PropensityProtocol
@@ -312,6 +313,14 @@ public struct InferenceService: Sendable {
             experiments.shadows.submit(ShadowScorer.Job(
                 metrics: route.metrics, shadows: shadows, features: inference.features.withUnsafeBytes { Array($0) },
                 rowCount: inference.rowCount, answered: inference.scores))
+        }
+        // Sampled as the binary port samples ROUTE_SCORE (ROUTE_EXPLAIN is not fed), counted over both ports.
+        if let sampleLog = experiments.sampleLog, inference.rowCount > 0, inference.contributions.isEmpty,
+            sampleLog.takeSample()
+        {
+            sampleLog.offer(SampleLog.Record(
+                model: served, route: name, key: key, features: inference.features, scores: inference.scores,
+                time: Date()))
         }
         return inference
     }
