@@ -82,17 +82,7 @@ public enum RankMetrics {
     /// Exact ROC AUC: the probability that a random positive outranks a random negative, ties counting one half;
     /// with weights, pairs count by the product of their weights. NaN when only one class is present.
     public static func auc(scores: [Double], labels: [UInt8], weights: [Double]? = nil) -> Double {
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
-        return auc(ascendingOrder: order, scores: scores, labels: labels, weights: weights)
-    }
-
-    /// The same AUC, re-sorting `order` (a permutation of the rows, e.g. the previous call's) in place. The sort is
-    /// adaptive, so when the scores moved little since `order` was sorted — a boosting run evaluated after every
-    /// tree — this costs a fraction of a fresh sort. Ties are grouped as above, so only the summation order within a
-    /// tie group (and so, with weights, the last bits) can differ from `auc(scores:labels:weights:)`.
-    public static func auc(scores: [Double], labels: [UInt8], weights: [Double]?, resorting order: inout [Int]) -> Double {
-        precondition(order.count == scores.count, "order must be a permutation of the rows")
-        scores.withUnsafeBufferPointer { s in order.sort { s[$0] < s[$1] } }
+        let order = scores.withUnsafeBufferPointer { ScoreOrder.ascending($0) }
         return auc(ascendingOrder: order, scores: scores, labels: labels, weights: weights)
     }
 

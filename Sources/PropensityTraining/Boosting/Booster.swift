@@ -19,8 +19,6 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
     private let objective: BinaryLogLoss
     private let learner: TreeLearner<Bin>
     private var gh: [SIMD2<Float>]
-    /// The validation rows by ascending margin at the last `validationAUC()`: re-sorting from it is cheaper.
-    private var validationOrder: [Int]
 
     init(
         train: BinnedData, validation: BinnedData?, labels: [UInt8], trainRows: [Int], validationRows: [Int],
@@ -38,7 +36,6 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
         margins = [Double](repeating: base, count: y.count)
         validationMargins = [Double](repeating: base, count: validationRows.count)
         gh = [SIMD2<Float>](repeating: .zero, count: y.count)
-        validationOrder = Array(validationRows.indices)
         let limits = options.limits
         var rules = SplitRules(
             l2: options.l2, minChildWeight: options.minChildWeight, minSamplesLeaf: options.minSamplesLeaf,
@@ -54,7 +51,8 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
         let iteration = trees.count
         objective.gradients(margins: margins, gh: &gh, threads: options.threads)
         var rng = SplitMix64(seed: options.seed &+ UInt64(iteration) &* 0x9E37_79B9_7F4A_7C15)
-        let bag = options.subsample < 1 ? GBDTTrainer.sampleRows(y.count, options.subsample, &rng) : nil
+        let sample = options.subsample < 1 ? GBDTTrainer.sampleRows(y.count, options.subsample, &rng) : nil
+        let bag = sample?.bag
         let sampled = options.colsample < 1
             ? GBDTTrainer.sampleFeatures(train.features, options.colsample, &rng) : Array(0..<train.features)
         let threads = options.threads
@@ -72,9 +70,8 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
             }
             return tree
         }
-        if let bag {
+        if let outOfBag = sample?.outOfBag {
             // Only the rows left out of the bag walk the tree.
-            let outOfBag = Self.complement(of: bag, count: y.count)
             margins.withUnsafeMutableBufferPointer { m in
                 outOfBag.withUnsafeBufferPointer { rows in
                     tree.addLeafValues(Bin.self, data: train, rows: rows, margins: m.baseAddress!, threads: threads)
@@ -87,25 +84,6 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
             }
         }
         trees.append(tree)
-    }
-
-    /// The rows of 0 ..< count not in `rows` (ascending), in order.
-    static func complement(of rows: [Int32], count: Int) -> [Int32] {
-        var out: [Int32] = []
-        out.reserveCapacity(count - rows.count)
-        var next = 0
-        for r in rows {
-            while next < Int(r) {
-                out.append(Int32(next))
-                next += 1
-            }
-            next = Int(r) + 1
-        }
-        while next < count {
-            out.append(Int32(next))
-            next += 1
-        }
-        return out
     }
 
     /// Keeps the first `count` trees; the margins then describe those trees only.
@@ -131,7 +109,6 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
     var trainAUC: Double { RankMetrics.auc(scores: margins, labels: y, weights: trainWeights) }
     /// The held-out AUC of the current margins (called after every tree by tuning).
     func validationAUC() -> Double {
-        RankMetrics.auc(
-            scores: validationMargins, labels: validationY, weights: validationWeights, resorting: &validationOrder)
+        RankMetrics.auc(scores: validationMargins, labels: validationY, weights: validationWeights)
     }
 }
