@@ -48,25 +48,17 @@ import Testing
         limits.maxFrameBytes = 1_000
         let server = InferenceGRPCServer(
             host: "127.0.0.1", port: 0, service: InferenceService(registry: registry, serverVersion: "test"), limits: limits)
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let port = await server.port
-            try #require(port > 0)
-            try await withGRPCClient(
-                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-            ) { client in
-                #expect(await status { _ = try await call(client, method: "ModelTrain", []) } == .unimplemented)
-                // Field 1 as a varint with its value cut off: not a ModelInferRequest.
-                #expect(await status { _ = try await call(client, method: "ModelInfer", [0x08]) } == .invalidArgument)
-                #expect(await status {
-                    _ = try await call(client, method: "ModelInfer", [UInt8](repeating: 0, count: 2_000))
-                } == .resourceExhausted)
-                // An empty ModelInferRequest names no inputs; an empty ServerLive request is a valid message.
-                #expect(await status { _ = try await call(client, method: "ModelInfer", []) } == .invalidArgument)
-                let live = try Inference_ServerLiveResponse(serializedBytes: try await call(client, method: "ServerLive", []))
-                #expect(live.live)
-            }
-            server.beginGracefulShutdown()
+        try await withLoopbackClient(server) { client in
+            #expect(await status { _ = try await call(client, method: "ModelTrain", []) } == .unimplemented)
+            // Field 1 as a varint with its value cut off: not a ModelInferRequest.
+            #expect(await status { _ = try await call(client, method: "ModelInfer", [0x08]) } == .invalidArgument)
+            #expect(await status {
+                _ = try await call(client, method: "ModelInfer", [UInt8](repeating: 0, count: 2_000))
+            } == .resourceExhausted)
+            // An empty ModelInferRequest names no inputs; an empty ServerLive request is a valid message.
+            #expect(await status { _ = try await call(client, method: "ModelInfer", []) } == .invalidArgument)
+            let live = try Inference_ServerLiveResponse(serializedBytes: try await call(client, method: "ServerLive", []))
+            #expect(live.live)
         }
     }
 
@@ -96,20 +88,12 @@ import Testing
         }
         request.rawInputContents = [Data(raw)]
         let bytes: [UInt8] = try request.serializedBytes()
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let port = await server.port
-            try #require(port > 0)
-            try await withGRPCClient(
-                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-            ) { client in
-                for _ in 0..<8 {
-                    let answer = try Inference_ModelInferResponse(
-                        serializedBytes: try await call(client, method: "ModelInfer", bytes))
-                    #expect(answer.rawOutputContents.first?.count == 4 * rows)
-                }
+        try await withLoopbackClient(server) { client in
+            for _ in 0..<8 {
+                let answer = try Inference_ModelInferResponse(
+                    serializedBytes: try await call(client, method: "ModelInfer", bytes))
+                #expect(answer.rawOutputContents.first?.count == 4 * rows)
             }
-            server.beginGracefulShutdown()
         }
     }
 

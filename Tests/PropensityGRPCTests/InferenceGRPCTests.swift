@@ -109,88 +109,80 @@ import Testing
             registry: registry, serverVersion: "test", limits: limits, token: { Array("s3cret-token".utf8) },
             experiments: ServedExperiments(routes: routes))
         let server = InferenceGRPCServer(host: "127.0.0.1", port: 0, service: service, limits: limits)
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
-            let port = await server.port
-            try #require(port > 0)
-            try await withGRPCClient(
-                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-            ) { client in
-                let inference = Inference_GRPCInferenceService.Client(wrapping: client)
-                let auth: Metadata = ["authorization": "Bearer s3cret-token"]
-                #expect(try await inference.serverLive(.init()).live)
-                #expect(try await inference.serverReady(.init(), metadata: auth).ready)
-                await #expect(throws: RPCError.self) { try await inference.serverReady(.init()) }
-                do {
-                    _ = try await inference.serverReady(.init(), metadata: ["authorization": "Bearer wrong"])
-                    Issue.record("a wrong token was accepted")
-                } catch let error as RPCError {
-                    #expect(error.code == .unauthenticated)
-                }
-
-                let meta = try await inference.modelMetadata(.with { $0.name = "trees" }, metadata: auth)
-                #expect(meta.versions == ["7"] && meta.inputs.map(\.datatype) == ["FP32", "BYTES", "FP32"])
-                #expect(meta.outputs.map(\.name) == ["probability"])  // no covers: it cannot explain
-                let conv = try await inference.modelMetadata(.with { $0.name = "conv" }, metadata: auth)
-                #expect(conv.outputs.map(\.name) == ["probability", "contributions"])
-
-                for raw in [false, true] {
-                    let answer = try await inference.modelInfer(matrixRequest(raw: raw), metadata: auth)
-                    let got = answer.rawOutputContents[0].withUnsafeBytes { bytes in
-                        (0..<rows.count).map { Float(bitPattern: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian) }
-                    }
-                    #expect(got.map(\.bitPattern) == expected.map(\.bitPattern))
-                    #expect(answer.outputs.map(\.name) == ["probability"] && answer.outputs[0].shape == [3])
-                }
-
-                // Contributions, per column then the bias, summing to the margin.
-                var explain = matrixRequest(raw: true)
-                explain.outputs = [.with { $0.name = "probability" }, .with { $0.name = "contributions" }]
-                let explained = try await inference.modelInfer(explain, metadata: auth)
-                #expect(explained.outputs.map(\.shape) == [[3], [3, 4]])
-                let values = explained.rawOutputContents[1].withUnsafeBytes { bytes in
-                    (0..<12).map { Double(bitPattern: bytes.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian) }
-                }
-                let p = explained.rawOutputContents[0].withUnsafeBytes { Float(bitPattern: $0.loadUnaligned(as: UInt32.self).littleEndian) }
-                let margin = values[0..<4].reduce(0, +)
-                #expect(abs(1 / (1 + exp(-margin)) - Double(p)) < 1e-6)
-
-                func code(_ request: Inference_ModelInferRequest) async -> RPCError.Code? {
-                    do { _ = try await inference.modelInfer(request, metadata: auth); return nil } catch let e as RPCError {
-                        return e.code
-                    } catch { return nil }
-                }
-                var unknown = matrixRequest(raw: true)
-                unknown.modelName = "nope"
-                #expect(await code(unknown) == .notFound)
-                var version = matrixRequest(raw: true)
-                version.modelName = "trees"
-                version.modelVersion = "7"
-                #expect(await code(version) == nil)
-                version.modelVersion = "8"
-                #expect(await code(version) == .notFound)
-                var bad = matrixRequest(raw: true)
-                bad.inputs[0].shape = [3, 4]
-                #expect(await code(bad) == .invalidArgument)
-                var many = matrixRequest(raw: false)
-                many.inputs[0].shape = [101, 3]
-                many.inputs[0].contents.fp32Contents = [Float](repeating: 1, count: 303)
-                #expect(await code(many) == .resourceExhausted)
-                // A visitor_key parameter routes through the experiments file; the answer names route and variant.
-                var routed = matrixRequest(raw: true)
-                routed.modelName = "homepage"
-                routed.parameters["visitor_key"] = .with { $0.stringParam = "visitor-1" }
-                let answer = try await inference.modelInfer(routed, metadata: auth)
-                #expect(answer.modelName == "homepage" && answer.modelVersion == registry.model(named: "conv")?.key)
-                routed.parameters["visitor_key"] = .with { $0.int64Param = 1 }
-                #expect(await code(routed) == .invalidArgument)
-                routed.modelName = "nope"
-                routed.parameters["visitor_key"] = .with { $0.stringParam = "visitor-1" }
-                #expect(await code(routed) == .notFound)
-                // The connection still serves after the errors.
-                #expect(try await inference.serverReady(.init(), metadata: auth).ready)
+        try await withLoopbackClient(server) { client in
+            let inference = Inference_GRPCInferenceService.Client(wrapping: client)
+            let auth: Metadata = ["authorization": "Bearer s3cret-token"]
+            #expect(try await inference.serverLive(.init()).live)
+            #expect(try await inference.serverReady(.init(), metadata: auth).ready)
+            await #expect(throws: RPCError.self) { try await inference.serverReady(.init()) }
+            do {
+                _ = try await inference.serverReady(.init(), metadata: ["authorization": "Bearer wrong"])
+                Issue.record("a wrong token was accepted")
+            } catch let error as RPCError {
+                #expect(error.code == .unauthenticated)
             }
-            server.beginGracefulShutdown()
+
+            let meta = try await inference.modelMetadata(.with { $0.name = "trees" }, metadata: auth)
+            #expect(meta.versions == ["7"] && meta.inputs.map(\.datatype) == ["FP32", "BYTES", "FP32"])
+            #expect(meta.outputs.map(\.name) == ["probability"])  // no covers: it cannot explain
+            let conv = try await inference.modelMetadata(.with { $0.name = "conv" }, metadata: auth)
+            #expect(conv.outputs.map(\.name) == ["probability", "contributions"])
+
+            for raw in [false, true] {
+                let answer = try await inference.modelInfer(matrixRequest(raw: raw), metadata: auth)
+                let got = answer.rawOutputContents[0].withUnsafeBytes { bytes in
+                    (0..<rows.count).map { Float(bitPattern: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian) }
+                }
+                #expect(got.map(\.bitPattern) == expected.map(\.bitPattern))
+                #expect(answer.outputs.map(\.name) == ["probability"] && answer.outputs[0].shape == [3])
+            }
+
+            // Contributions, per column then the bias, summing to the margin.
+            var explain = matrixRequest(raw: true)
+            explain.outputs = [.with { $0.name = "probability" }, .with { $0.name = "contributions" }]
+            let explained = try await inference.modelInfer(explain, metadata: auth)
+            #expect(explained.outputs.map(\.shape) == [[3], [3, 4]])
+            let values = explained.rawOutputContents[1].withUnsafeBytes { bytes in
+                (0..<12).map { Double(bitPattern: bytes.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian) }
+            }
+            let p = explained.rawOutputContents[0].withUnsafeBytes { Float(bitPattern: $0.loadUnaligned(as: UInt32.self).littleEndian) }
+            let margin = values[0..<4].reduce(0, +)
+            #expect(abs(1 / (1 + exp(-margin)) - Double(p)) < 1e-6)
+
+            func code(_ request: Inference_ModelInferRequest) async -> RPCError.Code? {
+                do { _ = try await inference.modelInfer(request, metadata: auth); return nil } catch let e as RPCError {
+                    return e.code
+                } catch { return nil }
+            }
+            var unknown = matrixRequest(raw: true)
+            unknown.modelName = "nope"
+            #expect(await code(unknown) == .notFound)
+            var version = matrixRequest(raw: true)
+            version.modelName = "trees"
+            version.modelVersion = "7"
+            #expect(await code(version) == nil)
+            version.modelVersion = "8"
+            #expect(await code(version) == .notFound)
+            var bad = matrixRequest(raw: true)
+            bad.inputs[0].shape = [3, 4]
+            #expect(await code(bad) == .invalidArgument)
+            var many = matrixRequest(raw: false)
+            many.inputs[0].shape = [101, 3]
+            many.inputs[0].contents.fp32Contents = [Float](repeating: 1, count: 303)
+            #expect(await code(many) == .resourceExhausted)
+            // A visitor_key parameter routes through the experiments file; the answer names route and variant.
+            var routed = matrixRequest(raw: true)
+            routed.modelName = "homepage"
+            routed.parameters["visitor_key"] = .with { $0.stringParam = "visitor-1" }
+            let answer = try await inference.modelInfer(routed, metadata: auth)
+            #expect(answer.modelName == "homepage" && answer.modelVersion == registry.model(named: "conv")?.key)
+            routed.parameters["visitor_key"] = .with { $0.int64Param = 1 }
+            #expect(await code(routed) == .invalidArgument)
+            routed.modelName = "nope"
+            routed.parameters["visitor_key"] = .with { $0.stringParam = "visitor-1" }
+            #expect(await code(routed) == .notFound)
+            // The connection still serves after the errors.
+            #expect(try await inference.serverReady(.init(), metadata: auth).ready)
         }
     }
 }

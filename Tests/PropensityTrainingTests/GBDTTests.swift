@@ -89,6 +89,45 @@ import Testing
         #expect(one.model == three.model)
     }
 
+    /// The branch-free walk that adds each tree to the out-of-bag and held-out margins lands every row in the leaf
+    /// the plain walk (`BinTree.goesLeft`, node by node) finds: numeric, categorical and missing bins, deep trees.
+    @Test func marginsFollowEachRowToItsLeaf() throws {
+        let (table, labels) = try Self.synthetic(rows: 1500)
+        let columns = table.columns.filter { $0.name != "y" }
+        let (train, heldOut) = StratifiedSplit.split(labels: labels, validationFraction: 0.3, seed: 2)
+        var options = GBDTOptions()
+        options.numLeaves = 40
+        options.maxDepth = 12
+        options.minSamplesLeaf = 2
+        options.subsample = 0.6
+        options.learningRate = 0.3
+        let binned = GBDTTrainer.bin(columns: columns, trainRows: train, otherRows: [heldOut], options: options)
+        let booster = Booster<UInt8>(
+            train: binned.train, validation: binned.others[0], labels: labels, trainRows: train,
+            validationRows: heldOut, weights: nil, options: options)
+        for _ in 0..<12 { booster.addTree() }
+        func reference(_ data: BinnedData) -> [Double] {
+            let bins = data.bins(UInt8.self)
+            return (0..<data.rows).map { r in
+                booster.trees.reduce(booster.base) { margin, tree in
+                    guard tree.nodeCount > 0 else { return margin + tree.leafValues[0] }
+                    var node: Int32 = 0
+                    while node >= 0 {
+                        let i = Int(node), f = tree.features[i]
+                        let left = tree.goesLeft(i, bin: Int(bins[f * data.rows + r]), missingBin: data.missingBins[f])
+                        node = left ? tree.lefts[i] : tree.rights[i]
+                    }
+                    return margin + tree.leafValues[Int(~node)]
+                }
+            }
+        }
+        #expect(booster.trees.contains { $0.isCategorical.contains(true) })
+        #expect(booster.trees.contains { tree in (0..<tree.nodeCount).contains { tree.lefts[$0] >= 0 && tree.rights[$0] < 0 } })
+        // Margins are sums of the same leaf values in the same order: equal to the last bit.
+        #expect(booster.validationMargins == reference(binned.others[0]))
+        #expect(booster.margins == reference(binned.train))
+    }
+
     @Test func growthLimits() throws {
         let (table, labels) = try Self.synthetic(rows: 2000)
         let depthWise = try fit(table, labels) { $0.maxDepth = 3 }
