@@ -9,12 +9,11 @@ import NIOConcurrencyHelpers
 import PropensityModel
 import PropensityPrivacy
 
-/// The sampled feed of scored ROUTE_SCORE requests and routed infer requests of the Open Inference Protocol ports
-/// (docs/feedback.md): the event loop hands over a copy of a sampled
-/// request and moves on; one writer thread pseudonymises the visitor key, formats one CSV line per row in the
-/// model's schema and appends it with a single `write(2)`, so a killed server leaves at most its last line torn (and
-/// the next start trims it). Files rotate by age and size; files older than the retention are deleted; a write error
-/// (a full disk) stops sampling for a minute, logged once, while scoring goes on.
+/// The sampled feed of scored routed requests, ROUTE_SCORE and infer requests with a visitor key (docs/feedback.md):
+/// the event loop hands over a copy of a sampled request and moves on; one writer thread pseudonymises the visitor key,
+/// formats one CSV line per row in the model's schema and appends it with a single `write(2)`, so a killed server
+/// leaves at most its last line torn (and the next start trims it). Files rotate by age and size; files older than the
+/// retention are deleted; a write error (a full disk) stops sampling for a minute, logged once, while scoring goes on.
 ///
 /// Metrics: `propensity_sample_log_rows_total`, `propensity_sample_log_dropped_rows_total{reason}` (queue_full,
 /// write_error).
