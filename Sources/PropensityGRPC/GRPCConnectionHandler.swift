@@ -10,7 +10,8 @@ import NIOHTTP2
 /// method of `inference.GRPCInferenceService`, the token), its DATA frames are gathered into one length-prefixed
 /// message (at most `maxMessageBytes`), and when the client ends the stream the method answers on this event loop:
 /// response headers, the message, `grpc-status: 0` trailers. A refusal is a Trailers-Only response sent at once, and
-/// whatever else arrives on that stream is discarded.
+/// whatever else arrives on that stream is discarded. A call whose `grpc-timeout` has passed by the time its request
+/// is complete, or by the time its answer is ready, is answered DEADLINE_EXCEEDED instead.
 ///
 /// Flow control is this handler's, since no stream channel grants window: the connection's window and each call's
 /// stream window are given back as its DATA arrives (a WINDOW_UPDATE once half of the initial 65,535 bytes is used),
@@ -21,6 +22,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     private struct Call {
         var method: InferenceGRPCService.Method
+        /// From `grpc-timeout`, counted from the request's headers.
+        var deadline: NIODeadline?
         var body: ByteBuffer?
         /// Stream-window bytes received and not yet given back.
         var unreturnedBytes = 0
@@ -50,7 +53,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         case .headers(let headers):
             if calls[stream] == nil && !answered.contains(stream) {
                 do throws(GRPCStatus) {
-                    calls[stream] = Call(method: try start(headers.headers), body: nil)
+                    let method = try start(headers.headers)
+                    let timeout = try Self.timeout(headers.headers.first(name: "grpc-timeout"))
+                    calls[stream] = Call(method: method, deadline: timeout.map { .now() + $0 }, body: nil)
                 } catch {
                     return respond(context: context, stream: stream, status: error, requestEnded: headers.endStream)
                 }
@@ -146,10 +151,41 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 message: "the message prefix says \(length) bytes and \(message.readableBytes) follow; a unary call carries one message"))
         }
         do throws(GRPCStatus) {
+            try Self.check(call.deadline)
             let answer = try service.call(call.method, request: message.readBytes(length: Int(length)) ?? [])
+            try Self.check(call.deadline)
             respond(context: context, stream: stream, message: answer)
         } catch {
             respond(context: context, stream: stream, status: error)
+        }
+    }
+
+    /// `grpc-timeout` (gRPC over HTTP/2: 1 to 8 digits and a unit, H M S m u n); nil when the header is absent or
+    /// the timeout is too long to count in nanoseconds (8 digits of hours), which no answer can exceed.
+    static func timeout(_ header: String?) throws(GRPCStatus) -> TimeAmount? {
+        guard let header else { return nil }
+        let malformed = GRPCStatus(code: .internal, message: "malformed grpc-timeout '\(header.prefix(20))'")
+        let digits = header.utf8.dropLast()
+        guard let unit = header.utf8.last, (1...8).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }),
+            let value = Int64(String(decoding: digits, as: UTF8.self))
+        else { throw malformed }
+        let nanosecondsPerUnit: Int64 = switch unit {
+        case UInt8(ascii: "H"): 3_600_000_000_000
+        case UInt8(ascii: "M"): 60_000_000_000
+        case UInt8(ascii: "S"): 1_000_000_000
+        case UInt8(ascii: "m"): 1_000_000
+        case UInt8(ascii: "u"): 1_000
+        case UInt8(ascii: "n"): 1
+        default: throw malformed
+        }
+        let (nanoseconds, overflow) = value.multipliedReportingOverflow(by: nanosecondsPerUnit)
+        // Past about 290 years no deadline is needed (and adding it to the clock would overflow).
+        return overflow || nanoseconds > Int64.max / 2 ? nil : .nanoseconds(nanoseconds)
+    }
+
+    private static func check(_ deadline: NIODeadline?) throws(GRPCStatus) {
+        if let deadline, NIODeadline.now() >= deadline {
+            throw GRPCStatus(code: .deadlineExceeded, message: "the call's grpc-timeout passed before it was answered")
         }
     }
 
