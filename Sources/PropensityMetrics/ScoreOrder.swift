@@ -1,7 +1,7 @@
 /// Row indices in ascending order of score, for the rank metrics: a least-significant-digit radix sort over the
 /// scores' bit patterns (made order-preserving: sign bit flipped for positives, every bit for negatives), 11 bits a
-/// pass, a pass skipped when every row has the same digit there. Stable, so tied scores keep ascending row order —
-/// what a stable comparison sort gives, with the same AUC to the last bit.
+/// pass, a pass skipped when every row has the same digit there. Stable, so tied scores keep ascending row order, as
+/// a stable comparison sort does (only −0 sorts before +0, which the AUC's tie groups treat as one value).
 ///
 /// Written by hand because the tuner computes a held-out AUC after every tree of every fold: re-sorting the previous
 /// order with the standard library's sort through an index closure was 7.6 % of a search's CPU (perf, 6 trials on

@@ -90,7 +90,7 @@ import Testing
     }
 
     /// The branch-free walk that adds each tree to the out-of-bag and held-out margins lands every row in the leaf
-    /// the plain walk (`BinTree.goesLeft`, node by node) finds: numeric, categorical and missing bins, deep trees.
+    /// the plain walk (`referenceGoesLeft`, node by node) finds: numeric, categorical and missing bins, deep trees.
     @Test func marginsFollowEachRowToItsLeaf() throws {
         let (table, labels) = try Self.synthetic(rows: 1500)
         let columns = table.columns.filter { $0.name != "y" }
@@ -114,7 +114,7 @@ import Testing
                     var node: Int32 = 0
                     while node >= 0 {
                         let i = Int(node), f = tree.features[i]
-                        let left = tree.goesLeft(i, bin: Int(bins[f * data.rows + r]), missingBin: data.missingBins[f])
+                        let left = tree.referenceGoesLeft(i, bin: Int(bins[f * data.rows + r]), missingBin: data.missingBins[f])
                         node = left ? tree.lefts[i] : tree.rights[i]
                     }
                     return margin + tree.leafValues[Int(~node)]
@@ -216,5 +216,17 @@ import Testing
         }
         #expect(maxBin == 4)
         #expect(dropped > 0)
+    }
+}
+
+extension BinTree {
+    /// Whether `bin` of node `i`'s feature goes left, decided node by node as the tree learner's partition does: the
+    /// reference for the branch-free walk.
+    func referenceGoesLeft(_ i: Int, bin: Int, missingBin: Int) -> Bool {
+        if isCategorical[i] {
+            let word = bin >> 6
+            return word < categoryWordCounts[i] && leftWords[categoryOffsets[i] + word] & (1 << UInt64(bin & 63)) != 0
+        }
+        return bin == missingBin ? defaultLefts[i] : bin <= thresholdBins[i]
     }
 }

@@ -18,16 +18,6 @@ struct BinTree: Sendable {
 
     var nodeCount: Int { features.count }
 
-    /// Whether `bin` of node `i`'s feature goes left; `missingBin` is that feature's missing bin.
-    @inline(__always)
-    func goesLeft(_ i: Int, bin: Int, missingBin: Int) -> Bool {
-        if isCategorical[i] {
-            let word = bin >> 6
-            return word < categoryWordCounts[i] && leftWords[categoryOffsets[i] + word] & (1 << UInt64(bin & 63)) != 0
-        }
-        return bin == missingBin ? defaultLefts[i] : bin <= thresholdBins[i]
-    }
-
     /// Adds each row's leaf value to `margins[row]` for all rows of `data` (rows spread over `threads` workers).
     func addLeafValues<Bin: FixedWidthInteger & UnsignedInteger>(
         _: Bin.Type, data: BinnedData, margins: UnsafeMutablePointer<Double>, threads: Int
