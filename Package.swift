@@ -219,7 +219,7 @@ let package = Package(
             name: "PropensityTrainingTests",
             dependencies: [
                 "PropensityData", "PropensityModel", "PropensityMetrics", "PropensityTraining", "PropensityLinearAlgebra",
-                "PropensityInput", "PropensityScoring", "PropensityTestSupport",
+                "PropensityInput", "PropensityScoring", "PropensityDrift", "PropensityTestSupport",
             ],
             resources: [.copy("Fixtures")]
         ),

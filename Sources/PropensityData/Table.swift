@@ -6,12 +6,14 @@ public enum ColumnKind: Sendable, Equatable {
 
 /// One column of a loaded table, stored in the form its kind needs.
 ///
-/// Numeric columns keep `Double` values with `.nan` for missing; categorical columns keep a code per row
-/// (`-1` for missing) into `categories`, in first-seen order.
+/// Numeric columns keep float32 values with `.nan` for missing: the precision the scorer reads inputs in (a value is
+/// parsed as a double, then rounded once, as every scoring path rounds it), and half the memory of doubles, which
+/// on a large file is most of what training holds. Categorical columns keep a code per row (`-1` for missing) into
+/// `categories`, in first-seen order.
 public struct Column: Sendable {
     public var name: String
     public var kind: ColumnKind
-    public var numbers: [Double]
+    public var numbers: [Float]
     public var codes: [Int32]
     public var categories: [String]
     /// The physical line (1-based, header is line 1) where each category was first seen, for error messages.
@@ -20,7 +22,7 @@ public struct Column: Sendable {
     public var firstMissingLine: Int?
 
     public init(
-        name: String, kind: ColumnKind, numbers: [Double] = [], codes: [Int32] = [], categories: [String] = [],
+        name: String, kind: ColumnKind, numbers: [Float] = [], codes: [Int32] = [], categories: [String] = [],
         categoryFirstLine: [Int] = [], firstMissingLine: Int? = nil
     ) {
         self.name = name

@@ -1,4 +1,5 @@
-/// Reads a sample-weight column: one non-negative finite number per row (`train --weight COLUMN`).
+/// Reads a sample-weight column: one non-negative finite number per row (`train --weight COLUMN`), at the float32
+/// precision tables keep numbers in (as LightGBM and XGBoost keep weights).
 public enum WeightReader {
     /// - Throws: `CSVError` naming the file, line and column for no such column, a text column, a missing value,
     ///   or a negative or non-finite weight; and when every weight is 0.
@@ -17,6 +18,6 @@ public enum WeightReader {
         guard column.numbers.contains(where: { $0 > 0 }) else {
             throw CSVError(file: table.source, column: name, message: "every weight is 0")
         }
-        return column.numbers
+        return column.numbers.map(Double.init)
     }
 }

@@ -16,21 +16,32 @@ public enum DriftProfileBuilder {
     /// - Returns: nil when there are no rows.
     public static func profile(rows: [Float], schema: FeatureSchema, scores: [Float]) -> DriftProfile? {
         let width = schema.count
-        let rowCount = scores.count
-        precondition(rows.count == rowCount * width, "rows and scores disagree")
-        guard rowCount > 0 else { return nil }
-        var columns: [DriftBins] = []
-        columns.reserveCapacity(width)
-        var values = [Float](repeating: 0, count: rowCount)
-        for (j, feature) in schema.features.enumerated() {
-            for i in 0..<rowCount { values[i] = rows[i * width + j] }
+        precondition(rows.count == scores.count * width, "rows and scores disagree")
+        return profile(schema: schema, scores: scores) { j in
+            (0..<scores.count).map { i in rows[i * width + j] }
+        }
+    }
+
+    /// The same from the rows' values one column at a time (`column(j)`, a value per row for feature `j` of the
+    /// schema), so that a large training set is never copied row-major.
+    public static func profile(schema: FeatureSchema, scores: [Float], column: (Int) -> [Float]) -> DriftProfile? {
+        guard !scores.isEmpty else { return nil }
+        return DriftProfile(rows: scores.count, columns: featureBins(schema: schema, column: column), score: scoreBins(scores))
+    }
+
+    /// A profile's input half: each feature's bins from its values in every row (`column(j)` for feature `j`). For
+    /// a caller that must release the raw values before the scores exist.
+    public static func featureBins(schema: FeatureSchema, column: (Int) -> [Float]) -> [DriftBins] {
+        schema.features.enumerated().map { j, feature in
             switch feature.kind {
-            case .numeric: columns.append(numeric(values))
-            case .categorical(let categories): columns.append(categorical(values, categoryCount: categories.count))
+            case .numeric: numeric(column(j))
+            case .categorical(let categories): categorical(column(j), categoryCount: categories.count)
             }
         }
-        return DriftProfile(rows: rowCount, columns: columns, score: numeric(scores))
     }
+
+    /// A profile's score half: decile bins of the model's probabilities.
+    public static func scoreBins(_ scores: [Float]) -> DriftBins { numeric(scores) }
 
     /// Edges are the quantiles of at most this many present values (every k-th row), so a profile of a million rows
     /// sorts a tenth of them; fractions always count every row.

@@ -9,6 +9,8 @@ which is scikit-learn's LogisticRegression(C = 1 / lambda) with sample weights s
 Propensity standardizes numeric columns (training mean, population std), imputes missing values with the mean
 (0 after standardizing) plus a 0/1 indicator column, and one-hot encodes categories; the design matrix below is
 built the same way, and the coefficients are reported on the original scale, named as `propensity inspect` does.
+Propensity keeps numbers (inputs and weights) at float32, the precision the scorer reads inputs in, each rounded
+once from the parsed double: scikit-learn is given the same values (`as_read`), so both solve the same problem.
 """
 import json
 import os
@@ -19,12 +21,17 @@ from sklearn.linear_model import LogisticRegression
 OUT = os.path.join(os.path.dirname(__file__), "..", "PropensityTrainingTests", "Fixtures")
 
 
+def as_read(v):
+    """A number of the CSV as Propensity holds it: the double rounded once to float32."""
+    return None if v is None else float(np.float32(v))
+
+
 def design(columns, kinds):
     """columns: name -> list of raw values (float or None / str or None)."""
     blocks, names, scaling = [], [], {}
     for name, values in columns.items():
         if kinds[name] == "numeric":
-            x = np.array([np.nan if v is None else v for v in values], dtype=float)
+            x = np.array([np.nan if v is None else as_read(v) for v in values], dtype=float)
             seen = ~np.isnan(x)
             mean = x[seen].mean()
             std = x[seen].std()  # population std, as Propensity
@@ -138,7 +145,7 @@ def case_weighted():
     Xd, names, scaling = design(columns, {"x": "numeric", "channel": "categorical"})
     cases = []
     for l2 in [0.5, 2.0]:  # with full one-hot groups an unpenalized fit is not identifiable
-        b, coef = fit(Xd, y[kept], l2, w[kept])
+        b, coef = fit(Xd, y[kept], l2, np.array([as_read(v) for v in w[kept]]))
         b, coefficients = original_scale(b, coef, names, scaling)
         cases.append({"file": "lr_weighted.csv", "label": "label", "l2": l2, "class_weight": "none", "weight": "w",
                       "intercept": b, "coefficients": coefficients})

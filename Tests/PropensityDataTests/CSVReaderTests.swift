@@ -16,6 +16,22 @@ import Testing
         #expect(t.columns[2].numbers[2] == -100)
     }
 
+    /// Numbers are kept as float32, each rounded once from the parsed double (as every scoring path rounds an
+    /// input); a finite number beyond float32's range becomes ±inf, for its consumer to refuse with the line.
+    @Test func numbersAreKeptAtFloat32RoundedOnceFromTheDouble() throws {
+        let t = try CSVReader.parse("x\n0.1\n16777217\n1e39\n-1e39\n1e-50\n3.4028235e38\n")
+        let x = t.columns[0].numbers
+        #expect(x[0] == Float(0.1 as Double) && x[1] == 16_777_216)
+        #expect(x[2] == .infinity && x[3] == -.infinity)
+        #expect(x[4] == 0 && x[5] == .greatestFiniteMagnitude)
+        do {
+            _ = try t.inputRows([.init(name: "x", categories: nil)])
+            Issue.record("a value beyond float32's range was accepted as an input")
+        } catch {
+            #expect(error.line == 4 && error.column == "x")
+        }
+    }
+
     @Test func detectsSemicolonAndUnquotes() throws {
         let t = try CSVReader.parse("\"age\";\"job\";\"y\"\r\n56;\"house;maid\";\"no\"\r\n57;\"say \"\"hi\"\"\";\"yes\"\r\n")
         #expect(t.columns.map(\.name) == ["age", "job", "y"])

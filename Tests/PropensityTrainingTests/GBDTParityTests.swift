@@ -112,7 +112,7 @@ struct GBDTParityTests {
             let j = model.schema.features.firstIndex { $0.name == name }!
             let values = table.column(named: name)!.numbers.filter { !$0.isNaN }
             let worst = ConstraintChecks.worstViolation(
-                model, inputs: all, rows: rows, column: j, range: values.min()!...values.max()!, direction: Double(direction))
+                model, inputs: all, rows: rows, column: j, range: Double(values.min()!)...Double(values.max()!), direction: Double(direction))
             #expect(worst <= 1e-12, "\(name): the margin moved \(worst) against its constraint")
         }
         let groups = options.interactions.map { Set($0.map { n in Int32(model.schema.features.firstIndex { $0.name == n }!) }) }

@@ -172,7 +172,8 @@ private struct CSVParser {
                         columns[c].numbers.append(.nan)
                         if columns[c].firstMissingLine == nil { columns[c].firstMissingLine = line }
                     } else if let value = number(field) {
-                        columns[c].numbers.append(value)
+                        // Beyond float32's range this is ±inf; whoever uses the column as an input refuses it.
+                        columns[c].numbers.append(Float(value))
                     } else if forced {
                         throw error(line, header[c], "value is not a number (the column is numeric)")
                     } else {

@@ -28,14 +28,14 @@ public struct BinMapper: Sendable {
 
     /// Quantile bins from (a strided sample of) the training rows: distinct values get a bin each when there are at
     /// most `maxBin` of them; otherwise the cut points are equal-count quantiles, with ties never split.
-    static func numeric(_ values: [Double], rows: [Int], maxBin: Int, sampleSize: Int) -> BinMapper {
+    static func numeric(_ values: [Float], rows: [Int], maxBin: Int, sampleSize: Int) -> BinMapper {
         let step = max(1, rows.count / sampleSize)
         var sample: [Double] = []
         sample.reserveCapacity(min(rows.count, sampleSize) + 1)
         var k = 0
         while k < rows.count {
             let v = values[rows[k]]
-            if !v.isNaN { sample.append(Double(Float(v))) }
+            if !v.isNaN { sample.append(Double(v)) }
             k += step
         }
         sample.sort()
@@ -107,9 +107,9 @@ public struct BinMapper: Sendable {
     /// The bin of a numeric value: a branch-free binary search over the upper bounds (the comparison outcome is
     /// data-dependent, so branches would mispredict on every other step).
     @inline(__always)
-    static func bin(of value: Double, upperBounds: UnsafeBufferPointer<Float>, missingBin: Int) -> Int {
+    static func bin(of value: Float, upperBounds: UnsafeBufferPointer<Float>, missingBin: Int) -> Int {
         if value.isNaN { return missingBin }
-        let v = Float(value) + 0  // + 0 turns −0 into +0, so the sign test below never sees −0 − 0
+        let v = value + 0  // + 0 turns −0 into +0, so the sign test below never sees −0 − 0
         var base = 0
         var count = upperBounds.count
         let bounds = upperBounds.baseAddress!

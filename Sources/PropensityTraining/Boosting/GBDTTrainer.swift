@@ -18,6 +18,18 @@ public enum GBDTTrainer {
         table: Table, labels: [UInt8], trainRows: [Int], validationRows: [Int], labelColumn: String,
         options: GBDTOptions, rowWeights: [Double]? = nil, progress: (GBDTProgress) -> Void = { _ in }
     ) throws(TrainingError) -> GBDTFit {
+        let input = try prepare(
+            table: table, labels: labels, trainRows: trainRows, validationRows: validationRows,
+            labelColumn: labelColumn, options: options, rowWeights: rowWeights)
+        return boost(input, progress: progress)
+    }
+
+    /// `fit`'s first half: checks, then the columns binned. The result holds no reference to `table`, so a caller
+    /// that releases the table's columns before `boost` trains on the bins alone (a fifth of float32 columns).
+    public static func prepare(
+        table: Table, labels: [UInt8], trainRows: [Int], validationRows: [Int], labelColumn: String,
+        options: GBDTOptions, rowWeights: [Double]? = nil
+    ) throws(TrainingError) -> GBDTInput {
         try options.validate()
         // Rows of weight 0 are left out of training (their gradients would be 0 but they would count towards
         // min_samples_leaf); validation rows keep their weight in the early-stopping loss.
@@ -25,11 +37,10 @@ public enum GBDTTrainer {
         if options.earlyStoppingRounds != nil && validationRows.isEmpty {
             throw TrainingError.earlyStoppingNeedsValidation
         }
-        let y = trainRows.map { labels[$0] }
-        let positives = y.reduce(0) { $0 + Int($1) }
-        guard !y.isEmpty else { throw TrainingError.noTrainingRows }
-        guard positives > 0, positives < y.count else {
-            throw TrainingError.singleClass(positives: positives, rows: y.count)
+        let positives = trainRows.reduce(0) { $0 + Int(labels[$1]) }
+        guard !trainRows.isEmpty else { throw TrainingError.noTrainingRows }
+        guard positives > 0, positives < trainRows.count else {
+            throw TrainingError.singleClass(positives: positives, rows: trainRows.count)
         }
         let columns = table.columns.filter { $0.name != labelColumn }
         guard !columns.isEmpty else { throw TrainingError.noInputColumns }
@@ -37,28 +48,34 @@ public enum GBDTTrainer {
 
         let binStart = DispatchTime.now().uptimeNanoseconds
         let binned = bin(columns: columns, trainRows: trainRows, otherRows: validationRows.isEmpty ? [] : [validationRows], options: options)
-        let (mappers, train) = (binned.mappers, binned.train)
-        let validation = validationRows.isEmpty ? nil : binned.others[0]
-        let binningSeconds = Double(DispatchTime.now().uptimeNanoseconds - binStart) / 1e9
+        return GBDTInput(
+            binned: binned, labels: labels, trainRows: trainRows, validationRows: validationRows, weights: rowWeights,
+            options: options, constraints: constraints,
+            binningSeconds: Double(DispatchTime.now().uptimeNanoseconds - binStart) / 1e9)
+    }
 
+    /// `fit`'s second half: boosts `options.trees` trees (fewer with early stopping) on prepared bins.
+    public static func boost(_ input: GBDTInput, progress: (GBDTProgress) -> Void = { _ in }) -> GBDTFit {
+        let train = input.binned.train
+        let validation = input.validationRows.isEmpty ? nil : input.binned.others[0]
         let boostStart = DispatchTime.now().uptimeNanoseconds
         let run = train.wide
-            ? boost(UInt16.self, train: train, validation: validation, y: labels, trainRows: trainRows,
-                    validationRows: validationRows, weights: rowWeights, options: options,
-                    constraints: constraints, progress: progress)
-            : boost(UInt8.self, train: train, validation: validation, y: labels, trainRows: trainRows,
-                    validationRows: validationRows, weights: rowWeights, options: options,
-                    constraints: constraints, progress: progress)
+            ? boost(UInt16.self, train: train, validation: validation, y: input.labels, trainRows: input.trainRows,
+                    validationRows: input.validationRows, weights: input.weights, options: input.options,
+                    constraints: input.constraints, progress: progress)
+            : boost(UInt8.self, train: train, validation: validation, y: input.labels, trainRows: input.trainRows,
+                    validationRows: input.validationRows, weights: input.weights, options: input.options,
+                    constraints: input.constraints, progress: progress)
         let trees = run.trees
         let boostingSeconds = Double(DispatchTime.now().uptimeNanoseconds - boostStart) / 1e9
 
         let model = TreeEnsembleModel(
-            schema: binned.schema, baseScore: run.base, trees: trees.map { convert($0, mappers: mappers) },
-            importance: importance(trees, features: columns.count))
+            schema: input.schema, baseScore: run.base, trees: trees.map { convert($0, mappers: input.binned.mappers) },
+            importance: importance(trees, features: input.binned.mappers.count))
         return GBDTFit(
             model: model, treeCount: trees.count, stoppedEarly: run.stoppedEarly,
-            bestValidationLogLoss: run.bestLoss, notes: binned.notes,
-            binningSeconds: binningSeconds, boostingSeconds: boostingSeconds, trainMargins: run.margins,
+            bestValidationLogLoss: run.bestLoss, notes: input.binned.notes,
+            binningSeconds: input.binningSeconds, boostingSeconds: boostingSeconds, trainMargins: run.margins,
             validationMargins: run.validationMargins)
     }
 }
@@ -66,7 +83,7 @@ public enum GBDTTrainer {
 extension GBDTTrainer {
     /// Columns binned for boosting: mappers from the training rows (at most `options.maxBin` bins each), then the
     /// training rows and each of `otherRows` as bin indices.
-    struct Binned {
+    struct Binned: Sendable {
         var mappers: [BinMapper]
         var schema: FeatureSchema
         var notes: [TrainingNote]

@@ -55,7 +55,7 @@ public struct FeatureEncoder: Sendable {
             var count = 0
             column.numbers.withUnsafeBufferPointer { values in
                 for i in rows {
-                    let v = values[i]
+                    let v = Double(values[i])
                     if !v.isNaN {
                         sum += v
                         count += 1
@@ -66,7 +66,7 @@ public struct FeatureEncoder: Sendable {
             var squares = 0.0
             column.numbers.withUnsafeBufferPointer { values in
                 for i in rows {
-                    let v = values[i]
+                    let v = Double(values[i])
                     if !v.isNaN { squares += (v - mean) * (v - mean) }
                 }
             }
@@ -114,7 +114,7 @@ public struct FeatureEncoder: Sendable {
                     case .numeric(let center, let scale, let indicator):
                         columns[f].numbers.withUnsafeBufferPointer { values in
                             for r in blockStart..<blockEnd {
-                                let v = values[rows[r]]
+                                let v = Double(values[rows[r]])
                                 if v.isNaN {
                                     if indicator { x[r * d + offset + 1] = 1 }
                                 } else {

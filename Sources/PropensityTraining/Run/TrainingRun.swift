@@ -10,8 +10,8 @@ import PropensityModel
 public enum TrainingRun {
     /// Fits `settings.algorithm` on `table` (every column but the label is an input; drop columns before reading).
     ///
-    /// The table is consumed: after a boosting fit its raw columns are released before the metrics are computed, as
-    /// the binned copy did the training (it is the largest allocation of a run).
+    /// The table is consumed: its columns are released once the drift profile has read them (for boosting, before
+    /// the trees are grown, which need only the bins), as they are the largest allocation of a run.
     /// - Parameters:
     ///   - table: the training data, label column included.
     ///   - labels: the label column as 0/1 values, one per row of `table`.
@@ -38,7 +38,7 @@ public enum TrainingRun {
         let properties: [(String, String)]
         let fit: TrainingResult.Fit
         var trainerMargins: [Double]? = nil  // per row of the table (boosting knows them)
-        var boostedFeatures: [Float] = []  // the table as the scorer reads it, kept for the drift profile
+        var boostedDrift: [DriftBins] = []  // the drift reference's input half, read before boosting
         // Held-out margins for the calibrator: the validation rows', or (no validation split) cross-fitted ones,
         // computed first, while the table is whole.
         var calibrationMargins: (margins: [Double], source: CalibrationSource)? = nil
@@ -59,22 +59,27 @@ public enum TrainingRun {
                 calibrationMargins = (heldOutMargins(lr.model, table: table, rows: validationRows), .validation)
             }
         case .gbdt(let options):
-            var trees = try GBDTTrainer.fit(
+            let input = try GBDTTrainer.prepare(
                 table: table, labels: y, trainRows: trainRows, validationRows: validationRows,
-                labelColumn: settings.label, options: options, rowWeights: weights, progress: progress)
+                labelColumn: settings.label, options: options, rowWeights: weights)
+            // The drift reference's inputs are read now, so that the raw columns are released before boosting, which
+            // needs only the bins (on a large file the columns are most of a run's memory).
+            let specs = input.schema.inputSpecs
+            boostedDrift = DriftProfileBuilder.featureBins(schema: input.schema) { j in inputColumn(specs[j], table: table) }
+            let rowCount = table.rowCount
+            table.columns = []
+            var trees = GBDTTrainer.boost(input, progress: progress)
             body = .treeEnsemble(trees.model)
             properties = gbdtProperties(options, trees)
-            var known = [Double](repeating: .nan, count: table.rowCount)
+            var known = [Double](repeating: .nan, count: rowCount)
             for (k, row) in trainRows.enumerated() { known[row] = trees.trainMargins[k] }
             for (k, row) in validationRows.enumerated() { known[row] = trees.validationMargins[k] }
             trainerMargins = known
-            boostedFeatures = inputRows(trees.model.schema, table: table)
             if settings.calibration != nil && !validationRows.isEmpty {
                 calibrationMargins = (trees.validationMargins, .validation)
             }
             (trees.trainMargins, trees.validationMargins) = ([], [])
             fit = .gbdt(trees)
-            table.columns = []
         }
         var calibration: CalibrationOutcome? = nil
         if let method = settings.calibration, let (margins, source) = calibrationMargins {
@@ -86,18 +91,25 @@ public enum TrainingRun {
             }
         }
         let fitSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        // The drift reference is every row of the file, as reported (calibrated) and as the scorer reads it.
-        let (features, margins): ([Float], [Double]) = switch body {
-        case .logisticRegression(let lr): logisticMargins(lr, table: table)
-        case .treeEnsemble: (boostedFeatures, trainerMargins!)
+        // The drift reference is every row of the file, as reported (calibrated) and as the scorer reads it, taken
+        // column by column: a row-major copy of a large table would be the run's largest allocation.
+        let margins: [Double]
+        let drift: DriftProfile?
+        switch body {
+        case .logisticRegression(let lr):
+            margins = logisticMargins(lr, table: table)
+            let specs = lr.schema.inputSpecs
+            drift = DriftProfileBuilder.profile(schema: lr.schema, scores: reported(margins, calibration)) { j in
+                inputColumn(specs[j], table: table)
+            }
+            table.columns = []
+        case .treeEnsemble:
+            margins = trainerMargins!
+            drift = DriftProfile(
+                rows: margins.count, columns: boostedDrift,
+                score: DriftProfileBuilder.scoreBins(reported(margins, calibration)))
         }
         let scores = margins.map(Sigmoid.of)
-        let reported = margins.map { Float(calibration?.calibrator.probability(margin: $0) ?? Sigmoid.of($0)) }
-        let schema = switch body {
-        case .logisticRegression(let lr): lr.schema
-        case .treeEnsemble(let ensemble): ensemble.schema
-        }
-        let drift = DriftProfileBuilder.profile(rows: features, schema: schema, scores: reported)
 
         func measured(_ rows: [Int]) -> BinaryMetrics {
             BinaryMetrics(scores: rows.map { scores[$0] }, labels: rows.map { y[$0] }, weights: weights.map { w in rows.map { w[$0] } })
@@ -142,21 +154,26 @@ public enum TrainingRun {
 
     /// Scoring reads float32: a model trained on values beyond its range would be fitted to numbers it can never be
     /// given (they arrive as ±inf, which is refused), so the fit is refused instead, naming the first such value.
+    /// Tables keep float32, so such a value was read as ±inf (the CSV parser refuses `inf` written out).
     static func checkScorableRange(_ table: Table, label: String) throws(TrainingError) {
-        let largest = Double(Float.greatestFiniteMagnitude)
         for column in table.columns where column.kind == .numeric && column.name != label {
-            if let row = column.numbers.firstIndex(where: { abs($0) > largest && $0.isFinite }) {
+            if let row = column.numbers.firstIndex(where: { $0.isInfinite }) {
                 throw TrainingError.valueOutOfRange(column: column.name, line: table.rowLines[row])
             }
         }
     }
 
-    /// The table's rows as the scorer reads them and every row's margin from the model's parameters (the scorer's
+    /// The probabilities a served model reports for `margins`: calibrated when it has a calibrator.
+    static func reported(_ margins: [Double], _ calibration: CalibrationOutcome?) -> [Float] {
+        margins.map { Float(calibration?.calibrator.probability(margin: $0) ?? Sigmoid.of($0)) }
+    }
+
+    /// Every row's margin from the model's parameters, on the table's rows as the scorer reads them (the scorer's
     /// reference).
-    static func logisticMargins(_ model: LogisticRegressionModel, table: Table) -> ([Float], [Double]) {
+    static func logisticMargins(_ model: LogisticRegressionModel, table: Table) -> [Double] {
         let width = model.schema.count
         let features = inputRows(model.schema, table: table)
-        return (features, (0..<table.rowCount).map { i in model.margin(features[(i * width)..<((i + 1) * width)]) })
+        return (0..<table.rowCount).map { i in model.margin(features[(i * width)..<((i + 1) * width)]) }
     }
 
     /// The table's rows as the scorer reads them, for a model fitted on that table.
@@ -165,6 +182,15 @@ public enum TrainingRun {
             return try table.inputRows(schema.inputSpecs)
         } catch {
             // The schema was derived from this table's columns, so each is there with its kind.
+            preconditionFailure("the fitted schema does not match its own training table: \(error)")
+        }
+    }
+
+    /// One input of the table as the scorer reads it, for a model fitted on that table.
+    static func inputColumn(_ spec: Table.InputSpec, table: Table) -> [Float] {
+        do {
+            return try table.inputColumn(spec)
+        } catch {
             preconditionFailure("the fitted schema does not match its own training table: \(error)")
         }
     }
