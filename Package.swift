@@ -72,6 +72,8 @@ let package = Package(
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]),
         // Linux epoll for the load generator's raw event loop (no library to link).
         .systemLibrary(name: "CEpoll"),
+        // Cache prefetch (a header-only inline function: Swift has no prefetch intrinsic).
+        .systemLibrary(name: "CPrefetch"),
         .target(name: "PropensityData"),
         .target(name: "PropensityLinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
         .target(name: "PropensityModel"),
@@ -84,7 +86,7 @@ let package = Package(
             name: "PropensityTraining",
             dependencies: [
                 "PropensityData", "PropensityLinearAlgebra", "PropensityModel", "PropensityMetrics", "PropensityInput",
-                "PropensityDrift",
+                "PropensityDrift", "CPrefetch",
             ]
         ),
         .target(

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Gradient statistics of one bin: sums of gradients and hessians (one SIMD pair, so a row's update is one vector
 /// add), and the row count.
 struct HistogramBin: Sendable {
@@ -50,7 +52,12 @@ enum HistogramBuilder {
     }
 
     // The hot loops, one per group width (unrolled by hand: a loop over the group's columns costs more than it
-    // saves). For each row: one gradient pair added to the bin of each feature in the group.
+    // saves). For each row: one gradient pair added to the bin of each feature in the group. Below the root, the
+    // rows are scattered, so each bin read is a cache miss; the bins `prefetchDistance` rows ahead are prefetched,
+    // which keeps many misses in flight (the out-of-order window alone holds only a few rows' worth).
+
+    /// Rows ahead whose bins are prefetched (16 and 32 measured alike on 800k rows, 8 slower).
+    static let prefetchDistance = 16
 
     @inline(never)
     private static func accumulate4<Bin: FixedWidthInteger & UnsignedInteger>(
@@ -61,6 +68,11 @@ enum HistogramBuilder {
     ) {
         for k in 0..<count {
             let r = rows.map { Int($0[k]) } ?? k
+            if let rows, k &+ prefetchDistance < count {
+                let ahead = Int(rows[k &+ prefetchDistance])
+                propensity_prefetch(c0 + ahead); propensity_prefetch(c1 + ahead)
+                propensity_prefetch(c2 + ahead); propensity_prefetch(c3 + ahead)
+            }
             let v = SIMD2<Double>(gh[k])
             let b0 = Int(c0[r]), b1 = Int(c1[r]), b2 = Int(c2[r]), b3 = Int(c3[r])
             h0[b0].gh += v
@@ -83,6 +95,10 @@ enum HistogramBuilder {
     ) {
         for k in 0..<count {
             let r = rows.map { Int($0[k]) } ?? k
+            if let rows, k &+ prefetchDistance < count {
+                let ahead = Int(rows[k &+ prefetchDistance])
+                propensity_prefetch(c0 + ahead); propensity_prefetch(c1 + ahead); propensity_prefetch(c2 + ahead)
+            }
             let v = SIMD2<Double>(gh[k])
             let b0 = Int(c0[r]), b1 = Int(c1[r]), b2 = Int(c2[r])
             h0[b0].gh += v
@@ -102,6 +118,10 @@ enum HistogramBuilder {
     ) {
         for k in 0..<count {
             let r = rows.map { Int($0[k]) } ?? k
+            if let rows, k &+ prefetchDistance < count {
+                let ahead = Int(rows[k &+ prefetchDistance])
+                propensity_prefetch(c0 + ahead); propensity_prefetch(c1 + ahead)
+            }
             let v = SIMD2<Double>(gh[k])
             let b0 = Int(c0[r]), b1 = Int(c1[r])
             h0[b0].gh += v
@@ -118,6 +138,7 @@ enum HistogramBuilder {
     ) {
         for k in 0..<count {
             let r = rows.map { Int($0[k]) } ?? k
+            if let rows, k &+ prefetchDistance < count { propensity_prefetch(c0 + Int(rows[k &+ prefetchDistance])) }
             let b0 = Int(c0[r])
             h0[b0].gh += SIMD2<Double>(gh[k])
             h0[b0].n &+= 1
