@@ -179,13 +179,16 @@ def propensity_scoring(model_txt, test_csv, threads, repeats, single_rows=100_00
 
 
 class keep_awake:
-    """Pinned nice-19 busy loops on every CPU, so that no vCPU halts while idle: on these VMs waking a halted vCPU
-    costs hundreds of µs (the open-loop p50 of a 1 µs request at 1,000/s is ~450 µs halted, ~120 µs awake). The
-    spinners only take time nobody else wants (CFS gives a nice-0 task ~98% of a CPU it shares with a nice-19 one),
-    so this measures the server as on a host whose cores are busy or run with idle=poll."""
+    """Pinned SCHED_IDLE busy loops on every CPU, so that no vCPU halts while idle: on these VMs waking a halted vCPU
+    costs hundreds of µs (the open-loop p50 of a 1 µs request at 1,000/s is ~450 µs halted, ~120 µs awake), and a
+    core coming out of a deep idle state has lost its private caches (a one-row 500-tree EXPLAIN costs ~1,100 µs of
+    CPU at 500/s halted, ~630 µs awake). A SCHED_IDLE task runs only when nothing else is runnable and is preempted
+    at once when something wakes (nice-19 spinners, used before, still held CFS slices of up to milliseconds and
+    delayed the server behind them), so this measures the server as on a host whose cores run with idle=poll."""
 
     def __enter__(self):
-        self.spinners = [subprocess.Popen(["taskset", "-c", str(cpu), "nice", "-n", "19", "sh", "-c", "while :; do :; done"])
+        self.spinners = [subprocess.Popen(["taskset", "-c", str(cpu), "chrt", "--idle", "0", "sh", "-c",
+                                           "while :; do :; done"])
                          for cpu in range(os.cpu_count() or 1)]
         return self
 

@@ -101,7 +101,7 @@ def server_explain(args, lightgbm_model, trees):
             f"one-row SCORE of the same model at {rate}/s")
     figures["method"] = ("propensity loadtest --rate 1000 --connections 1 --pipeline 16 [--explain 5], one row per "
                          "request, open loop (latency from the due time); serve pinned to CPU 0, loadtest to CPU 1; "
-                         f"the logistic example and the {trees}-tree model; *_awake: again with nice-19 spinners on "
+                         f"the logistic example and the {trees}-tree model; *_awake: again with SCHED_IDLE spinners on "
                          "every CPU so that no vCPU halts between requests (harness.common.keep_awake)")
     result = record("explain-server", {"trees": trees, "max_depth": 6, "features": 28, "rows_per_request": 1, "top": 5,
                                        "rate": rate, "threads": 1}, figures, ratios, "trees_explain_p99_vs_target")

@@ -223,7 +223,7 @@ def run_benchmark(args):
     figures = {f"{k}{'' if k.endswith('rps') else '_us'}": summary(v) for k, v in runs.items()}
     figures["method"] = ("one-row JSON infer (FP32 [1, 28] matrix) of the same LightGBM model; servers on CPU 0 with "
                          "one worker/thread, wrk -t1 on CPU 1; throughput: 16 connections closed loop; p99: 2 "
-                         "connections 10 ms apart (200/s; wrk's delay, not an open loop), as is and with nice-19 spinners on "
+                         "connections 10 ms apart (200/s; wrk's delay, not an open loop), as is and with SCHED_IDLE spinners on "
                          "every CPU (_awake); binary: propensity loadtest SCORE, 16 connections closed loop / 200/s "
                          "open loop")
     ratios = {
