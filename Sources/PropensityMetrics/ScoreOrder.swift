@@ -6,12 +6,12 @@
 /// Written by hand because the tuner computes a held-out AUC after every tree of every fold: re-sorting the previous
 /// order with the standard library's sort through an index closure was 7.6 % of a search's CPU (perf, 6 trials on
 /// nycflights13's 60,000 rows, 12,000 held out per fold), this sort 4 %.
-public enum ScoreOrder {
+enum ScoreOrder {
     static let digitBits = 11
     static let passes = (64 + digitBits - 1) / digitBits
 
     /// The ascending order of `scores` (no NaN: a NaN sorts above +∞ or below −∞ by its sign bit).
-    public static func ascending(_ scores: UnsafeBufferPointer<Double>) -> [Int] {
+    static func ascending(_ scores: UnsafeBufferPointer<Double>) -> [Int] {
         let n = scores.count
         guard n > 1 else { return Array(0..<n) }
         let radix = 1 << digitBits, mask = UInt64(radix - 1)

@@ -1,5 +1,4 @@
 import PropensityData
-import PropensityMetrics
 
 /// How one input column maps to small bin indices, fitted once on the training rows.
 ///
@@ -39,8 +38,7 @@ public struct BinMapper: Sendable {
             if !v.isNaN { sample.append(Double(v)) }
             k += step
         }
-        // The radix order of the rank metrics: a comparison sort of 200,000 values per column was most of binning.
-        sample = sample.withUnsafeBufferPointer { values in ScoreOrder.ascending(values).map { values[$0] } }
+        sample.sort()
         var distinct: [Double] = []
         var counts: [Int] = []
         for v in sample {
