@@ -82,31 +82,42 @@ public enum RankMetrics {
     /// Exact ROC AUC: the probability that a random positive outranks a random negative, ties counting one half;
     /// with weights, pairs count by the product of their weights. NaN when only one class is present.
     public static func auc(scores: [Double], labels: [UInt8], weights: [Double]? = nil) -> Double {
-        let order = scores.withUnsafeBufferPointer { ScoreOrder.ascending($0) }
+        let order = scores.withUnsafeBufferPointer { ScoreOrder.ascendingRows($0) }
         return auc(ascendingOrder: order, scores: scores, labels: labels, weights: weights)
     }
 
-    static func auc(ascendingOrder order: [Int], scores: [Double], labels: [UInt8], weights: [Double]?) -> Double {
-        var negativesBelow = 0.0
-        var positives = 0.0
-        var pairs = 0.0
-        var i = 0
-        while i < order.count {
-            var j = i
-            var groupPositives = 0.0
-            var groupNegatives = 0.0
-            while j < order.count, scores[order[j]] == scores[order[i]] {
-                let w = weights?[order[j]] ?? 1
-                if labels[order[j]] == 1 { groupPositives += w } else { groupNegatives += w }
-                j += 1
+    static func auc<Row: BinaryInteger>(
+        ascendingOrder order: [Row], scores: [Double], labels: [UInt8], weights: [Double]?
+    ) -> Double {
+        // Raw pointers: the tuner calls this after every tree of every fold.
+        order.withUnsafeBufferPointer { order in
+            scores.withUnsafeBufferPointer { scores in
+                labels.withUnsafeBufferPointer { labels in
+                    var negativesBelow = 0.0
+                    var positives = 0.0
+                    var pairs = 0.0
+                    var i = 0
+                    while i < order.count {
+                        var j = i
+                        var groupPositives = 0.0
+                        var groupNegatives = 0.0
+                        let score = scores[Int(order[i])]
+                        while j < order.count, scores[Int(order[j])] == score {
+                            let row = Int(order[j])
+                            let w = weights?[row] ?? 1
+                            if labels[row] == 1 { groupPositives += w } else { groupNegatives += w }
+                            j += 1
+                        }
+                        pairs += groupPositives * (negativesBelow + 0.5 * groupNegatives)
+                        negativesBelow += groupNegatives
+                        positives += groupPositives
+                        i = j
+                    }
+                    guard positives > 0, negativesBelow > 0 else { return .nan }
+                    return pairs / (positives * negativesBelow)
+                }
             }
-            pairs += groupPositives * (negativesBelow + 0.5 * groupNegatives)
-            negativesBelow += groupNegatives
-            positives += groupPositives
-            i = j
         }
-        guard positives > 0, negativesBelow > 0 else { return .nan }
-        return pairs / (positives * negativesBelow)
     }
 }
 

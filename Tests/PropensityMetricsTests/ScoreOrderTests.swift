@@ -37,6 +37,24 @@ import Testing
         #expect(order([0.5, -1, 0.25, -0.5]) == [1, 3, 2, 0])
     }
 
+    /// The radix passes see only the top 33 bits; scores that share them (a few ulps apart, ties among them, both
+    /// signs) are put in order by the comparison pass, still stably.
+    @Test func scoresAFewUlpsApartAreOrderedByTheirLowBits() {
+        var scores: [Double] = []
+        for base in [0.7310585786300049, -0.25, 3.0e-9, -812.5] {
+            var v = base
+            for k in 0..<40 {
+                scores.append(v)
+                if k % 3 == 0 { scores.append(v) }  // a tie inside the run
+                v = k % 2 == 0 ? v.nextUp.nextUp.nextUp : v.nextDown
+            }
+            scores.append(base)
+        }
+        let radix = order(scores)
+        #expect(radix.map { scores[$0] } == stableOrder(scores).map { scores[$0] })
+        #expect(radix == stableOrder(scores))
+    }
+
     @Test func aucOverTheRadixOrderEqualsThePairCount() {
         let scores: [Double] = [0.3, -0.2, 0.3, 0.9, -0.2, 0.1, 0.3]
         let labels: [UInt8] = [1, 0, 0, 1, 1, 0, 1]

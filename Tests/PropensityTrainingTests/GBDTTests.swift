@@ -89,9 +89,10 @@ import Testing
         #expect(one.model == three.model)
     }
 
-    /// The branch-free walk that adds each tree to the out-of-bag and held-out margins lands every row in the leaf
-    /// the plain walk (`referenceGoesLeft`, node by node) finds: numeric, categorical and missing bins, deep trees.
-    @Test func marginsFollowEachRowToItsLeaf() throws {
+    /// The branch-free walks that add each tree to the out-of-bag and held-out margins land every row in the leaf
+    /// the plain walk (`referenceGoesLeft`, node by node) finds: numeric, categorical and missing bins, deep trees;
+    /// byte bins (one left-mask lookup per step) and 16-bit bins (threshold, missing and category tests).
+    @Test(arguments: [255, 1000]) func marginsFollowEachRowToItsLeaf(maxBin: Int) throws {
         let (table, labels) = try Self.synthetic(rows: 1500)
         let columns = table.columns.filter { $0.name != "y" }
         let (train, heldOut) = StratifiedSplit.split(labels: labels, validationFraction: 0.3, seed: 2)
@@ -101,13 +102,26 @@ import Testing
         options.minSamplesLeaf = 2
         options.subsample = 0.6
         options.learningRate = 0.3
+        options.maxBin = maxBin
         let binned = GBDTTrainer.bin(columns: columns, trainRows: train, otherRows: [heldOut], options: options)
-        let booster = Booster<UInt8>(
+        #expect(binned.train.wide == (maxBin > 255))
+        if binned.train.wide {
+            try checkWalks(Booster<UInt16>.self, binned: binned, labels: labels, train: train, heldOut: heldOut, options: options)
+        } else {
+            try checkWalks(Booster<UInt8>.self, binned: binned, labels: labels, train: train, heldOut: heldOut, options: options)
+        }
+    }
+
+    private func checkWalks<Bin>(
+        _: Booster<Bin>.Type, binned: GBDTTrainer.Binned, labels: [UInt8], train: [Int],
+        heldOut: [Int], options: GBDTOptions
+    ) throws {
+        let booster = Booster<Bin>(
             train: binned.train, validation: binned.others[0], labels: labels, trainRows: train,
             validationRows: heldOut, weights: nil, options: options)
         for _ in 0..<12 { booster.addTree() }
         func reference(_ data: BinnedData) -> [Double] {
-            let bins = data.bins(UInt8.self)
+            let bins = data.bins(Bin.self)
             return (0..<data.rows).map { r in
                 booster.trees.reduce(booster.base) { margin, tree in
                     guard tree.nodeCount > 0 else { return margin + tree.leafValues[0] }

@@ -49,10 +49,10 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
     /// Fits the next tree on the current margins and adds it to the training and validation margins.
     func addTree() {
         let iteration = trees.count
-        objective.gradients(margins: margins, gh: &gh, threads: options.threads)
         var rng = SplitMix64(seed: options.seed &+ UInt64(iteration) &* 0x9E37_79B9_7F4A_7C15)
         let sample = options.subsample < 1 ? GBDTTrainer.sampleRows(y.count, options.subsample, &rng) : nil
         let bag = sample?.bag
+        objective.gradients(margins: margins, gh: &gh, rows: bag, threads: options.threads)
         let sampled = options.colsample < 1
             ? GBDTTrainer.sampleFeatures(train.features, options.colsample, &rng) : Array(0..<train.features)
         let threads = options.threads

@@ -19,9 +19,10 @@ struct BinaryLogLoss: Sendable {
         return log(weighted / negatives)
     }
 
-    /// (gradient, hessian) per row, interleaved: the histogram loop reads both with one load.
-    func gradients(margins: [Double], gh: inout [SIMD2<Float>], threads: Int) {
-        let n = labels.count
+    /// (gradient, hessian) per row, interleaved: the histogram loop reads both with one load. With `rows`, only
+    /// those rows' pairs are written (a bagged tree reads no others).
+    func gradients(margins: [Double], gh: inout [SIMD2<Float>], rows: [Int32]? = nil, threads: Int) {
+        let n = rows?.count ?? labels.count
         let chunks = min(64, max(1, n / 16_384))
         let labels = self.labels
         let w = positiveWeight
@@ -30,16 +31,20 @@ struct BinaryLogLoss: Sendable {
             let target = UnsafeMutableSendablePointer(out.baseAddress!)
             margins.withUnsafeBufferPointer { mb in
                 let m = UnsafeSendableBuffer(mb)
-                ParallelFor.run(count: chunks, threads: threads) { c in
-                    for i in (c * n / chunks)..<((c + 1) * n / chunks) {
-                        let z = m.buffer[i]
-                        let e = exp(-abs(z))
-                        let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-                        let weight = (labels[i] == 1 ? w : 1) * (rowWeights?[i] ?? 1)
-                        target.pointer[i] = SIMD2(
-                            Float(weight * (p - Double(labels[i]))), Float(max(weight * p * (1 - p), 1e-16)))
+                func run(_ list: UnsafeSendableBuffer<Int32>?) {
+                    ParallelFor.run(count: chunks, threads: threads) { c in
+                        for k in (c * n / chunks)..<((c + 1) * n / chunks) {
+                            let i = list.map { Int($0.buffer[k]) } ?? k
+                            let z = m.buffer[i]
+                            let e = exp(-abs(z))
+                            let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
+                            let weight = (labels[i] == 1 ? w : 1) * (rowWeights?[i] ?? 1)
+                            target.pointer[i] = SIMD2(
+                                Float(weight * (p - Double(labels[i]))), Float(max(weight * p * (1 - p), 1e-16)))
+                        }
                     }
                 }
+                if let rows { rows.withUnsafeBufferPointer { run(UnsafeSendableBuffer($0)) } } else { run(nil) }
             }
         }
     }

@@ -49,6 +49,25 @@ struct BinTree: Sendable {
         let out = UnsafeMutableSendablePointer(margins)
         let list = rows.map { UnsafeSendableBuffer(UnsafeBufferPointer(start: $0, count: count)) }
         let chunks = min(32, max(1, count / 8192))
+        if Bin.bitWidth == 8 {
+            let masks = LeftMasks(walk)
+            ParallelFor.run(count: chunks, threads: threads) { c in
+                walk.withPointers { nodes, children, _, values in
+                    masks.words.withUnsafeBufferPointer { m in
+                        let m = m.baseAddress!
+                        // One bit per byte value says "left", whatever the split kind: a load and a shift per step.
+                        @inline(__always) func next(_ slot: Int, _ r: Int) -> Int {
+                            let bin = Int(bins.buffer[nodes[slot].column &+ r])
+                            let left = Int((m[slot &* 4 &+ bin &>> 6] &>> UInt64(bin & 63)) & 1)
+                            return Int(children[2 &* slot &+ 1 &- left])
+                        }
+                        Self.walkRows(count: count, chunk: c, of: chunks, depth: walk.depth, list: list, out: out,
+                                      values: values, next: next)
+                    }
+                }
+            }
+            return
+        }
         ParallelFor.run(count: chunks, threads: threads) { c in
             walk.withPointers { nodes, children, words, values in
                 @inline(__always) func next(_ slot: Int, _ r: Int) -> Int {
@@ -59,32 +78,67 @@ struct BinTree: Sendable {
                     let numericLeft = bin == Int(n.missing) ? Int(n.defaultLeft) : (bin <= Int(n.threshold) ? 1 : 0)
                     return Int(children[2 &* slot &+ 1 &- (numericLeft | categoryLeft)])
                 }
-                var k = c * count / chunks
-                let end = (c + 1) * count / chunks
-                while k + 8 <= end {
-                    var r0 = k, r1 = k + 1, r2 = k + 2, r3 = k + 3, r4 = k + 4, r5 = k + 5, r6 = k + 6, r7 = k + 7
-                    if let list {
-                        r0 = Int(list.buffer[k]); r1 = Int(list.buffer[k + 1]); r2 = Int(list.buffer[k + 2])
-                        r3 = Int(list.buffer[k + 3]); r4 = Int(list.buffer[k + 4]); r5 = Int(list.buffer[k + 5])
-                        r6 = Int(list.buffer[k + 6]); r7 = Int(list.buffer[k + 7])
-                    }
-                    var s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0
-                    for _ in 0..<walk.depth {
-                        s0 = next(s0, r0); s1 = next(s1, r1); s2 = next(s2, r2); s3 = next(s3, r3)
-                        s4 = next(s4, r4); s5 = next(s5, r5); s6 = next(s6, r6); s7 = next(s7, r7)
-                    }
-                    out.pointer[r0] += values[s0]; out.pointer[r1] += values[s1]
-                    out.pointer[r2] += values[s2]; out.pointer[r3] += values[s3]
-                    out.pointer[r4] += values[s4]; out.pointer[r5] += values[s5]
-                    out.pointer[r6] += values[s6]; out.pointer[r7] += values[s7]
-                    k += 8
+                Self.walkRows(count: count, chunk: c, of: chunks, depth: walk.depth, list: list, out: out,
+                              values: values, next: next)
+            }
+        }
+    }
+
+    /// Walks chunk `c` of `chunks` of the rows, eight at a time, each `depth` steps of `next(slot, row)`, and adds
+    /// the leaf values reached to `out`.
+    @inline(__always)
+    private static func walkRows(
+        count: Int, chunk c: Int, of chunks: Int, depth: Int, list: UnsafeSendableBuffer<Int32>?,
+        out: UnsafeMutableSendablePointer<Double>, values: UnsafePointer<Double>, next: (Int, Int) -> Int
+    ) {
+        var k = c * count / chunks
+        let end = (c + 1) * count / chunks
+        while k + 8 <= end {
+            var r0 = k, r1 = k + 1, r2 = k + 2, r3 = k + 3, r4 = k + 4, r5 = k + 5, r6 = k + 6, r7 = k + 7
+            if let list {
+                r0 = Int(list.buffer[k]); r1 = Int(list.buffer[k + 1]); r2 = Int(list.buffer[k + 2])
+                r3 = Int(list.buffer[k + 3]); r4 = Int(list.buffer[k + 4]); r5 = Int(list.buffer[k + 5])
+                r6 = Int(list.buffer[k + 6]); r7 = Int(list.buffer[k + 7])
+            }
+            var s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0
+            for _ in 0..<depth {
+                s0 = next(s0, r0); s1 = next(s1, r1); s2 = next(s2, r2); s3 = next(s3, r3)
+                s4 = next(s4, r4); s5 = next(s5, r5); s6 = next(s6, r6); s7 = next(s7, r7)
+            }
+            out.pointer[r0] += values[s0]; out.pointer[r1] += values[s1]
+            out.pointer[r2] += values[s2]; out.pointer[r3] += values[s3]
+            out.pointer[r4] += values[s4]; out.pointer[r5] += values[s5]
+            out.pointer[r6] += values[s6]; out.pointer[r7] += values[s7]
+            k += 8
+        }
+        while k < end {
+            let r = list.map { Int($0.buffer[k]) } ?? k
+            var s = 0
+            for _ in 0..<depth { s = next(s, r) }
+            out.pointer[r] += values[s]
+            k += 1
+        }
+    }
+
+    /// For byte bins: per walk slot, four words whose bit b says whether bin b goes left. The numeric test (with
+    /// the missing bin's default direction) and the category bitset reduce to the same lookup; leaf slots are all
+    /// zero, so they step "right" to themselves.
+    struct LeftMasks: Sendable {
+        var words: [UInt64]
+
+        init(_ walk: WalkTables) {
+            words = [UInt64](repeating: 0, count: 4 * walk.nodes.count)
+            for (slot, n) in walk.nodes.enumerated() {
+                let base = 4 * slot
+                for w in 0..<min(4, Int(n.wordCount)) { words[base + w] = walk.words[Int(n.wordBase) + w] }
+                let t = Int(n.threshold)
+                for w in 0..<4 where t >= 64 * w {
+                    words[base + w] |= t >= 64 * w + 63 ? ~0 : (1 << UInt64(t - 64 * w + 1)) - 1
                 }
-                while k < end {
-                    let r = list.map { Int($0.buffer[k]) } ?? k
-                    var s = 0
-                    for _ in 0..<walk.depth { s = next(s, r) }
-                    out.pointer[r] += values[s]
-                    k += 1
+                let missing = Int(n.missing)
+                if (0..<256).contains(missing) {
+                    let bit: UInt64 = 1 << UInt64(missing & 63)
+                    if n.defaultLeft == 1 { words[base + missing >> 6] |= bit } else { words[base + missing >> 6] &= ~bit }
                 }
             }
         }

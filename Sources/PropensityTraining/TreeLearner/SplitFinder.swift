@@ -148,7 +148,10 @@ enum SplitFinder {
     ) -> Split? {
         let missing = NodeStats(g: 0, h: 0, n: 0) + hist[mapper.missingBin]
         let scoring = SplitScoring(rules: rules, l2: rules.l2, bounds: bounds, direction: direction, total: total)
-        var best: Split? = nil
+        // The scan keeps the best candidate as plain numbers (no Split, whose array field costs reference counting
+        // per candidate); only the gain is needed per threshold, outputs once at the end.
+        var bestGain = -Double.infinity, bestThreshold = -1, bestMissingLeft = false
+        var bestLeft = NodeStats.zero
         var left = NodeStats(g: 0, h: 0, n: 0)
         for t in 0..<(mapper.valueBins - 1) {
             left = left + hist[t]
@@ -159,15 +162,21 @@ enum SplitFinder {
                 if missing.n == 0 && missingLeft { continue }
                 let l = missingLeft ? NodeStats(g: left.g + missing.g, h: left.h + missing.h, n: left.n + missing.n) : left
                 let r = total - l
-                guard rules.allowed(l), rules.allowed(r), let (gain, lo, ro) = scoring.evaluate(l, r) else { continue }
-                if gain > (best?.gain ?? -Double.infinity) {
-                    best = Split(
-                        gain: gain, thresholdBin: t, defaultLeft: missing.n == 0 ? l.h >= r.h : missingLeft,
-                        left: l, right: r, leftOutput: lo, rightOutput: ro)
+                guard rules.allowed(l), rules.allowed(r), let (gain, _, _) = scoring.evaluate(l, r) else { continue }
+                if gain > bestGain {
+                    bestGain = gain
+                    bestThreshold = t
+                    bestMissingLeft = missingLeft
+                    bestLeft = l
                 }
             }
         }
-        return best
+        guard bestThreshold >= 0 else { return nil }
+        let l = bestLeft, r = total - l
+        let (gain, lo, ro) = scoring.evaluate(l, r)!
+        return Split(
+            gain: gain, thresholdBin: bestThreshold, defaultLeft: missing.n == 0 ? l.h >= r.h : bestMissingLeft,
+            left: l, right: r, leftOutput: lo, rightOutput: ro)
     }
 
     /// LightGBM's categorical split: one-vs-rest for few categories; otherwise the categories with at least
@@ -182,46 +191,46 @@ enum SplitFinder {
         bounds: OutputBounds = .none
     ) -> Split? {
         var best: Split? = nil
-        func consider(_ leftBins: [Int], _ l: NodeStats, _ scoring: SplitScoring) {
+        /// The bins going left of the best split so far: `order`'s first (or last) `count`, or one bin.
+        var bestBins: (fromEnd: Bool, count: Int) = (false, 0)
+        func consider(_ l: NodeStats, _ scoring: SplitScoring) -> Bool {
             let r = total - l
-            guard rules.allowed(l), rules.allowed(r), let (gain, lo, ro) = scoring.evaluate(l, r) else { return }
-            if gain > (best?.gain ?? -Double.infinity) {
-                best = Split(
-                    gain: gain, isCategorical: true, leftBins: leftBins.sorted(), left: l, right: r,
-                    leftOutput: lo, rightOutput: ro)
-            }
+            guard rules.allowed(l), rules.allowed(r), let (gain, lo, ro) = scoring.evaluate(l, r) else { return false }
+            guard gain > (best?.gain ?? -Double.infinity) else { return false }
+            best = Split(gain: gain, isCategorical: true, left: l, right: r, leftOutput: lo, rightOutput: ro)
+            return true
         }
         let present = (0..<mapper.valueBins).filter { hist[$0].n > 0 }
         if mapper.valueBins <= rules.maxCatToOneHot {
             let scoring = SplitScoring(rules: rules, l2: rules.l2, bounds: bounds, direction: 0, total: total)
-            for b in present { consider([b], NodeStats(g: 0, h: 0, n: 0) + hist[b], scoring) }
+            for b in present where consider(NodeStats.zero + hist[b], scoring) { best!.leftBins = [b] }
             return best
         }
         let scoring = SplitScoring(rules: rules, l2: rules.l2 + rules.catL2, bounds: bounds, direction: 0, total: total)
-        let eligible = present.filter { Double(hist[$0].n) >= rules.catSmooth }
-        let order = eligible.sorted {
-            let a = hist[$0].g / (hist[$0].h + rules.catSmooth)
-            let b = hist[$1].g / (hist[$1].h + rules.catSmooth)
-            return a < b || (a == b && $0 < $1)
-        }
+        // Ascending g / (h + cat_smooth), ties by bin: a total order, so any sort gives the same sequence.
+        let order = present.compactMap { b -> (key: Double, bin: Int)? in
+            Double(hist[b].n) >= rules.catSmooth ? (hist[b].g / (hist[b].h + rules.catSmooth), b) : nil
+        }.sorted { $0.key < $1.key || ($0.key == $1.key && $0.bin < $1.bin) }.map(\.bin)
         let limit = min(rules.maxCatThreshold, (order.count + 1) / 2)
         for direction in 0..<2 {
             let fromEnd = direction == 1
             var left = NodeStats(g: 0, h: 0, n: 0)
-            var bins: [Int] = []
             var sinceScored = 0
             for k in 0..<min(limit, order.count) {
                 let b = fromEnd ? order[order.count - 1 - k] : order[k]
                 left = left + hist[b]
-                bins.append(b)
                 sinceScored += hist[b].n
                 guard rules.allowed(left) else { continue }
                 let right = total - left
                 if !rules.allowed(right) || right.n < rules.minDataPerGroup { break }
                 guard sinceScored >= rules.minDataPerGroup else { continue }
                 sinceScored = 0
-                consider(bins, left, scoring)
+                if consider(left, scoring) { bestBins = (fromEnd, k + 1) }
             }
+        }
+        if best != nil {
+            let taken = bestBins.fromEnd ? order.suffix(bestBins.count) : order.prefix(bestBins.count)
+            best!.leftBins = taken.sorted()
         }
         return best
     }

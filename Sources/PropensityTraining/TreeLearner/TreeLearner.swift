@@ -1,3 +1,5 @@
+import Foundation
+
 /// Grows one tree on gradient statistics: best-first (leaf-wise) up to `maxLeaves` leaves and `maxDepth` levels,
 /// which is depth-wise growth when `maxLeaves = 2^maxDepth`. Rows of each leaf are a contiguous range of a
 /// permutation (`indices`); splitting a leaf partitions its range stably, so rows inside a leaf stay in ascending
@@ -15,7 +17,6 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     // Manually managed so hot loops index raw memory: no copy-on-write or exclusivity checks per access.
     private let indices: UnsafeMutablePointer<Int32>
     private let scratch: UnsafeMutablePointer<Int32>
-    private let scratchRight: UnsafeMutablePointer<Int32>
     private let orderedGH: UnsafeMutablePointer<SIMD2<Float>>
     /// Histogram buffers, each `data.histogramSize` bins, reused across leaves and trees.
     private var histograms: [UnsafeMutablePointer<HistogramBin>] = []
@@ -48,14 +49,12 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         let n = max(1, data.rows)
         indices = .allocate(capacity: n)
         scratch = .allocate(capacity: n)
-        scratchRight = .allocate(capacity: n)
         orderedGH = .allocate(capacity: n)
     }
 
     deinit {
         indices.deallocate()
         scratch.deallocate()
-        scratchRight.deallocate()
         orderedGH.deallocate()
         for h in histograms { h.deallocate() }
     }
@@ -223,9 +222,9 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
 
     /// Stable partition of `indices[range]`: rows going left first. Returns how many went left.
     ///
-    /// Large ranges are cut into a fixed number of chunks, each partitioned on its own (lefts into `scratch`,
-    /// rights into `scratchRight`), then concatenated in chunk order — the same permutation as one sequential pass,
-    /// whatever the thread count.
+    /// Large ranges are cut into a fixed number of chunks, each partitioned on its own (lefts compacted in place at
+    /// the chunk's start, which never overtakes the read position; rights into `scratch`), then concatenated in chunk
+    /// order — the same permutation as one sequential pass, whatever the thread count.
     private func partition(_ range: Range<Int>, split: Split) -> Int {
         let mapper = data.mappers[split.feature]
         var flags = [Int](repeating: 0, count: mapper.totalBins)
@@ -237,8 +236,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         }
         let column = UnsafeSendablePointer(data.bins(Bin.self) + split.feature * data.rows)
         let base = UnsafeMutableSendablePointer(indices + range.lowerBound)
-        let lefts = UnsafeMutableSendablePointer(scratch)
-        let rights = UnsafeMutableSendablePointer(scratchRight)
+        let rights = UnsafeMutableSendablePointer(scratch)
         let n = range.count
         let chunks = n >= 1 << 16 ? 4 : 1
         let counts = ChunkResults<Int>(count: chunks)
@@ -253,7 +251,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                     // Branch-free: the direction is data-dependent, so a branch would mispredict half the time.
                     let row = base.pointer[p]
                     let isLeft = goesLeft.pointer[Int(column.pointer[Int(row)])]
-                    lefts.pointer[lower + leftCount] = row
+                    base.pointer[lower + leftCount] = row
                     rights.pointer[lower + rightCount] = row
                     leftCount &+= isLeft
                     rightCount &+= 1 &- isLeft
@@ -265,14 +263,15 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         var out = 0
         for c in 0..<chunks {
             let lower = c * n / chunks
-            (base.pointer + out).update(from: scratch + lower, count: leftCounts[c])
+            // Chunk 0's lefts are in place; later ones move down (overlapping ranges, so memmove).
+            if out != lower { memmove(base.pointer + out, base.pointer + lower, leftCounts[c] * MemoryLayout<Int32>.stride) }
             out += leftCounts[c]
         }
         let totalLeft = out
         for c in 0..<chunks {
             let lower = c * n / chunks
             let rightCount = (c + 1) * n / chunks - lower - leftCounts[c]
-            (base.pointer + out).update(from: scratchRight + lower, count: rightCount)
+            (base.pointer + out).update(from: scratch + lower, count: rightCount)
             out += rightCount
         }
         return totalLeft
