@@ -35,7 +35,8 @@ struct BinTree: Sendable {
 
     /// `rows[0 ..< count]`, or rows 0 ..< count when `rows` is nil. Eight rows walk together, each a fixed number of
     /// steps (the tree's depth; a leaf steps to itself) with no branch on the data (`WalkTables`): which child a row
-    /// takes is a coin flip to the branch predictor, and eight independent chains hide the loads' latency.
+    /// takes is a coin flip to the branch predictor, and eight independent chains hide the loads' latency. Byte bins
+    /// step through `LeftMasks` (one lookup per step), 16-bit bins through the node's tests.
     private func addLeafValues<Bin: FixedWidthInteger & UnsignedInteger>(
         _: Bin.Type, data: BinnedData, rows: UnsafePointer<Int32>?, count: Int, margins: UnsafeMutablePointer<Double>,
         threads: Int

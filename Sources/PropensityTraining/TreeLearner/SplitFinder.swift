@@ -203,7 +203,9 @@ enum SplitFinder {
         let present = (0..<mapper.valueBins).filter { hist[$0].n > 0 }
         if mapper.valueBins <= rules.maxCatToOneHot {
             let scoring = SplitScoring(rules: rules, l2: rules.l2, bounds: bounds, direction: 0, total: total)
-            for b in present where consider(NodeStats.zero + hist[b], scoring) { best!.leftBins = [b] }
+            for b in present {
+                if consider(NodeStats.zero + hist[b], scoring) { best!.leftBins = [b] }
+            }
             return best
         }
         let scoring = SplitScoring(rules: rules, l2: rules.l2 + rules.catL2, bounds: bounds, direction: 0, total: total)
