@@ -22,7 +22,7 @@ enum HistogramBuilder {
         let shared = SharedPointers(bins: data.bins(Bin.self), rows: rows, gh: gh, histogram: histogram)
         let stride = data.rows
         let offsets = data.histogramOffsets
-        let totals = data.mappers.map(\.totalBins)
+        let mappers = data.mappers
         // Features are processed in groups of up to 4 sharing one pass over the rows, so each row index and gradient
         // pair is loaded and widened once per group (the loop is bandwidth-bound). The group count is a multiple of
         // the worker count and sizes differ by at most one, so workers get equal shares.
@@ -32,18 +32,17 @@ enum HistogramBuilder {
             // Group g covers features [g·F/G, (g+1)·F/G): sizes ⌊F/G⌋ or ⌈F/G⌉ ≤ 4.
             let lower = group * features.count / groupCount
             let upper = (group + 1) * features.count / groupCount
-            var columns = [UnsafePointer<Bin>](repeating: shared.bins, count: 4)
-            var hists = [UnsafeMutablePointer<HistogramBin>](repeating: shared.histogram, count: 4)
-            for (j, f) in features[lower..<upper].enumerated() {
-                hists[j] = shared.histogram + offsets[f]
-                hists[j].initialize(repeating: HistogramBin(), count: totals[f])
-                columns[j] = shared.bins + f * stride
+            for f in features[lower..<upper] {
+                (shared.histogram + offsets[f]).initialize(repeating: HistogramBin(), count: mappers[f].totalBins)
             }
+            // Pointers computed in place (no per-call arrays: this runs for every node).
+            func c(_ j: Int) -> UnsafePointer<Bin> { shared.bins + features[lower + j] * stride }
+            func h(_ j: Int) -> UnsafeMutablePointer<HistogramBin> { shared.histogram + offsets[features[lower + j]] }
             switch upper - lower {
-            case 4: accumulate4(columns[0], columns[1], columns[2], columns[3], hists[0], hists[1], hists[2], hists[3], shared.rows, count, shared.gh)
-            case 3: accumulate3(columns[0], columns[1], columns[2], hists[0], hists[1], hists[2], shared.rows, count, shared.gh)
-            case 2: accumulate2(columns[0], columns[1], hists[0], hists[1], shared.rows, count, shared.gh)
-            case 1: accumulate1(columns[0], hists[0], shared.rows, count, shared.gh)
+            case 4: accumulate4(c(0), c(1), c(2), c(3), h(0), h(1), h(2), h(3), shared.rows, count, shared.gh)
+            case 3: accumulate3(c(0), c(1), c(2), h(0), h(1), h(2), shared.rows, count, shared.gh)
+            case 2: accumulate2(c(0), c(1), h(0), h(1), shared.rows, count, shared.gh)
+            case 1: accumulate1(c(0), h(0), shared.rows, count, shared.gh)
             default: break
             }
         }

@@ -18,6 +18,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     private let indices: UnsafeMutablePointer<Int32>
     private let scratch: UnsafeMutablePointer<Int32>
     private let orderedGH: UnsafeMutablePointer<SIMD2<Float>>
+    /// Per bin of the feature being partitioned on: 1 if it goes left (reused by every split).
+    private let partitionFlags: UnsafeMutablePointer<Int>
     /// Histogram buffers, each `data.histogramSize` bins, reused across leaves and trees.
     private var histograms: [UnsafeMutablePointer<HistogramBin>] = []
 
@@ -50,12 +52,14 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         indices = .allocate(capacity: n)
         scratch = .allocate(capacity: n)
         orderedGH = .allocate(capacity: n)
+        partitionFlags = .allocate(capacity: max(1, data.mappers.map(\.totalBins).max() ?? 1))
     }
 
     deinit {
         indices.deallocate()
         scratch.deallocate()
         orderedGH.deallocate()
+        partitionFlags.deallocate()
         for h in histograms { h.deallocate() }
     }
 
@@ -227,7 +231,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     /// order — the same permutation as one sequential pass, whatever the thread count.
     private func partition(_ range: Range<Int>, split: Split) -> Int {
         let mapper = data.mappers[split.feature]
-        var flags = [Int](repeating: 0, count: mapper.totalBins)
+        let flags = UnsafeMutableBufferPointer(start: partitionFlags, count: mapper.totalBins)
+        flags.update(repeating: 0)
         if split.isCategorical {
             for b in split.leftBins { flags[b] = 1 }
         } else {
@@ -240,8 +245,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         let n = range.count
         let chunks = n >= 1 << 16 ? 4 : 1
         let counts = ChunkResults<Int>(count: chunks)
-        flags.withUnsafeBufferPointer { flagBuffer in
-            let goesLeft = UnsafeSendablePointer(flagBuffer.baseAddress!)
+        do {
+            let goesLeft = UnsafeSendablePointer(flags.baseAddress!)
             ParallelFor.run(count: chunks, threads: threads) { c in
                 let lower = c * n / chunks
                 let upper = (c + 1) * n / chunks
