@@ -28,7 +28,9 @@ enum HistogramBuilder {
         // the worker count and sizes differ by at most one, so workers get equal shares.
         let minimumGroups = (features.count + 3) / 4
         let groupCount = min(features.count, (minimumGroups + threads - 1) / threads * threads)
-        let work: @Sendable (Int) -> Void = { group in
+        // Small nodes are not worth a thread hop. (The closure is passed directly: a stored one would be a heap
+        // allocation per node.)
+        ParallelFor.run(count: groupCount, threads: count * features.count >= 1 << 16 ? threads : 1) { group in
             // Group g covers features [g·F/G, (g+1)·F/G): sizes ⌊F/G⌋ or ⌈F/G⌉ ≤ 4.
             let lower = group * features.count / groupCount
             let upper = (group + 1) * features.count / groupCount
@@ -46,8 +48,6 @@ enum HistogramBuilder {
             default: break
             }
         }
-        // Small nodes are not worth a thread hop.
-        ParallelFor.run(count: groupCount, threads: count * features.count >= 1 << 16 ? threads : 1, work)
     }
 
     // The hot loops, one per group width (unrolled by hand: a loop over the group's columns costs more than it

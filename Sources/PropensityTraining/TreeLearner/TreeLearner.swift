@@ -124,7 +124,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
             }
             let direction = rules.monotone.isEmpty ? 0 : rules.monotone[split.feature]
             let bounds = parent.bounds.children(direction: direction, left: split.leftOutput, right: split.rightOutput)
-            let path = parent.pathFeatures.union([split.feature])
+            // Paths matter only under interaction constraints (and a set per split is an allocation per split).
+            let path = interactionGroups.isEmpty ? parent.pathFeatures : parent.pathFeatures.union([split.feature])
             var left = Leaf(
                 begin: parent.begin, end: parent.begin + leftCount, stats: split.left, depth: parent.depth + 1,
                 histogram: -1, split: Split(), parent: nodeIndex, isLeftChild: true, output: split.leftOutput,
@@ -148,7 +149,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 left.split = findSplit(left, features: features)
                 right.split = findSplit(right, features: features)
                 // A child that cannot split needs no histogram any more.
-                for child in [left, right] where !child.split.isValid { freeHistograms.append(child.histogram) }
+                if !left.split.isValid { freeHistograms.append(left.histogram) }
+                if !right.split.isValid { freeHistograms.append(right.histogram) }
             } else {
                 freeHistograms.append(parent.histogram)
             }
@@ -244,8 +246,9 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         let rights = UnsafeMutableSendablePointer(scratch)
         let n = range.count
         let chunks = n >= 1 << 16 ? 4 : 1
-        let counts = ChunkResults<Int>(count: chunks)
-        do {
+        // Each chunk writes its own slot; ParallelFor returns once all are done.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { slots in
+            let leftCounts = UnsafeMutableSendablePointer(slots.baseAddress!)
             let goesLeft = UnsafeSendablePointer(flags.baseAddress!)
             ParallelFor.run(count: chunks, threads: threads) { c in
                 let lower = c * n / chunks
@@ -261,24 +264,25 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                     leftCount &+= isLeft
                     rightCount &+= 1 &- isLeft
                 }
-                counts.set(c, leftCount)
+                leftCounts.pointer[c] = leftCount
             }
+            var out = 0
+            for c in 0..<chunks {
+                let lower = c * n / chunks
+                // Chunk 0's lefts are in place; later ones move down (overlapping ranges, so memmove).
+                if out != lower {
+                    memmove(base.pointer + out, base.pointer + lower, leftCounts.pointer[c] * MemoryLayout<Int32>.stride)
+                }
+                out += leftCounts.pointer[c]
+            }
+            let totalLeft = out
+            for c in 0..<chunks {
+                let lower = c * n / chunks
+                let rightCount = (c + 1) * n / chunks - lower - leftCounts.pointer[c]
+                (base.pointer + out).update(from: scratch + lower, count: rightCount)
+                out += rightCount
+            }
+            return totalLeft
         }
-        let leftCounts = counts.values()
-        var out = 0
-        for c in 0..<chunks {
-            let lower = c * n / chunks
-            // Chunk 0's lefts are in place; later ones move down (overlapping ranges, so memmove).
-            if out != lower { memmove(base.pointer + out, base.pointer + lower, leftCounts[c] * MemoryLayout<Int32>.stride) }
-            out += leftCounts[c]
-        }
-        let totalLeft = out
-        for c in 0..<chunks {
-            let lower = c * n / chunks
-            let rightCount = (c + 1) * n / chunks - lower - leftCounts[c]
-            (base.pointer + out).update(from: scratch + lower, count: rightCount)
-            out += rightCount
-        }
-        return totalLeft
     }
 }
