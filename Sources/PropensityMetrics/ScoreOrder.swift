@@ -15,12 +15,7 @@ enum ScoreOrder {
     static let passes = 3
     static let lowBits = UInt64(64 - passes * digitBits)
 
-    /// The ascending order of `scores` (no NaN: a NaN sorts above +∞ or below −∞ by its sign bit).
-    static func ascending(_ scores: UnsafeBufferPointer<Double>) -> [Int] {
-        ascendingRows(scores).map { Int($0) }
-    }
-
-    /// The same order as 32-bit row numbers.
+    /// The ascending order of `scores` as row numbers (no NaN: a NaN sorts above +∞ or below −∞ by its sign bit).
     static func ascendingRows(_ scores: UnsafeBufferPointer<Double>) -> [Int32] {
         let n = scores.count
         guard n > 1 else { return (0..<Int32(n)).map { $0 } }

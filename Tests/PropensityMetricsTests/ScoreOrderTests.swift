@@ -10,7 +10,7 @@ import Testing
     }
 
     func order(_ scores: [Double]) -> [Int] {
-        scores.withUnsafeBufferPointer { ScoreOrder.ascending($0) }
+        scores.withUnsafeBufferPointer { ScoreOrder.ascendingRows($0) }.map { Int($0) }
     }
 
     @Test func matchesAStableComparisonSort() {

@@ -8,13 +8,10 @@ extension GBDTTrainer {
     static func sampleRows(_ n: Int, _ rate: Double, _ rng: inout SplitMix64) -> (bag: [Int32], outOfBag: [Int32]) {
         var taken = 0, left = 0
         var outOfBag: [Int32] = []
-        // `rng.nextUnit() < rate` on the integer: nextUnit is u·2^-53 with u = next() >> 11, exactly, so the test is
-        // u < rate·2^53, i.e. u < ⌈rate·2^53⌉ (the product is exact: a power-of-two scaling).
-        let threshold = UInt64((rate * 0x1p53).rounded(.up))
         var bag = [Int32](unsafeUninitializedCapacity: n) { bag, bagCount in
             outOfBag = [Int32](unsafeUninitializedCapacity: n) { out, outCount in
                 for i in 0..<n {
-                    let take = rng.next() &>> 11 < threshold ? 1 : 0
+                    let take = rng.nextUnit() < rate ? 1 : 0
                     bag[taken] = Int32(i)
                     out[left] = Int32(i)
                     taken += take
