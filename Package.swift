@@ -105,7 +105,7 @@ let package = Package(
             swiftSettings: uncheckedExclusivity),
         // The feedback loop: a sampled feed joined with outcomes into a labelled training set.
         .target(name: "PropensityFeedback", dependencies: ["PropensityData", "PropensityPrivacy"]),
-        .target(name: "PropensityScoring", dependencies: ["PropensityModel"], swiftSettings: uncheckedExclusivity),
+        .target(name: "PropensityScoring", dependencies: ["PropensityModel", "CPrefetch"], swiftSettings: uncheckedExclusivity),
         .target(
             name: "PropensityProtocol",
             dependencies: ["PropensityModel", .product(name: "NIOCore", package: "swift-nio")]

@@ -17,6 +17,10 @@ struct ExplainBenchmark: ParsableCommand {
     @Option(help: "Timed passes.") var repeats: Int = 3
     @Flag(help: "One row per call, as a one-row EXPLAIN request is served (no blocking of rows per tree).")
     var singleRows = false
+    @Option(help: "With --single-rows: microseconds of sleep before each row, as between requests a server waits for; only the explanations are timed (the caches go cold as they do in a server at a low rate).")
+    var pauseMicroseconds: Int = 0
+    @Option(help: "With --single-rows: megabytes of other memory read before each row (untimed), to take the model out of the caches without leaving the CPU idle.")
+    var evictMegabytes: Int = 0
 
     func run() throws {
         let loaded = try ModelFile.load(from: model)
@@ -26,9 +30,22 @@ struct ExplainBenchmark: ParsableCommand {
         let features = Array(all.prefix(count * loaded.schema.count))
         var rates: [Double] = []
         var checksum = 0.0
+        let width = loaded.schema.count
         for _ in 0..<max(1, repeats) {
+            if singleRows && (pauseMicroseconds > 0 || evictMegabytes > 0) {
+                var busy: UInt64 = 0
+                var other = [UInt64](repeating: 1, count: evictMegabytes << 17)
+                for r in 0..<count {
+                    if pauseMicroseconds > 0 { usleep(UInt32(pauseMicroseconds)) }
+                    for i in stride(from: 0, to: other.count, by: 8) { other[i] &+= 1 }
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    checksum += explainer.explain(Array(features[(r * width)..<((r + 1) * width)])).margin
+                    busy += DispatchTime.now().uptimeNanoseconds - start
+                }
+                rates.append(Double(count) / (Double(busy) / 1e9))
+                continue
+            }
             let start = DispatchTime.now().uptimeNanoseconds
-            let width = loaded.schema.count
             let explained = singleRows
                 ? (0..<count).map { r in explainer.explain(Array(features[(r * width)..<((r + 1) * width)])) }
                 : explainer.explain(rows: features)
@@ -38,7 +55,7 @@ struct ExplainBenchmark: ParsableCommand {
         }
         rates.sort()
         let result: [String: Any] = [
-            "rows": count, "margin_sum": checksum, "single_rows": singleRows,
+            "rows": count, "margin_sum": checksum, "single_rows": singleRows, "pause_us": pauseMicroseconds, "evict_mb": evictMegabytes,
             "rows_per_second": [
                 "median": rates[rates.count / 2], "min": rates[0], "max": rates[rates.count - 1], "runs": rates.count,
             ],

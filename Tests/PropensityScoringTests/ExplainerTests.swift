@@ -194,11 +194,13 @@ import Testing
 
     static func quadrature<Lanes: SIMD & Sendable>(_: Lanes.Type, _ tree: DecisionTree, _ x: [Float]) -> [Double]?
     where Lanes.Scalar == Double {
-        guard let method = QuadratureTreeSHAP<Lanes>(tree, leftFraction: TreeSHAP(tree).leftFraction) else { return nil }
+        guard let method = QuadratureTreeSHAP<Lanes>([(tree, TreeSHAP(tree).leftFraction)]) else { return nil }
         let workspace = QuadratureTreeSHAP<Lanes>.Workspace(maxNodes: tree.nodes.count)
         defer { workspace.deallocate() }
         var phi = [Double](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { row in phi.withUnsafeMutableBufferPointer { method.add(row: row, phi: $0, workspace: workspace) } }
+        x.withUnsafeBufferPointer { row in
+            phi.withUnsafeMutableBufferPointer { method.add(tree: 0, row: row, phi: $0, workspace: workspace, prefetch: true) }
+        }
         return phi
     }
 

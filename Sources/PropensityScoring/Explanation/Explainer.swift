@@ -23,29 +23,40 @@ public final class Explainer: Sendable {
         let base: Double
         let trees: [TreeSHAP]
         let methods: [Method]
+        /// The trees of the quadrature methods, each set in one table.
+        let four: QuadratureTreeSHAP<SIMD4<Double>>
+        let eight: QuadratureTreeSHAP<SIMD8<Double>>
         let pathCapacity: Int
         let maxNodes: Int
 
         /// Quadrature over 4 points (paths of up to 8 distinct features, depth-8 trees), over 8 (up to 16), or
-        /// Algorithm 2. An enum rather than a protocol: one switch per tree, no dispatch inside it.
+        /// Algorithm 2, with the tree's index in its method's table. An enum rather than a protocol: one switch per
+        /// tree, no dispatch inside it.
         enum Method: Sendable {
-            case quadrature4(QuadratureTreeSHAP<SIMD4<Double>>)
-            case quadrature8(QuadratureTreeSHAP<SIMD8<Double>>)
+            case quadrature4(Int)
+            case quadrature8(Int)
             case algorithm2
         }
 
         init(_ ensemble: TreeEnsembleModel) {
             base = ensemble.baseScore
             trees = ensemble.trees.map(TreeSHAP.init)
+            var four: [(tree: DecisionTree, leftFraction: [Double])] = [], eight = four
             methods = trees.map { paths in
-                if let four = QuadratureTreeSHAP<SIMD4<Double>>(paths.tree, leftFraction: paths.leftFraction) {
-                    return .quadrature4(four)
+                switch paths.distinctFeatures {
+                case ...(2 * SIMD4<Double>.scalarCount):
+                    four.append((paths.tree, paths.leftFraction))
+                    return .quadrature4(four.count - 1)
+                case ...(2 * SIMD8<Double>.scalarCount):
+                    eight.append((paths.tree, paths.leftFraction))
+                    return .quadrature8(eight.count - 1)
+                default:
+                    return .algorithm2
                 }
-                if let eight = QuadratureTreeSHAP<SIMD8<Double>>(paths.tree, leftFraction: paths.leftFraction) {
-                    return .quadrature8(eight)
-                }
-                return .algorithm2
             }
+            // Sized by the same rule as the methods were chosen by, so neither can fail.
+            self.four = QuadratureTreeSHAP(four)!
+            self.eight = QuadratureTreeSHAP(eight)!
             pathCapacity = trees.map(\.pathCapacity).max() ?? 1
             maxNodes = max(1, ensemble.trees.map(\.nodes.count).max() ?? 0)
         }
@@ -107,9 +118,12 @@ public final class Explainer: Sendable {
                                             let row = UnsafeBufferPointer(rebasing: all[(r * width)..<((r + 1) * width)])
                                             let phiRow = UnsafeMutableBufferPointer(
                                                 rebasing: out[(r * width)..<((r + 1) * width)])
+                                            let first = r == block.lowerBound
                                             switch methods[t] {
-                                            case .quadrature4(let tree): tree.add(row: row, phi: phiRow, workspace: four)
-                                            case .quadrature8(let tree): tree.add(row: row, phi: phiRow, workspace: eight)
+                                            case .quadrature4(let k):
+                                                forest.four.add(tree: k, row: row, phi: phiRow, workspace: four, prefetch: first)
+                                            case .quadrature8(let k):
+                                                forest.eight.add(tree: k, row: row, phi: phiRow, workspace: eight, prefetch: first)
                                             case .algorithm2:
                                                 trees[t].add(
                                                     row: row, phi: phiRow, path: path, reciprocals: reciprocals.baseAddress!)

@@ -15,6 +15,8 @@ struct TreeSHAP: Sendable {
     let expectedValue: Double
     /// Longest root-to-leaf path, in internal nodes.
     let depth: Int
+    /// The most distinct features on one root-to-leaf path (what sizes `QuadratureTreeSHAP`'s rule).
+    let distinctFeatures: Int
 
     init(_ tree: DecisionTree) {
         self.tree = tree
@@ -33,7 +35,14 @@ struct TreeSHAP: Sendable {
         func depthOf(_ child: Int32) -> Int {
             child < 0 ? 0 : 1 + max(depthOf(tree.nodes[Int(child)].left), depthOf(tree.nodes[Int(child)].right))
         }
+        func distinct(_ child: Int32, _ above: Set<Int32>) -> Int {
+            guard child >= 0 else { return above.count }
+            let node = tree.nodes[Int(child)]
+            let here = above.union([node.feature])
+            return max(distinct(node.left, here), distinct(node.right, here))
+        }
         leftFraction = fractions
+        distinctFeatures = nodes == 0 ? 0 : distinct(0, [])
         expectedValue = nodes == 0 ? tree.leafValues[0] : expected(0)
         depth = nodes == 0 ? 0 : depthOf(0)
     }
