@@ -177,6 +177,56 @@ import Testing
         #expect(Self.quadrature(SIMD8<Double>.self, chain(18), x) == nil)
     }
 
+    /// One ensemble whose trees take every method (4 points, 8 points, Algorithm 2), interleaved, several with
+    /// categorical splits: the explainer's shared tables (each tree's records and bitsets found from its index) give
+    /// each tree's contributions as Algorithm 2 does on the tree alone.
+    @Test func ensemblesMixingMethodsExplainEachTreeAsAlone() throws {
+        var rng = SplitMix64(seed: 13)
+        let schema = FeatureSchema(features: (0..<18).map { .numeric("f\($0)") } + [.categorical("c", ["x", "y", "z", "w"])])
+        func chain(_ length: Int) -> DecisionTree {
+            let nodes = (0..<length).map { i in
+                DecisionTree.Node(
+                    feature: Int32(i), kind: .numeric, defaultLeft: true, threshold: 0,
+                    left: i == length - 1 ? ~Int32(length) : Int32(i + 1), right: ~Int32(i))
+            }
+            return DecisionTree(
+                nodes: nodes, leafValues: (0...length).map { Double($0) / 10 }, categoryWords: [],
+                covers: (0..<length).map { Double(40 - $0) } + [Double](repeating: 1, count: length + 1))
+        }
+        var trees: [DecisionTree] = []
+        for k in 0..<12 {
+            switch k % 4 {
+            case 1: trees.append(chain(14))
+            case 3: trees.append(chain(18))
+            default: trees.append(Self.randomTree(&rng, schema: schema, splits: [7, 40][k % 3 == 0 ? 0 : 1]))
+            }
+        }
+        let model = Model(
+            body: .treeEnsemble(TreeEnsembleModel(
+                schema: schema, baseScore: -0.2, trees: trees,
+                importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: schema.count))),
+            metadata: ModelMetadata())
+        let explainer = try Explainer(model: model)
+        var rows: [[Float]] = []
+        for _ in 0..<40 {
+            var x: [Float] = (0..<schema.count).map { _ in rng.next() % 7 == 0 ? .nan : Float(Int(rng.next() % 9)) / 2 - 2 }
+            x[18] = [0, 1, 2, 3, 7, .nan][Int(rng.next() % 6)]
+            rows.append(x)
+        }
+        // Rows one at a time and all together (blocks of rows share the tables tree by tree).
+        let together = explainer.explain(rows: rows.flatMap { $0 })
+        for (r, x) in rows.enumerated() {
+            let reference = trees.map { Self.algorithmTwo($0, x) }.reduce([Double](repeating: 0, count: x.count)) {
+                zip($0, $1).map(+)
+            }
+            for c in [explainer.explain(x), together[r]] {
+                for j in 0..<x.count {
+                    #expect(abs(c.values[j] - reference[j]) <= 1e-11 * max(1, abs(reference[j])), "row \(r), feature \(j)")
+                }
+            }
+        }
+    }
+
     static func algorithmTwo(_ tree: DecisionTree, _ x: [Float]) -> [Double] {
         let paths = TreeSHAP(tree)
         var path = [TreeSHAP.PathElement](repeating: .init(), count: paths.pathCapacity)
