@@ -158,23 +158,13 @@ import Testing
                 }
             }
         }
-        func chain(_ length: Int) -> DecisionTree {
-            let nodes = (0..<length).map { i in
-                DecisionTree.Node(
-                    feature: Int32(i), kind: .numeric, defaultLeft: true, threshold: 0,
-                    left: i == length - 1 ? ~Int32(length) : Int32(i + 1), right: ~Int32(i))
-            }
-            return DecisionTree(
-                nodes: nodes, leafValues: (0...length).map(Double.init), categoryWords: [],
-                covers: (0..<length).map { Double(40 - $0) } + [Double](repeating: 1, count: length + 1))
-        }
         let x: [Float] = (0..<18).map { $0 % 3 == 0 ? 1 : -1 }
-        let fourteen = chain(14)
+        let fourteen = Self.chain(14)
         #expect(Self.quadrature(SIMD4<Double>.self, fourteen, x) == nil)
         let reference = Self.algorithmTwo(fourteen, x)
         let eight = Self.quadrature(SIMD8<Double>.self, fourteen, x) ?? []
         #expect(eight.count == 18 && (0..<18).allSatisfy { abs(eight[$0] - reference[$0]) <= 1e-12 * max(1, abs(reference[$0])) })
-        #expect(Self.quadrature(SIMD8<Double>.self, chain(18), x) == nil)
+        #expect(Self.quadrature(SIMD8<Double>.self, Self.chain(18), x) == nil)
     }
 
     /// One ensemble whose trees take every method (4 points, 8 points, Algorithm 2), interleaved, several with
@@ -183,21 +173,11 @@ import Testing
     @Test func ensemblesMixingMethodsExplainEachTreeAsAlone() throws {
         var rng = SplitMix64(seed: 13)
         let schema = FeatureSchema(features: (0..<18).map { .numeric("f\($0)") } + [.categorical("c", ["x", "y", "z", "w"])])
-        func chain(_ length: Int) -> DecisionTree {
-            let nodes = (0..<length).map { i in
-                DecisionTree.Node(
-                    feature: Int32(i), kind: .numeric, defaultLeft: true, threshold: 0,
-                    left: i == length - 1 ? ~Int32(length) : Int32(i + 1), right: ~Int32(i))
-            }
-            return DecisionTree(
-                nodes: nodes, leafValues: (0...length).map { Double($0) / 10 }, categoryWords: [],
-                covers: (0..<length).map { Double(40 - $0) } + [Double](repeating: 1, count: length + 1))
-        }
         var trees: [DecisionTree] = []
         for k in 0..<12 {
             switch k % 4 {
-            case 1: trees.append(chain(14))
-            case 3: trees.append(chain(18))
+            case 1: trees.append(Self.chain(14))
+            case 3: trees.append(Self.chain(18))
             default: trees.append(Self.randomTree(&rng, schema: schema, splits: [7, 40][k % 3 == 0 ? 0 : 1]))
             }
         }
@@ -225,6 +205,19 @@ import Testing
                 }
             }
         }
+    }
+
+    /// A chain of `length` nodes on features 0, 1, …: each sends values ≤ 0 on down and the rest to a leaf, so one
+    /// path holds every feature.
+    static func chain(_ length: Int) -> DecisionTree {
+        let nodes = (0..<length).map { i in
+            DecisionTree.Node(
+                feature: Int32(i), kind: .numeric, defaultLeft: true, threshold: 0,
+                left: i == length - 1 ? ~Int32(length) : Int32(i + 1), right: ~Int32(i))
+        }
+        return DecisionTree(
+            nodes: nodes, leafValues: (0...length).map(Double.init), categoryWords: [],
+            covers: (0..<length).map { Double(40 - $0) } + [Double](repeating: 1, count: length + 1))
     }
 
     static func algorithmTwo(_ tree: DecisionTree, _ x: [Float]) -> [Double] {
