@@ -1,7 +1,7 @@
 import PropensityModel
 
 extension QuadratureTreeSHAP {
-    /// One internal node: its split and the tables of the edges to its two children (256 bytes with 4 lanes).
+    /// One internal node: its split and the tables of the edges to its two children (320 bytes with 4 lanes).
     struct Record: Sendable {
         var split: DecisionTree.Node
         var left: Edge
@@ -15,18 +15,15 @@ extension QuadratureTreeSHAP {
         var notTaken: Lanes
         /// The same when the row takes it.
         var taken: Lanes
-        /// ω (1 − z) / (z + (1 − z) t): ω q at this slot with the feature satisfied down to it.
-        var term: Lanes
+        /// What the edge adds to its feature's φ per unit of S below it, ω (q after − q before), when the row fails
+        /// the feature here (q after = −1 / (1 − t)) and when it satisfies it (q after = (1 − z) / (z + (1 − z) t));
+        /// q before is the previous edge's on the feature, 0 for the first. Adjacent, `satisfiedStep` second.
+        var failedStep: Lanes
+        var satisfiedStep: Lanes
         /// The edge's cover share: P's factor when the row failed the feature higher up.
         var share: Double
         /// The slot below the previous edge on the same feature (0, the root, when there is none; the root counts as
-        /// satisfied with q = 0).
+        /// satisfied).
         var previous: Int32
-        /// That slot's edge, as an index into the records' edges (2 × record + side); 0, the sentinel's zero term,
-        /// for the root.
-        var previousEdge: Int32
-
-        /// The sentinel record's edges: q = 0.
-        static var root: Edge { Edge(notTaken: .zero, taken: .zero, term: .zero, share: 1, previous: 0, previousEdge: 0) }
     }
 }

@@ -19,8 +19,8 @@ import PropensityModel
 /// sum over those edges of (q after the edge − q before it). So each edge e into node c adds
 /// Σ_g ω_g (q_e − q_before)(t_g) · S_c(t_g) to its feature, where S_c = Σ_{leaves under c} v P is summed bottom-up,
 /// and P is carried top-down: each edge multiplies its parent's P by f_after / f_before of its feature. Everything
-/// that does not depend on the row (those ratios and q for o = 1, at every point) is computed when the model loads;
-/// a row costs, per edge, a few vector multiply–adds over the G points. An edge whose feature the row already failed
+/// that does not depend on the row (those ratios, and ω (q after − q before) for both outcomes of the edge, at every
+/// point) is computed when the model loads; a row costs, per edge, a few vector multiply–adds over the G points. An edge whose feature the row already failed
 /// higher up changes nothing but z: its ratio is the cover share, and it adds nothing.
 ///
 /// Points are lanes of `Lanes` (unused lanes have weight 0). Nodes are visited in index order (children after their
@@ -28,59 +28,50 @@ import PropensityModel
 ///
 /// Every tree given is stored in one array of `Record`s, a node's split beside its two edges' tables, trees back to
 /// back, so that a row reads one stream front to back (down) and back to front (up) per tree. One row's explanation
-/// reads the whole table (8 MB for 500 depth-6 trees), and a row that comes after an idle gap (a server at a low
+/// reads the whole table (10 MB for 500 depth-6 trees), and a row that comes after an idle gap (a server at a low
 /// rate) finds it out of the caches: with separate small arrays per tree, too short for the hardware prefetcher, one
 /// such row of that model cost 1.5 ms; in one stream, 0.85 ms (`propensity-bench explain --single-rows
-/// --evict-megabytes 64`; in cache 0.59 and 0.65 ms).
+/// --evict-megabytes 64`). An edge stores its term's step (q after − q before) for both outcomes rather than q, which
+/// made each edge read the previous edge on its feature, elsewhere in the table: 25 % more bytes, but 3,530 rows/s
+/// instead of 2,200 in blocks, a row in cache 0.50–0.60 ms instead of 0.64, out of the caches 0.76 instead of 0.79.
 struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar == Double {
-    /// Record 0 is a sentinel whose left edge's term is the root's (zero); each tree's records follow in node order.
+    /// Each tree's records in node order, tree after tree.
     let records: [Record]
     /// Per tree its first record, then one past the last tree's records.
     let starts: [Int]
     /// Only the categorical splits' bitsets, of every tree, which the records' splits point into (so that a split is
     /// decided by `DecisionTree.goesLeft` without touching the tree it came from).
     let categories: DecisionTree
-    /// Per tree: −ω / (1 − t), ω q once the row failed the feature (the same for every edge of a tree).
-    let failedTerms: [Lanes]
 
-    /// Bytes ahead of the record being read that the down pass prefetches: about one depth-6 tree (63 records of 256
-    /// bytes), so the next tree is loading while this one is computed (0.85 ms for a cold row above, 0.89 without).
+    /// Bytes ahead of the record being read that the down pass prefetches: about one depth-6 tree (63 records), so
+    /// the next tree is loading while this one is computed (0.85 ms for a cold row above, 0.89 without).
     /// Past the table's end the prefetches are hints to addresses never read, which x86 ignores.
     static var prefetchDistance: Int { 16_384 }
 
     /// nil when a path of one of the trees holds more than 2 × `Lanes.scalarCount` distinct features.
     init?(_ trees: [(tree: DecisionTree, leftFraction: [Double])]) {
-        var records = [Record(split: .init(feature: 0, kind: .numeric, defaultLeft: true, threshold: 0, left: -1, right: -1),
-                              left: .root, right: .root)]
-        var starts: [Int] = [], failedTerms: [Lanes] = []
+        var records: [Record] = []
+        var starts: [Int] = []
         var categories = DecisionTree(nodes: [], leafValues: [], categoryWords: [])
         for (var tree, leftFraction) in trees {
             starts.append(records.count)
             for n in tree.nodes.indices { tree.nodes[n].categoryOffset += UInt32(categories.categoryWords.count) }
             categories.categoryWords += tree.categoryWords
-            guard let failedTerm = Self.append(tree, leftFraction: leftFraction, to: &records) else { return nil }
-            failedTerms.append(failedTerm)
+            guard Self.append(tree, leftFraction: leftFraction, to: &records) else { return nil }
         }
         starts.append(records.count)
-        // `add` finds edge e at record e / 2, side e % 2: the right edge must follow the left one directly.
-        precondition(MemoryLayout<Record>.offset(of: \Record.right)! - MemoryLayout<Record>.offset(of: \Record.left)!
-                     == MemoryLayout<Edge>.stride)
         self.records = records
         self.starts = starts
-        self.failedTerms = failedTerms
         self.categories = categories
     }
 
-    /// Appends one tree's records and returns its failed-feature term; nil when its paths need more points than
-    /// `Lanes` has.
-    private static func append(_ tree: DecisionTree, leftFraction: [Double], to records: inout [Record]) -> Lanes? {
-        let nodes = tree.nodes.count, base = records.count
-        guard nodes > 0 else { return .zero }
-        // The edge into child slot s is edge 2 * (base + parent) + side of the records array.
-        var edge = [Int32](repeating: 0, count: nodes + tree.leafValues.count)
-        var previous = [Int32](repeating: 0, count: edge.count)
-        var share = [Double](repeating: 1, count: edge.count)
-        var zero = [Double](repeating: 1, count: edge.count)
+    /// Appends one tree's records; false when its paths need more points than `Lanes` has.
+    private static func append(_ tree: DecisionTree, leftFraction: [Double], to records: inout [Record]) -> Bool {
+        let nodes = tree.nodes.count
+        guard nodes > 0 else { return true }
+        var previous = [Int32](repeating: 0, count: nodes + tree.leafValues.count)
+        var share = [Double](repeating: 1, count: previous.count)
+        var zero = [Double](repeating: 1, count: previous.count)
         func slot(_ child: Int32) -> Int { child >= 0 ? Int(child) : nodes + Int(~child) }
         // Depth-first: for each feature on the path so far, the slot below its last edge.
         var last: [Int32: Int32] = [:]
@@ -88,9 +79,8 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
         func visit(_ node: Int) {
             let split = tree.nodes[node]
             let before = last[split.feature]
-            for (side, (child, childShare)) in [(split.left, leftFraction[node]), (split.right, 1 - leftFraction[node])].enumerated() {
+            for (child, childShare) in [(split.left, leftFraction[node]), (split.right, 1 - leftFraction[node])] {
                 let c = slot(child)
-                edge[c] = Int32(2 * (base + node) + side)
                 previous[c] = before ?? 0
                 share[c] = childShare
                 zero[c] = (before.map { zero[Int($0)] } ?? 1) * childShare
@@ -101,7 +91,7 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
         }
         visit(0)
         let points = max(1, (distinct + 1) / 2)
-        guard points <= Lanes.scalarCount else { return nil }
+        guard points <= Lanes.scalarCount else { return false }
 
         var t = Lanes(repeating: 0.5), w = Lanes(repeating: 0)
         for (g, (x, weight)) in GaussLegendre.rule(points: points).enumerated() {
@@ -110,22 +100,27 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
         }
         let one = Lanes(repeating: 1)
         func satisfiedF(_ z: Double) -> Lanes { Lanes(repeating: z) + Lanes(repeating: 1 - z) * t }
+        /// ω q at a slot with its feature satisfied down to it; 0 at the root.
+        func satisfiedTerm(_ slot: Int) -> Lanes {
+            slot == 0 ? .zero : w * Lanes(repeating: 1 - zero[slot]) / satisfiedF(zero[slot])
+        }
+        let failedTerm = -w / (one - t)
         func edgeTables(_ c: Int) -> Edge {
-            let z = zero[c]
-            let before = satisfiedF(previous[c] == 0 ? 1 : zero[Int(previous[c])])
+            let z = zero[c], b = Int(previous[c])
+            let before = satisfiedF(b == 0 ? 1 : zero[b])
             let value = c >= nodes ? tree.leafValues[c - nodes] : 1
             return Edge(
                 notTaken: Lanes(repeating: z) * (one - t) / before * Lanes(repeating: value),
                 taken: satisfiedF(z) / before * Lanes(repeating: value),
-                term: w * Lanes(repeating: 1 - z) / satisfiedF(z),
+                failedStep: failedTerm - satisfiedTerm(b),
+                satisfiedStep: satisfiedTerm(c) - satisfiedTerm(b),
                 share: share[c] * value,
-                previous: previous[c],
-                previousEdge: previous[c] == 0 ? 0 : edge[Int(previous[c])])
+                previous: previous[c])
         }
         for split in tree.nodes {
             records.append(Record(split: split, left: edgeTables(slot(split.left)), right: edgeTables(slot(split.right))))
         }
-        return -w / (one - t)
+        return true
     }
 
     /// Scratch space for `add`, per internal node: whether the row satisfies every condition on the node's feature
@@ -157,15 +152,8 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
         let nodeCount = starts[t + 1] - starts[t]
         guard nodeCount > 0 else { return }  // a single leaf adds its value to the bias only
         let satisfied = workspace.satisfied, wentLeft = workspace.goesLeft, values = workspace.values
-        let failedTerm = failedTerms[t]
         records.withUnsafeBufferPointer { all in
             let records = all.baseAddress! + starts[t]
-            // Edge e of the array: record e / 2, side e % 2 (the two edges are adjacent, `Edge`'s stride apart).
-            let edges = UnsafeRawPointer(all.baseAddress!) + MemoryLayout<Record>.offset(of: \Record.left)!
-            @inline(__always) func edge(_ e: Int32) -> UnsafePointer<Edge> {
-                (edges + Int(e >> 1) * MemoryLayout<Record>.stride + Int(e & 1) * MemoryLayout<Edge>.stride)
-                    .assumingMemoryBound(to: Edge.self)
-            }
             satisfied[0] = true
             values[0] = Lanes(repeating: 1)
             // Down: o and P of every internal node. A leaf's are made on the way up, from its parent's P (they are
@@ -213,8 +201,7 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
                             ? p * Self.factor(e, taken: taken) : p * Lanes(repeating: e.pointee.share)
                     }
                     guard satisfiedBefore else { return (s, .zero) }
-                    let after = satisfiedAfter ? e.pointee.term : failedTerm
-                    return (s, s * (after - edge(e.pointee.previousEdge).pointee.term))
+                    return (s, s * Self.step(e, satisfied: satisfiedAfter))
                 }
                 let (l, r) = (up(split.left, Self.left(record), taken: left), up(split.right, Self.right(record), taken: !left))
                 phi[Int(split.feature)] += (l.term + r.term).sum()
@@ -229,6 +216,14 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
     private static func factor(_ edge: UnsafePointer<Edge>, taken: Bool) -> Lanes {
         (UnsafeRawPointer(edge) + MemoryLayout<Edge>.offset(of: \Edge.notTaken)!
             + (taken ? MemoryLayout<Edge>.offset(of: \Edge.taken)! - MemoryLayout<Edge>.offset(of: \Edge.notTaken)! : 0))
+            .load(as: Lanes.self)
+    }
+
+    /// `satisfiedStep` or `failedStep` by address (`satisfiedStep` follows `failedStep`), like `factor`.
+    @inline(__always)
+    private static func step(_ edge: UnsafePointer<Edge>, satisfied: Bool) -> Lanes {
+        (UnsafeRawPointer(edge) + MemoryLayout<Edge>.offset(of: \Edge.failedStep)!
+            + (satisfied ? MemoryLayout<Edge>.offset(of: \Edge.satisfiedStep)! - MemoryLayout<Edge>.offset(of: \Edge.failedStep)! : 0))
             .load(as: Lanes.self)
     }
 
