@@ -22,6 +22,15 @@ struct ExplainBenchmark: ParsableCommand {
     @Option(help: "With --single-rows: megabytes of other memory read before each row (untimed), to take the model out of the caches without leaving the CPU idle.")
     var evictMegabytes: Int = 0
 
+    func validate() throws {
+        guard pauseMicroseconds >= 0, evictMegabytes >= 0 else {
+            throw ValidationError("--pause-microseconds and --evict-megabytes cannot be negative")
+        }
+        guard singleRows || (pauseMicroseconds == 0 && evictMegabytes == 0) else {
+            throw ValidationError("--pause-microseconds and --evict-megabytes apply to --single-rows only")
+        }
+    }
+
     func run() throws {
         let loaded = try ModelFile.load(from: model)
         let explainer = try Explainer(model: loaded)

@@ -237,7 +237,7 @@ import Testing
 
     static func quadrature<Lanes: SIMD & Sendable>(_: Lanes.Type, _ tree: DecisionTree, _ x: [Float]) -> [Double]?
     where Lanes.Scalar == Double {
-        guard let method = QuadratureTreeSHAP<Lanes>([(tree, TreeSHAP(tree).leftFraction)]) else { return nil }
+        guard let method = QuadratureTreeSHAP<Lanes>([TreeSHAP(tree)]) else { return nil }
         let workspace = QuadratureTreeSHAP<Lanes>.Workspace(maxNodes: tree.nodes.count)
         defer { workspace.deallocate() }
         var phi = [Double](repeating: 0, count: x.count)

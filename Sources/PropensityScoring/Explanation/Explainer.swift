@@ -41,20 +41,19 @@ public final class Explainer: Sendable {
         init(_ ensemble: TreeEnsembleModel) {
             base = ensemble.baseScore
             trees = ensemble.trees.map(TreeSHAP.init)
-            var four: [(tree: DecisionTree, leftFraction: [Double])] = [], eight = four
+            var four: [TreeSHAP] = [], eight: [TreeSHAP] = []
             methods = trees.map { paths in
-                switch paths.distinctFeatures {
-                case ...(2 * SIMD4<Double>.scalarCount):
-                    four.append((paths.tree, paths.leftFraction))
+                if QuadratureTreeSHAP<SIMD4<Double>>.takes(paths) {
+                    four.append(paths)
                     return .quadrature4(four.count - 1)
-                case ...(2 * SIMD8<Double>.scalarCount):
-                    eight.append((paths.tree, paths.leftFraction))
-                    return .quadrature8(eight.count - 1)
-                default:
-                    return .algorithm2
                 }
+                if QuadratureTreeSHAP<SIMD8<Double>>.takes(paths) {
+                    eight.append(paths)
+                    return .quadrature8(eight.count - 1)
+                }
+                return .algorithm2
             }
-            // Sized by the same rule as the methods were chosen by, so neither can fail.
+            // Each set holds only trees its width takes, so neither can fail.
             self.four = QuadratureTreeSHAP(four)!
             self.eight = QuadratureTreeSHAP(eight)!
             pathCapacity = trees.map(\.pathCapacity).max() ?? 1

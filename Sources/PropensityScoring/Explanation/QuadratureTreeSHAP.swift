@@ -20,8 +20,9 @@ import PropensityModel
 /// Σ_g ω_g (q_e − q_before)(t_g) · S_c(t_g) to its feature, where S_c = Σ_{leaves under c} v P is summed bottom-up,
 /// and P is carried top-down: each edge multiplies its parent's P by f_after / f_before of its feature. Everything
 /// that does not depend on the row (those ratios, and ω (q after − q before) for both outcomes of the edge, at every
-/// point) is computed when the model loads; a row costs, per edge, a few vector multiply–adds over the G points. An edge whose feature the row already failed
-/// higher up changes nothing but z: its ratio is the cover share, and it adds nothing.
+/// point) is computed when the model loads; a row costs, per edge, a few vector multiply–adds over the G points. An
+/// edge whose feature the row already failed higher up changes nothing but z: its ratio is the cover share, and it
+/// adds nothing.
 ///
 /// Points are lanes of `Lanes` (unused lanes have weight 0). Nodes are visited in index order (children after their
 /// parent), so one pass carries P and o down and one reverse pass sums S up.
@@ -43,21 +44,30 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
     /// decided by `DecisionTree.goesLeft` without touching the tree it came from).
     let categories: DecisionTree
 
-    /// Bytes ahead of the record being read that the down pass prefetches: about one depth-6 tree (63 records), so
-    /// the next tree is loading while this one is computed (0.85 ms for a cold row above, 0.89 without).
+    /// Bytes ahead of the record being read that the down pass prefetches: most of a depth-6 tree (63 records of 320
+    /// bytes), so the next tree is loading while this one is computed (a cold row 0.85 ms with it, 0.89 without; 4 and
+    /// 8 KB measured alike).
     /// Past the table's end the prefetches are hints to addresses never read, which x86 ignores.
     static var prefetchDistance: Int { 16_384 }
 
-    /// nil when a path of one of the trees holds more than 2 × `Lanes.scalarCount` distinct features.
-    init?(_ trees: [(tree: DecisionTree, leftFraction: [Double])]) {
+    /// The Gauss–Legendre points a tree needs: exact for paths of up to 2 × points distinct features.
+    static func points(_ paths: TreeSHAP) -> Int { max(1, (paths.distinctFeatures + 1) / 2) }
+
+    /// Whether `Lanes` has the points `paths` needs.
+    static func takes(_ paths: TreeSHAP) -> Bool { points(paths) <= Lanes.scalarCount }
+
+    /// nil when one of the trees needs more points than `Lanes` has (see `takes`).
+    init?(_ trees: [TreeSHAP]) {
+        guard trees.allSatisfy(Self.takes) else { return nil }
         var records: [Record] = []
         var starts: [Int] = []
         var categories = DecisionTree(nodes: [], leafValues: [], categoryWords: [])
-        for (var tree, leftFraction) in trees {
+        for paths in trees {
             starts.append(records.count)
+            var tree = paths.tree
             for n in tree.nodes.indices { tree.nodes[n].categoryOffset += UInt32(categories.categoryWords.count) }
             categories.categoryWords += tree.categoryWords
-            guard Self.append(tree, leftFraction: leftFraction, to: &records) else { return nil }
+            Self.append(tree, leftFraction: paths.leftFraction, points: Self.points(paths), to: &records)
         }
         starts.append(records.count)
         self.records = records
@@ -65,17 +75,16 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
         self.categories = categories
     }
 
-    /// Appends one tree's records; false when its paths need more points than `Lanes` has.
-    private static func append(_ tree: DecisionTree, leftFraction: [Double], to records: inout [Record]) -> Bool {
+    /// Appends one tree's records.
+    private static func append(_ tree: DecisionTree, leftFraction: [Double], points: Int, to records: inout [Record]) {
         let nodes = tree.nodes.count
-        guard nodes > 0 else { return true }
+        guard nodes > 0 else { return }
         var previous = [Int32](repeating: 0, count: nodes + tree.leafValues.count)
         var share = [Double](repeating: 1, count: previous.count)
         var zero = [Double](repeating: 1, count: previous.count)
         func slot(_ child: Int32) -> Int { child >= 0 ? Int(child) : nodes + Int(~child) }
         // Depth-first: for each feature on the path so far, the slot below its last edge.
         var last: [Int32: Int32] = [:]
-        var distinct = 0
         func visit(_ node: Int) {
             let split = tree.nodes[node]
             let before = last[split.feature]
@@ -85,13 +94,11 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
                 share[c] = childShare
                 zero[c] = (before.map { zero[Int($0)] } ?? 1) * childShare
                 last[split.feature] = Int32(c)
-                if child >= 0 { visit(Int(child)) } else { distinct = max(distinct, last.count) }
+                if child >= 0 { visit(Int(child)) }
             }
             last[split.feature] = before
         }
         visit(0)
-        let points = max(1, (distinct + 1) / 2)
-        guard points <= Lanes.scalarCount else { return false }
 
         var t = Lanes(repeating: 0.5), w = Lanes(repeating: 0)
         for (g, (x, weight)) in GaussLegendre.rule(points: points).enumerated() {
@@ -120,7 +127,6 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
         for split in tree.nodes {
             records.append(Record(split: split, left: edgeTables(slot(split.left)), right: edgeTables(slot(split.right))))
         }
-        return true
     }
 
     /// Scratch space for `add`, per internal node: whether the row satisfies every condition on the node's feature

@@ -15,7 +15,7 @@ struct TreeSHAP: Sendable {
     let expectedValue: Double
     /// Longest root-to-leaf path, in internal nodes.
     let depth: Int
-    /// The most distinct features on one root-to-leaf path (what sizes `QuadratureTreeSHAP`'s rule).
+    /// The most distinct features on one root-to-leaf path (what sizes `QuadratureTreeSHAP`'s rule: `points`).
     let distinctFeatures: Int
 
     init(_ tree: DecisionTree) {
