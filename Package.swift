@@ -74,6 +74,8 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         // Cache prefetch (a header-only inline function: Swift has no prefetch intrinsic).
         .systemLibrary(name: "CPrefetch"),
+        // The vector tree walk (AVX2 intrinsics, compiled for that target per function and chosen at run time).
+        .target(name: "CTreeWalk"),
         .target(name: "PropensityData"),
         .target(name: "PropensityLinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
         .target(name: "PropensityModel"),
@@ -105,7 +107,7 @@ let package = Package(
             swiftSettings: uncheckedExclusivity),
         // The feedback loop: a sampled feed joined with outcomes into a labelled training set.
         .target(name: "PropensityFeedback", dependencies: ["PropensityData", "PropensityPrivacy"]),
-        .target(name: "PropensityScoring", dependencies: ["PropensityModel", "CPrefetch"], swiftSettings: uncheckedExclusivity),
+        .target(name: "PropensityScoring", dependencies: ["PropensityModel", "CPrefetch", "CTreeWalk"], swiftSettings: uncheckedExclusivity),
         .target(
             name: "PropensityProtocol",
             dependencies: ["PropensityModel", .product(name: "NIOCore", package: "swift-nio")]

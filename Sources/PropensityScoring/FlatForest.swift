@@ -26,8 +26,9 @@ import PropensityModel
 /// A categorical node compares the zero slot with +∞ (adds 0); a numeric node reads code 0 of the all-zero word 0
 /// (adds 0). These are the general plan's decisions exactly, so both plans score the same bits.
 ///
-/// Batches evaluate 8 rows per tree pass (independent chains hide the load latency; the tree stays in cache);
-/// single rows, and batches too small for that to pay, evaluate 16 trees at a time for the same reason.
+/// Batches evaluate 8 rows per tree pass (independent chains hide the load latency; the tree stays in cache), or, on
+/// CPUs with AVX2, 8 rows per vector through `LevelForest` (the same bits); single rows, and batches too small for
+/// that to pay, evaluate 16 trees at a time for the same reason.
 struct FlatForest: Sendable {
     struct Node: Sendable {
         var limit: Float
@@ -57,6 +58,12 @@ struct FlatForest: Sendable {
     let categories: [CategoryCodes]
     /// Go-right bitsets of the categorical nodes; word 0 is zero.
     let words: [UInt32]
+    /// The forest laid out for the vector walk, when it was asked for and the forest fits it (numeric, no tree deeper
+    /// than `LevelForest.maxDepth`); batches then walk with it.
+    let levels: LevelForest?
+
+    /// The batch walk in use.
+    var walk: TreeWalk { levels == nil ? .scalar : .avx2 }
 
     /// Rows scored per pass over the trees: each tree (~2 KB at depth 6) is read once per block from wherever it is in
     /// the cache hierarchy and then serves 64 rows from L1; 64 rows' values (with negations) fit in L1 too.
@@ -67,12 +74,18 @@ struct FlatForest: Sendable {
     /// flight pay; measured 3.8 µs vs 4.6 µs with 8 on 500 depth-6 trees).
     static let treeBlock = 16
     /// Below this many rows, one row at a time (16 trees interleaved) beats walking the trees level by level
-    /// (measured with `propensity-bench scorer --call-sizes`: 8-row blocks were slower than single rows, 16 faster).
+    /// (measured with `propensity-bench scorer --call-sizes`: with the scalar walk 8-row blocks were slower than single
+    /// rows, 16 faster; with the vector walk 8-row blocks are faster).
     static let minimumBlockRows = 16
+    static let minimumVectorBlockRows = 8
+
+    /// The fewest rows this forest's batch walk takes (fewer go one by one).
+    var minimumBlockRows: Int { levels == nil ? Self.minimumBlockRows : Self.minimumVectorBlockRows }
 
     /// nil when the ensemble has a split this plan cannot express (zero-as-missing, infinite threshold), or so many
-    /// features that the packed node fields cannot address them.
-    init?(_ ensemble: TreeEnsembleModel) {
+    /// features that the packed node fields cannot address them. `walk`: the batch walk wanted (one this CPU runs,
+    /// see `TreeWalk.available`); the scalar one when the forest does not fit the other.
+    init?(_ ensemble: TreeEnsembleModel, walk: TreeWalk = .scalar) {
         let width = ensemble.schema.count
         var space: [Int: Int] = [:]  // categorical feature → code space
         for tree in ensemble.trees {
@@ -156,6 +169,8 @@ struct FlatForest: Sendable {
         self.stride = stride
         self.categories = categories
         self.words = words
+        levels = walk == .avx2 && categories.isEmpty
+            ? LevelForest(nodes: nodes, values: values, roots: roots, depths: depths) : nil
     }
 
     /// A categorical node's bitset over the codes 0…space+1: set where the row goes right.
@@ -219,8 +234,10 @@ struct FlatForest: Sendable {
               words.withUnsafeBufferPointer { words in
                 let tables = Tables(nodes: nodes.baseAddress!, values: values.baseAddress!, words: words.baseAddress!)
                 // Sized to the call: a single row's block (a few hundred bytes) stays on the stack; a full 64-row
-                // block of a wide model may come from the heap, once per call.
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: min(Self.rowBlock, max(1, rowCount)) * max(1, stride)) { block in
+                // block of a wide model may come from the heap, once per call. The vector walk takes as much again
+                // for the block transposed.
+                let blockFloats = min(Self.rowBlock, max(1, rowCount)) * max(1, stride)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: blockFloats * (levels == nil ? 1 : 2)) { block in
                     var start = 0
                     while start < rowCount {
                         let count = min(Self.rowBlock, rowCount - start)
@@ -236,10 +253,11 @@ struct FlatForest: Sendable {
                                 for c in categories { v[c.slot] = Self.code(v[c.feature], space: c.space) }
                             }
                         }
-                        let full = count >= Self.minimumBlockRows ? count / Self.chains * Self.chains : 0
+                        let full = count >= minimumBlockRows ? count / Self.chains * Self.chains : 0
                         if full > 0 {
-                            scoreBlock(block.baseAddress!, rows: full, stride: stride, tables: tables, output: output,
-                                       first: start, step: Step.self, link: link)
+                            scoreBlock(block.baseAddress!, rows: full, stride: stride, tables: tables,
+                                       scratch: block.baseAddress! + blockFloats, output: output, first: start,
+                                       step: Step.self, link: link)
                         }
                         for r in full..<count {
                             storeScore(output, start + r, margin(block.baseAddress! + r * stride, tables: tables, step: Step.self), link)
@@ -256,12 +274,17 @@ struct FlatForest: Sendable {
     /// loop gets a function (and registers) of its own; a call per 64 rows costs nothing measurable.
     @inline(never)
     private func scoreBlock<Step: FlatStep, Link: ScoreLink>(
-        _ v: UnsafeMutablePointer<Float>, rows: Int, stride: Int, tables: Tables, output: UnsafeMutableRawBufferPointer,
-        first: Int, step: Step.Type, link: Link
+        _ v: UnsafeMutablePointer<Float>, rows: Int, stride: Int, tables: Tables, scratch: UnsafeMutablePointer<Float>,
+        output: UnsafeMutableRawBufferPointer, first: Int, step: Step.Type, link: Link
     ) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.rowBlock) { margins in
           withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.rowBlock) { cursor in
             for r in 0..<rows { margins[r] = baseScore }
+            if let levels {
+                levels.addTrees(v, stride: stride, rows: rows, scratch: scratch, margins: margins.baseAddress!)
+                for r in 0..<rows { storeScore(output, first + r, margins[r], link) }
+                return
+            }
             roots.withUnsafeBufferPointer { roots in
                 depths.withUnsafeBufferPointer { depths in
                     for t in 0..<roots.count {

@@ -33,11 +33,20 @@ public final class Scorer: Sendable {
         }
     }
 
+    /// The batch walk a tree ensemble's plan uses (nil for the other plans): `TreeWalk.fastest` when the model fits it.
+    public var treeWalk: TreeWalk? {
+        switch plan {
+        case .forest: forest.unsafelyUnwrapped.walk
+        case .trees: .scalar
+        case .logistic: nil
+        }
+    }
+
     /// The fewest rows for which scoring several rows in one call beats scoring them one by one (nil: never, the
     /// cost per row is the same). The server gathers small pipelined requests into batches of at least this many.
     public var batchingPays: Int? {
         switch plan {
-        case .forest: FlatForest.minimumBlockRows
+        case .forest: forest.unsafelyUnwrapped.minimumBlockRows
         case .logistic, .trees: nil
         }
     }
@@ -49,8 +58,12 @@ public final class Scorer: Sendable {
     /// Compiles `model` into its scoring plan: flat arrays for logistic regression, a branch-free flat forest for
     /// ensembles it fits, the general tree walk otherwise. Never fails: a `Model` is valid by construction (files
     /// are checked on load).
-    /// - Parameter model: a native or imported model.
-    public init(model: Model) {
+    /// - Parameters:
+    ///   - model: a native or imported model.
+    ///   - treeWalk: the batch tree walk wanted, one of `TreeWalk.available` (every walk scores the same bits; the
+    ///     choice is for tests and benchmarks).
+    public init(model: Model, treeWalk: TreeWalk = .fastest) {
+        precondition(TreeWalk.available.contains(treeWalk), "this CPU cannot run the \(treeWalk) tree walk")
         schema = model.schema
         featureCount = model.schema.count
         calibration = model.calibrator.map(CalibratedLink.init)
@@ -58,7 +71,7 @@ public final class Scorer: Sendable {
         case .logisticRegression(let lr):
             (plan, logistic, forest, trees) = (.logistic, LogisticPlan(lr), nil, nil)
         case .treeEnsemble(let ensemble):
-            if let flat = FlatForest(ensemble) {
+            if let flat = FlatForest(ensemble, walk: treeWalk) {
                 (plan, logistic, forest, trees) = (.forest, nil, flat, nil)
             } else {
                 (plan, logistic, forest, trees) = (.trees, nil, nil, TreePlan(ensemble))

@@ -20,18 +20,26 @@ struct ScorerBenchmark: ParsableCommand {
     var loadRepeats: Int = 5
     @Option(help: "Rows per call for the call-size sweep (comma-separated; 1 thread, all rows once per size).")
     var callSizes: String = "1,2,4,8,16,32,64"
+    @Option(help: "Batch tree walk: \(TreeWalk.allCases.map(\.rawValue).joined(separator: ", ")) (default: the fastest this CPU runs).")
+    var treeWalk: TreeWalk = .fastest
+
+    func validate() throws {
+        guard TreeWalk.available.contains(treeWalk) else {
+            throw ValidationError("--tree-walk \(treeWalk.rawValue): this CPU runs only \(TreeWalk.available.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         do {  // one scope for the measurements, so the buffers they share end with it
             var loadSeconds: [Double] = []
             for _ in 0..<max(1, loadRepeats) {
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = Scorer(model: try ModelFile.load(from: model))
+                _ = Scorer(model: try ModelFile.load(from: model), treeWalk: treeWalk)
                 loadSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
             loadSeconds.sort()
             let loaded = try ModelFile.load(from: model)
-            let scorer = Scorer(model: loaded)
+            let scorer = Scorer(model: loaded, treeWalk: treeWalk)
             let (table, features) = try ModelInput.read(file: data, schema: loaded.schema)
             let rows = table.rowCount
             let width = scorer.featureCount
@@ -95,7 +103,7 @@ struct ScorerBenchmark: ParsableCommand {
             let trees: Int
             if case .treeEnsemble(let e) = loaded.body { trees = e.trees.count } else { trees = 0 }
             let result: [String: Any] = [
-                "plan": scorer.planName, "rows": rows, "trees": trees, "threads": threads,
+                "plan": scorer.planName, "tree_walk": scorer.treeWalk?.rawValue ?? "none", "rows": rows, "trees": trees, "threads": threads,
                 "batch_seconds": batchSeconds, "rows_per_second": Double(rows) / best,
                 "ns_per_tree_per_row": trees > 0 ? best * 1e9 * Double(threads) / Double(rows) / Double(trees) : 0,
                 "single_row_us": [
@@ -115,6 +123,8 @@ struct ScorerBenchmark: ParsableCommand {
         }
     }
 }
+
+extension TreeWalk: ExpressibleByArgument {}
 
 /// Raw buffers shared by the scoring threads (each writes its own range of `output`).
 private struct RawBox: @unchecked Sendable {

@@ -169,12 +169,16 @@ def peer_gbdt(library, base, threads):
 
 
 
-def propensity_scoring(model_txt, test_csv, threads, repeats, single_rows=100_000, load_repeats=1):
+def propensity_scoring(model_txt, test_csv, threads, repeats, single_rows=100_000, load_repeats=1, tree_walk=None,
+                       call_sizes=None):
+    """`propensity-bench scorer` on a LightGBM model imported; `tree_walk` None: the fastest walk the CPU runs."""
     model = os.path.join(WORK, os.path.basename(model_txt) + ".model")
     run([BIN, "import", "--from", "lightgbm", model_txt, "--out", model])
     return json.loads(run([BENCH_BIN, "scorer", "--model", model, "--data", test_csv, "--threads", str(threads),
                            "--repeats", str(repeats), "--single-rows", str(single_rows),
-                           "--load-repeats", str(load_repeats)]).stdout)
+                           "--load-repeats", str(load_repeats)]
+                          + (["--tree-walk", tree_walk] if tree_walk else [])
+                          + (["--call-sizes", call_sizes] if call_sizes else [])).stdout)
 
 
 

@@ -15,8 +15,14 @@ def run_benchmark(args):
                            + (["--skip", "lleaves,tl2cgen"] if args.quick else []))
     records = []
     for threads in ([1] if args.quick else [1, 2]):
-        runs = [propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 3,
-                                   10_000 if args.quick else 100_000) for _ in range(args.repeats)]
+        runs, scalar_runs = [], []
+        for _ in range(args.repeats):
+            runs.append(propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 3,
+                                           10_000 if args.quick else 100_000))
+            # The scalar walk (the reference and fallback) in the same run, batches only, when the CPU has another.
+            if runs[-1]["tree_walk"] != "scalar":
+                scalar_runs.append(propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 3, 1,
+                                                      tree_walk="scalar", call_sizes="64"))
         ours = summary([r["rows_per_second"] for r in runs])
         peer_rates = {name: rates[str(threads)] for name, rates in peers["peers"].items()}
         best = max(peer_rates, key=lambda k: peer_rates[k]["median"])
@@ -36,12 +42,18 @@ def run_benchmark(args):
                 **{f"{name}_rows_per_second": rate for name, rate in peer_rates.items()},
                 "lleaves_single_row_us": peers.get("lleaves_single_row_us"),
                 "plan": runs[0]["plan"],
+                "tree_walk": runs[0]["tree_walk"],
+                **({"propensity_scalar_walk_rows_per_second": summary([r["rows_per_second"] for r in scalar_runs])}
+                   if scalar_runs else {}),
             },
             ratios, "throughput_vs_best_peer")
         records.append(result)
         print(f"scoring threads={threads}: propensity {ours['median']:.0f} rows/s "
               f"({result['figures']['propensity_ns_per_tree_per_row']['median']:.2f} ns/tree/row), best peer {best} "
               f"{peer_rates[best]['median']:.0f} rows/s, ratio {result['ratio']:.2f}; single row median {single['median']:.2f} µs, "
-              f"p99 {single_p99['median']:.2f} µs (lleaves {peers.get('lleaves_single_row_us', {}).get('median', float('nan')):.2f} µs)",
+              f"p99 {single_p99['median']:.2f} µs (lleaves {peers.get('lleaves_single_row_us', {}).get('median', float('nan')):.2f} µs); "
+              f"tree walk {runs[0]['tree_walk']}"
+              + (f", scalar walk {result['figures']['propensity_scalar_walk_rows_per_second']['median']:.0f} rows/s"
+                 if scalar_runs else ""),
               file=sys.stderr)
     return records

@@ -1,0 +1,17 @@
+import CTreeWalk
+
+/// How a flat forest's batch walk steps its rows through the trees. Every kernel scores the same bits; the scalar walk
+/// is the reference and the fallback.
+public enum TreeWalk: String, Sendable, CaseIterable {
+    /// `FlatForest`'s walk: 8 rows per pass, one node at a time, on any CPU.
+    case scalar
+    /// `LevelForest`'s walk: 8 rows per vector, every tree a perfect binary tree read level by level, shallow levels'
+    /// nodes taken from registers by permutes and the rows' values by one gather per level (x86-64 with AVX2).
+    case avx2
+
+    /// The walks this CPU can run.
+    public static let available: [TreeWalk] = propensity_tree_walk_avx2_available() ? [.scalar, .avx2] : [.scalar]
+
+    /// The fastest walk this CPU can run.
+    public static let fastest: TreeWalk = available.last!
+}

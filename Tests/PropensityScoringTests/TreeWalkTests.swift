@@ -1,0 +1,104 @@
+import PropensityData
+import PropensityModel
+import Testing
+
+@testable import PropensityScoring
+
+/// The vector walk against the scalar walk, the reference: the same leaves, added in the same order.
+@Suite struct TreeWalkTests {
+    /// Writes the margin itself (as float32), which keeps more of its bits than the sigmoid.
+    struct MarginLink: ScoreLink {
+        func probability(_ margin: Double) -> Double { margin }
+    }
+
+    static func ensemble(trees: Int, features: Int, maxDepth: Int, seed: UInt64) -> TreeEnsembleModel {
+        var rng = SplitMix64(seed: seed)
+        var list = (0..<trees).map { _ in
+            ScorerTests.randomTree(&rng, features: features, depth: rng.nextInt(below: maxDepth + 1))
+        }
+        list.append(DecisionTree(nodes: [], leafValues: [0.5], categoryWords: []))  // a single leaf: depth 0
+        return TreeEnsembleModel(
+            schema: FeatureSchema(features: (0..<features).map { .numeric("f\($0)") }), baseScore: -0.3, trees: list,
+            importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: features))
+    }
+
+    /// Rows with missing values, ±0, ±∞, and values on, just above and just below the forest's thresholds (where a
+    /// mirrored default-left test must still send them the same way).
+    static func rows(_ count: Int, ensemble: TreeEnsembleModel, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        let thresholds = ensemble.trees.flatMap { $0.nodes.map(\.threshold) }
+        let special: [Float] = [.nan, 0, -0.0, .infinity, -.infinity]
+        return (0..<(count * ensemble.schema.count)).map { _ in
+            let u = rng.nextUnit()
+            if u < 0.15 { return special[rng.nextInt(below: special.count)] }
+            if u < 0.6 {
+                let t = thresholds[rng.nextInt(below: thresholds.count)]
+                return [t, t.nextUp, t.nextDown][rng.nextInt(below: 3)]
+            }
+            return Float(rng.nextGaussian())
+        }
+    }
+
+    static func margins(_ forest: FlatForest, _ input: [Float], width: Int) -> [UInt32] {
+        let count = input.count / width
+        var out = [Float](repeating: 0, count: count)
+        input.withUnsafeBytes { raw in
+            out.withUnsafeMutableBytes {
+                forest.score(rows: raw, rowCount: count, width: width, into: $0, link: MarginLink())
+            }
+        }
+        return out.map(\.bitPattern)
+    }
+
+    @Test(arguments: TreeWalk.available)
+    func everyWalkScoresTheScalarWalksBits(_ walk: TreeWalk) throws {
+        for (seed, maxDepth) in [(UInt64(1), 6), (2, 3), (3, LevelForest.maxDepth)] {
+            let ensemble = Self.ensemble(trees: 45, features: 6, maxDepth: maxDepth, seed: seed)
+            let reference = try #require(FlatForest(ensemble, walk: .scalar))
+            let forest = try #require(FlatForest(ensemble, walk: walk))
+            #expect(forest.walk == walk)
+            let input = Self.rows(1000, ensemble: ensemble, seed: seed + 100)
+            // Every block shape: the vector walk takes whole groups of 8 rows of blocks of 16 or more.
+            for count in [8, 16, 17, 24, 63, 64, 72, 1000] {
+                let part = Array(input[0..<(count * 6)])
+                #expect(Self.margins(forest, part, width: 6) == Self.margins(reference, part, width: 6),
+                        "\(walk), depth up to \(maxDepth), \(count) rows")
+            }
+        }
+    }
+
+    @Test func forestsTheVectorLayoutCannotTakeKeepTheScalarWalk() throws {
+        guard TreeWalk.available.contains(.avx2) else { return }
+        var rng = SplitMix64(seed: 7)
+        let deep = DecisionTree(  // a chain of maxDepth + 1 splits
+            nodes: (0...LevelForest.maxDepth).map { d in
+                DecisionTree.Node(
+                    feature: 0, kind: .numeric, defaultLeft: false, threshold: Float(d), left: ~Int32(d),
+                    right: d == LevelForest.maxDepth ? ~Int32(d + 1) : Int32(d + 1))
+            },
+            leafValues: (0...(LevelForest.maxDepth + 1)).map { _ in rng.nextGaussian() }, categoryWords: [])
+        let tooDeep = TreeEnsembleModel(
+            schema: FeatureSchema(features: [.numeric("x")]), baseScore: 0, trees: [deep],
+            importance: [FeatureImportance(gain: 0, splits: 0)])
+        #expect(try #require(FlatForest(tooDeep, walk: .avx2)).walk == .scalar)
+        let shallower = TreeEnsembleModel(
+            schema: tooDeep.schema, baseScore: 0,
+            trees: [DecisionTree(nodes: Array(deep.nodes.dropFirst()).enumerated().map { i, node in
+                var node = node
+                node.left = ~Int32(i)
+                node.right = i == LevelForest.maxDepth - 1 ? ~Int32(i + 1) : Int32(i + 1)
+                return node
+            }, leafValues: Array(deep.leafValues.dropFirst()), categoryWords: [])],
+            importance: tooDeep.importance)
+        #expect(try #require(FlatForest(shallower, walk: .avx2)).walk == .avx2)
+
+        let schema = FeatureSchema(features: [.numeric("x"), .categorical("c", ["a", "b"])])
+        let categorical = TreeEnsembleModel(
+            schema: schema, baseScore: 0,
+            trees: [ScorerTests.randomTree(&rng, features: 2, depth: 3, categorical: [1])],
+            importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: 2))
+        let scorer = Scorer(
+            model: Model(body: .treeEnsemble(categorical), metadata: ModelMetadata()), treeWalk: .avx2)
+        #expect(scorer.treeWalk == .scalar)
+    }
+}
