@@ -74,13 +74,9 @@ struct FlatForest: Sendable {
     /// flight pay; measured 3.8 µs vs 4.6 µs with 8 on 500 depth-6 trees).
     static let treeBlock = 16
     /// Below this many rows, one row at a time (16 trees interleaved) beats walking the trees level by level
-    /// (measured with `propensity-bench scorer --call-sizes`: with the scalar walk 8-row blocks were slower than single
-    /// rows, 16 faster; with the vector walk 8-row blocks are faster).
+    /// (measured with `propensity-bench scorer --call-sizes`: 8-row blocks were slower than single rows, 16 faster;
+    /// with the vector walk 8-row blocks and single rows were alike, 16-row blocks 1.9× faster).
     static let minimumBlockRows = 16
-    static let minimumVectorBlockRows = 8
-
-    /// The fewest rows this forest's batch walk takes (fewer go one by one).
-    var minimumBlockRows: Int { levels == nil ? Self.minimumBlockRows : Self.minimumVectorBlockRows }
 
     /// nil when the ensemble has a split this plan cannot express (zero-as-missing, infinite threshold), or so many
     /// features that the packed node fields cannot address them. `walk`: the batch walk wanted (one this CPU runs,
@@ -253,7 +249,7 @@ struct FlatForest: Sendable {
                                 for c in categories { v[c.slot] = Self.code(v[c.feature], space: c.space) }
                             }
                         }
-                        let full = count >= minimumBlockRows ? count / Self.chains * Self.chains : 0
+                        let full = count >= Self.minimumBlockRows ? count / Self.chains * Self.chains : 0
                         if full > 0 {
                             scoreBlock(block.baseAddress!, rows: full, stride: stride, tables: tables,
                                        scratch: block.baseAddress! + blockFloats, output: output, first: start,

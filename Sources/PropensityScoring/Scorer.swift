@@ -46,7 +46,7 @@ public final class Scorer: Sendable {
     /// cost per row is the same). The server gathers small pipelined requests into batches of at least this many.
     public var batchingPays: Int? {
         switch plan {
-        case .forest: forest.unsafelyUnwrapped.minimumBlockRows
+        case .forest: FlatForest.minimumBlockRows
         case .logistic, .trees: nil
         }
     }
