@@ -59,7 +59,7 @@ struct FlatForest: Sendable {
     /// Go-right bitsets of the categorical nodes; word 0 is zero.
     let words: [UInt32]
     /// The forest laid out for the vector walk, when it was asked for and the forest fits it (numeric, no tree deeper
-    /// than `LevelForest.maxDepth`); batches then walk with it.
+    /// than `LevelForest.maxDepth`, padding within `LevelForest.maxGrowth`); batches then walk with it.
     let levels: LevelForest?
 
     /// The batch walk in use.

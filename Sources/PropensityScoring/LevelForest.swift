@@ -10,11 +10,15 @@ import CTreeWalk
 /// to the last level, where every leaf slot below it holds its value. So the vector walk adds the same leaf values
 /// in the same tree order as the scalar walk: the same bits.
 ///
-/// Padding costs 2^depth leaves per tree whatever its shape, so forests with a tree deeper than `maxDepth` keep the
-/// scalar walk.
+/// Padding costs 2^depth leaves per tree whatever its shape (8 bytes per padded node and per padded leaf), so forests
+/// with a tree deeper than `maxDepth`, or whose layout would take more than twice the flat forest's bytes (sparse deep
+/// trees: a LightGBM tree of 31 leaves at depth 10 pads to 2,047 slots), keep the scalar walk. A full depth-6 tree
+/// takes a third of its flat bytes.
 final class LevelForest: @unchecked Sendable {  // immutable after init; the buffers are freed with it
-    /// The deepest tree the layout takes: 1,023 nodes and 1,024 leaves (24 KB).
+    /// The deepest tree the layout takes: 1,023 nodes and 1,024 leaves (16 KB).
     static let maxDepth = 10
+    /// The most the layout may take, in multiples of the flat forest's bytes (24 per slot: its node and its value).
+    static let maxGrowth = 2
 
     /// The tables as the C walk reads them (pointers into the buffers below).
     let table: propensity_level_forest
@@ -26,11 +30,13 @@ final class LevelForest: @unchecked Sendable {  // immutable after init; the buf
     private let depths: UnsafeMutableBufferPointer<Int32>
 
     /// From a numeric flat forest's tables (`FlatForest`'s properties of the same names); nil when a tree is deeper
-    /// than `maxDepth`.
+    /// than `maxDepth` or the layout would outgrow `maxGrowth`.
     init?(nodes: [FlatForest.Node], values: [Double], roots: [UInt32], depths treeDepths: [Int]) {
         guard treeDepths.allSatisfy({ $0 <= Self.maxDepth }) else { return nil }
         let nodeCount = treeDepths.reduce(0) { $0 + (1 << $1) - 1 }
         let leafCount = treeDepths.reduce(0) { $0 + (1 << $1) }
+        let flatBytes = nodes.count * (MemoryLayout<FlatForest.Node>.stride + MemoryLayout<Double>.stride)
+        guard (nodeCount + leafCount) * 8 <= Self.maxGrowth * flatBytes else { return nil }
         guard nodeCount + Self.padding <= Int(Int32.max), leafCount <= Int(Int32.max) else { return nil }
         // The C walk reads shallow levels 8 entries at a time, past a shallow last tree's end.
         let features = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount + Self.padding)

@@ -6,16 +6,17 @@ import Testing
 
 /// The compiled plans against the model's own double-precision evaluation, on random trees and inputs.
 @Suite struct ScorerTests {
-    /// A random tree of up to `depth` levels over `features` features, with both missing directions; the features in
-    /// `categorical` get categorical splits on random sets of 32 or 64 categories.
+    /// A random tree of up to `depth` levels over `features` features, with both missing directions; below the root each
+    /// node is a leaf with probability `earlyLeaf`; the features in `categorical` get categorical splits on random sets
+    /// of 32 or 64 categories.
     static func randomTree(
-        _ rng: inout SplitMix64, features: Int, depth: Int, categorical: Set<Int> = []
+        _ rng: inout SplitMix64, features: Int, depth: Int, categorical: Set<Int> = [], earlyLeaf: Double = 0.25
     ) -> DecisionTree {
         var nodes: [DecisionTree.Node] = []
         var leaves: [Double] = []
         var words: [UInt32] = []
         func build(_ level: Int) -> Int32 {
-            if level == depth || (level > 0 && rng.nextUnit() < 0.25) {
+            if level == depth || (level > 0 && rng.nextUnit() < earlyLeaf) {
                 leaves.append(rng.nextGaussian() * 0.1)
                 return ~Int32(leaves.count - 1)
             }

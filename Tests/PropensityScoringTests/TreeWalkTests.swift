@@ -11,10 +11,11 @@ import Testing
         func probability(_ margin: Double) -> Double { margin }
     }
 
+    /// Trees of depth 0…`maxDepth`, dense enough (few early leaves) for the vector layout's padding budget.
     static func ensemble(trees: Int, features: Int, maxDepth: Int, seed: UInt64) -> TreeEnsembleModel {
         var rng = SplitMix64(seed: seed)
         var list = (0..<trees).map { _ in
-            ScorerTests.randomTree(&rng, features: features, depth: rng.nextInt(below: maxDepth + 1))
+            ScorerTests.randomTree(&rng, features: features, depth: rng.nextInt(below: maxDepth + 1), earlyLeaf: 0.05)
         }
         list.append(DecisionTree(nodes: [], leafValues: [0.5], categoryWords: []))  // a single leaf: depth 0
         return TreeEnsembleModel(
@@ -69,36 +70,45 @@ import Testing
         }
     }
 
+    static func numeric(_ trees: [DecisionTree]) -> TreeEnsembleModel {
+        TreeEnsembleModel(
+            schema: FeatureSchema(features: [.numeric("x"), .numeric("y")]), baseScore: 0, trees: trees,
+            importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: 2))
+    }
+
+    /// A complete tree of `depth` levels.
+    static func complete(depth: Int, _ rng: inout SplitMix64) -> DecisionTree {
+        ScorerTests.randomTree(&rng, features: 2, depth: depth, earlyLeaf: 0)
+    }
+
+    /// A chain of `depth` splits, each with a leaf on its left.
+    static func chain(depth: Int) -> DecisionTree {
+        DecisionTree(
+            nodes: (0..<depth).map { d in
+                DecisionTree.Node(
+                    feature: 0, kind: .numeric, defaultLeft: false, threshold: Float(d), left: ~Int32(d),
+                    right: d == depth - 1 ? ~Int32(d + 1) : Int32(d + 1))
+            },
+            leafValues: (0...depth).map(Double.init), categoryWords: [])
+    }
+
     @Test func forestsTheVectorLayoutCannotTakeKeepTheScalarWalk() throws {
         guard TreeWalk.available.contains(.avx2) else { return }
         var rng = SplitMix64(seed: 7)
-        let deep = DecisionTree(  // a chain of maxDepth + 1 splits
-            nodes: (0...LevelForest.maxDepth).map { d in
-                DecisionTree.Node(
-                    feature: 0, kind: .numeric, defaultLeft: false, threshold: Float(d), left: ~Int32(d),
-                    right: d == LevelForest.maxDepth ? ~Int32(d + 1) : Int32(d + 1))
-            },
-            leafValues: (0...(LevelForest.maxDepth + 1)).map { _ in rng.nextGaussian() }, categoryWords: [])
-        let tooDeep = TreeEnsembleModel(
-            schema: FeatureSchema(features: [.numeric("x")]), baseScore: 0, trees: [deep],
-            importance: [FeatureImportance(gain: 0, splits: 0)])
+        let deepest = Self.numeric([Self.complete(depth: LevelForest.maxDepth, &rng)])
+        #expect(try #require(FlatForest(deepest, walk: .avx2)).walk == .avx2)
+        let tooDeep = Self.numeric([Self.complete(depth: LevelForest.maxDepth + 1, &rng)])
         #expect(try #require(FlatForest(tooDeep, walk: .avx2)).walk == .scalar)
-        let shallower = TreeEnsembleModel(
-            schema: tooDeep.schema, baseScore: 0,
-            trees: [DecisionTree(nodes: Array(deep.nodes.dropFirst()).enumerated().map { i, node in
-                var node = node
-                node.left = ~Int32(i)
-                node.right = i == LevelForest.maxDepth - 1 ? ~Int32(i + 1) : Int32(i + 1)
-                return node
-            }, leafValues: Array(deep.leafValues.dropFirst()), categoryWords: [])],
-            importance: tooDeep.importance)
-        #expect(try #require(FlatForest(shallower, walk: .avx2)).walk == .avx2)
+        // A chain of 10 splits (21 slots) would pad to 2,047: beyond the budget. Of 3 (7 slots, padded to 15), within.
+        #expect(try #require(FlatForest(Self.numeric([Self.chain(depth: 10)]), walk: .avx2)).walk == .scalar)
+        #expect(try #require(FlatForest(Self.numeric([Self.chain(depth: 3)]), walk: .avx2)).walk == .avx2)
 
         let schema = FeatureSchema(features: [.numeric("x"), .categorical("c", ["a", "b"])])
         let categorical = TreeEnsembleModel(
             schema: schema, baseScore: 0,
             trees: [ScorerTests.randomTree(&rng, features: 2, depth: 3, categorical: [1])],
             importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: 2))
+        #expect(try #require(FlatForest(categorical, walk: .scalar)).categories.isEmpty == false)
         let scorer = Scorer(
             model: Model(body: .treeEnsemble(categorical), metadata: ModelMetadata()), treeWalk: .avx2)
         #expect(scorer.treeWalk == .scalar)
