@@ -85,7 +85,7 @@ void propensity_tree_walk_avx2(const propensity_level_forest *forest, const floa
         for (int64_t g = 0; g < groups; g++) k[g] = _mm256_setzero_si256();
         // Level by level over every group: the groups are independent chains, which hide the gathers' latency. A
         // level's nodes are loaded once for all groups; up to 32 of them (every level of a depth-6 tree) are then
-        // looked up by permutes, deeper levels' gathered.
+        // looked up by permutes; deeper levels' nodes are gathered.
         for (int d = 0; d < depth; d++) {
             const int64_t start = ((int64_t)1 << d) - 1;
             const float *f = features + start, *l = limits + start;

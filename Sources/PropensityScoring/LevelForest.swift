@@ -92,11 +92,12 @@ final class LevelForest: @unchecked Sendable {  // immutable after init; the buf
     private static let padding = 16
 
     deinit {
-        for buffer in [features.baseAddress, nodeStarts.baseAddress, leafStarts.baseAddress, depths.baseAddress] {
-            buffer?.deallocate()
-        }
+        features.deallocate()
         limits.deallocate()
         leaves.deallocate()
+        nodeStarts.deallocate()
+        leafStarts.deallocate()
+        depths.deallocate()
     }
 
     /// Adds every tree's leaf value to `margins[r]` for `rows` rows (a multiple of 8, at most 64) of `v`, tree by tree.

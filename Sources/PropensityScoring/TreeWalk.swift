@@ -5,8 +5,9 @@ import CTreeWalk
 public enum TreeWalk: String, Sendable, CaseIterable {
     /// `FlatForest`'s walk: 8 rows per pass, one node at a time, on any CPU.
     case scalar
-    /// `LevelForest`'s walk: 8 rows per vector, every tree a perfect binary tree read level by level, shallow levels'
-    /// nodes taken from registers by permutes and the rows' values by one gather per level (x86-64 with AVX2).
+    /// `LevelForest`'s walk: 8 rows per vector, every tree a perfect binary tree read level by level; the nodes of
+    /// levels up to 5 looked up in registers by permutes, the rows' values at levels up to 4 loaded and blended,
+    /// deeper ones gathered (x86-64 with AVX2).
     case avx2
 
     /// The walks this CPU can run.

@@ -70,26 +70,16 @@ import Testing
         }
     }
 
+    /// An all-numeric ensemble over 12 features (enough for `ExplainerTests.chain` of up to 12 splits).
     static func numeric(_ trees: [DecisionTree]) -> TreeEnsembleModel {
         TreeEnsembleModel(
-            schema: FeatureSchema(features: [.numeric("x"), .numeric("y")]), baseScore: 0, trees: trees,
-            importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: 2))
+            schema: FeatureSchema(features: (0..<12).map { .numeric("f\($0)") }), baseScore: 0, trees: trees,
+            importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: 12))
     }
 
     /// A complete tree of `depth` levels.
     static func complete(depth: Int, _ rng: inout SplitMix64) -> DecisionTree {
         ScorerTests.randomTree(&rng, features: 2, depth: depth, earlyLeaf: 0)
-    }
-
-    /// A chain of `depth` splits, each with a leaf on its left.
-    static func chain(depth: Int) -> DecisionTree {
-        DecisionTree(
-            nodes: (0..<depth).map { d in
-                DecisionTree.Node(
-                    feature: 0, kind: .numeric, defaultLeft: false, threshold: Float(d), left: ~Int32(d),
-                    right: d == depth - 1 ? ~Int32(d + 1) : Int32(d + 1))
-            },
-            leafValues: (0...depth).map(Double.init), categoryWords: [])
     }
 
     @Test func forestsTheVectorLayoutCannotTakeKeepTheScalarWalk() throws {
@@ -100,8 +90,8 @@ import Testing
         let tooDeep = Self.numeric([Self.complete(depth: LevelForest.maxDepth + 1, &rng)])
         #expect(try #require(FlatForest(tooDeep, walk: .avx2)).walk == .scalar)
         // A chain of 10 splits (21 slots) would pad to 2,047: beyond the budget. Of 3 (7 slots, padded to 15), within.
-        #expect(try #require(FlatForest(Self.numeric([Self.chain(depth: 10)]), walk: .avx2)).walk == .scalar)
-        #expect(try #require(FlatForest(Self.numeric([Self.chain(depth: 3)]), walk: .avx2)).walk == .avx2)
+        #expect(try #require(FlatForest(Self.numeric([ExplainerTests.chain(10)]), walk: .avx2)).walk == .scalar)
+        #expect(try #require(FlatForest(Self.numeric([ExplainerTests.chain(3)]), walk: .avx2)).walk == .avx2)
 
         let schema = FeatureSchema(features: [.numeric("x"), .categorical("c", ["a", "b"])])
         let categorical = TreeEnsembleModel(
