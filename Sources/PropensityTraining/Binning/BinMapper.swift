@@ -30,16 +30,17 @@ public struct BinMapper: Sendable {
     /// most `maxBin` of them; otherwise the cut points are equal-count quantiles, with ties never split.
     static func numeric(_ values: [Float], rows: [Int], maxBin: Int, sampleSize: Int) -> BinMapper {
         let step = max(1, rows.count / sampleSize)
-        var sample: [Double] = []
+        // Sorted as float32, the values' own type: the same order as their (exact) doubles, in half the bytes.
+        var sample: [Float] = []
         sample.reserveCapacity(min(rows.count, sampleSize) + 1)
         var k = 0
         while k < rows.count {
             let v = values[rows[k]]
-            if !v.isNaN { sample.append(Double(v)) }
+            if !v.isNaN { sample.append(v) }
             k += step
         }
-        sample.sort()
-        var distinct: [Double] = []
+        sample = radixSorted(sample)
+        var distinct: [Float] = []
         var counts: [Int] = []
         for v in sample {
             if let last = distinct.last, last == v { counts[counts.count - 1] += 1 } else {
@@ -49,7 +50,7 @@ public struct BinMapper: Sendable {
         }
         var bounds: [Float] = []
         if distinct.count <= maxBin {
-            for i in 0..<max(0, distinct.count - 1) { bounds.append(midpoint(distinct[i], distinct[i + 1])) }
+            for i in 0..<max(0, distinct.count - 1) { bounds.append(midpoint(Double(distinct[i]), Double(distinct[i + 1]))) }
         } else {
             // Greedy equal-count bins over distinct values: close a bin once it holds its share of the remaining rows.
             var remaining = sample.count
@@ -59,7 +60,7 @@ public struct BinMapper: Sendable {
                 inBin += counts[i]
                 let target = Double(remaining) / Double(binsLeft)
                 if Double(inBin) >= target || distinct.count - 1 - i < binsLeft {
-                    bounds.append(midpoint(distinct[i], distinct[i + 1]))
+                    bounds.append(midpoint(Double(distinct[i]), Double(distinct[i + 1])))
                     remaining -= inBin
                     binsLeft -= 1
                     inBin = 0
@@ -73,6 +74,40 @@ public struct BinMapper: Sendable {
         var unique: [Float] = []
         for b in bounds where unique.last.map({ b > $0 }) ?? true { unique.append(b) }
         return BinMapper(kind: .numeric(upperBounds: unique), valueBins: unique.count)
+    }
+
+    /// `values` (no NaN) in ascending order, equal keys in input order: an LSD radix sort on order-preserving keys, three
+    /// passes of 11 bits. (The standard library's sort took ~22 ms for the 200,000 values of one column, two thirds of
+    /// the binning time.) −0 sorts before +0, which compare equal; either is the same bin's value.
+    static func radixSorted(_ values: [Float]) -> [Float] {
+        let n = values.count
+        guard n > 1 else { return values }
+        var keys = values.map(NumericBinLookup.key)
+        var scratch = [UInt32](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 2048)
+        for shift in [0, 11, 22] as [UInt32] {
+            counts.withUnsafeMutableBufferPointer { c in
+                c.update(repeating: 0)
+                keys.withUnsafeBufferPointer { k in
+                    for key in k { c[Int(key >> shift & 0x7FF)] &+= 1 }
+                    var total = 0
+                    for d in 0..<2048 {
+                        let count = c[d]
+                        c[d] = total
+                        total &+= count
+                    }
+                    scratch.withUnsafeMutableBufferPointer { out in
+                        for key in k {
+                            let d = Int(key >> shift & 0x7FF)
+                            out[c[d]] = key
+                            c[d] &+= 1
+                        }
+                    }
+                }
+            }
+            swap(&keys, &scratch)
+        }
+        return keys.map { key in Float(bitPattern: key & 0x8000_0000 != 0 ? key & 0x7FFF_FFFF : ~key) }
     }
 
     private static func midpoint(_ a: Double, _ b: Double) -> Float {
@@ -115,12 +150,14 @@ public struct BinMapper: Sendable {
         let bounds = upperBounds.baseAddress!
         while count > 1 {
             let half = count &>> 1
-            // v > bound exactly when bound − v is negative (float subtraction keeps the sign of the exact
-            // difference). Taking the sign bit as a number, not a Bool, keeps the compiler from branching.
-            let greater = Int((bounds[base &+ half &- 1] - v).bitPattern &>> 31)
-            base &+= half &* greater
+            base &+= half &* greater(bounds[base &+ half &- 1], v)
             count &-= half
         }
         return base
     }
+
+    /// 1 when `v > bound`, else 0: bound − v is negative exactly then (float subtraction keeps the sign of the
+    /// exact difference). Taking the sign bit as a number, not a Bool, keeps the compiler from branching.
+    @inline(__always)
+    private static func greater(_ bound: Float, _ v: Float) -> Int { Int((bound - v).bitPattern &>> 31) }
 }

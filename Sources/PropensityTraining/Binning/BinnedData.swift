@@ -63,9 +63,8 @@ public final class BinnedData: @unchecked Sendable {
                 bounds.withUnsafeBufferPointer { ub in
                     columns[f].numbers.withUnsafeBufferPointer { values in
                         rows.withUnsafeBufferPointer { r in
-                            for k in 0..<n {
-                                column[k] = T(truncatingIfNeeded: BinMapper.bin(of: values[r[k]], upperBounds: ub, missingBin: mapper.missingBin))
-                            }
+                            let lookup = NumericBinLookup(upperBounds: ub, missingBin: mapper.missingBin)
+                            for k in 0..<n { column[k] = T(truncatingIfNeeded: lookup.bin(of: values[r[k]])) }
                         }
                     }
                 }
