@@ -5,7 +5,7 @@ public enum TrainingParameter: String, Sendable, CaseIterable {
     case l2, tolerance, maxIterations, classWeight
     // Gradient-boosted trees.
     case trees, learningRate, maxDepth, numLeaves, maxBin, minChildWeight, minSamplesLeaf, minSplitGain, subsample
-    case colsample, scalePositiveWeight, earlyStoppingRounds, logEvery
+    case colsample, scalePositiveWeight, earlyStoppingRounds, logEvery, gradientBins
 }
 
 /// Why a training request cannot be carried out. Parameters are checked before any data is read.

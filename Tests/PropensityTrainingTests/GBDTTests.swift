@@ -176,6 +176,8 @@ import Testing
             (.subsample, { $0.subsample = 0 }), (.subsample, { $0.subsample = 1.5 }),
             (.colsample, { $0.colsample = 0 }), (.numLeaves, { $0.numLeaves = 1 }),
             (.maxDepth, { $0.maxDepth = 0 }), (.scalePositiveWeight, { $0.scalePositiveWeight = 0 }),
+            (.gradientBins, { $0.gradientBins = 3 }), (.gradientBins, { $0.gradientBins = 0 }),
+            (.gradientBins, { $0.gradientBins = 66 }),
         ]
         for (parameter, configure) in cases {
             let error = #expect(throws: TrainingError.self) { try fit(table, labels, configure) }

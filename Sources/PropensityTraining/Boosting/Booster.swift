@@ -19,6 +19,8 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
     private let objective: BinaryLogLoss
     private let learner: TreeLearner<Bin>
     private var gh: [SIMD2<Float>]
+    /// With `options.gradientBins`: this iteration's quantized statistics.
+    private var quantized: QuantizedGradients?
 
     init(
         train: BinnedData, validation: BinnedData?, labels: [UInt8], trainRows: [Int], validationRows: [Int],
@@ -41,6 +43,13 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
             l2: options.l2, minChildWeight: options.minChildWeight, minSamplesLeaf: options.minSamplesLeaf,
             minSplitGain: options.minSplitGain)
         rules.monotone = constraints.monotone
+        quantized = options.gradientBins.map { levels in
+            guard let layout = options.quantizedLayout ?? QuantizedGradients.Layout.choose(levels: levels, rows: trainRows.count)
+            else {
+                preconditionFailure("\(levels) gradient levels cannot be summed over \(trainRows.count) rows (checked by prepare)")
+            }
+            return QuantizedGradients(levels: levels, layout: layout, rows: trainRows.count)
+        }
         learner = TreeLearner<Bin>(
             data: train, rules: rules, maxLeaves: limits.leaves, maxDepth: limits.depth, threads: options.threads,
             interactionGroups: constraints.groups)
@@ -57,7 +66,12 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
             ? GBDTTrainer.sampleFeatures(train.features, options.colsample, &rng) : Array(0..<train.features)
         let threads = options.threads
         let tree = gh.withUnsafeBufferPointer { ghp in
-            var (tree, leafRows) = learner.grow(gh: ghp.baseAddress!, bag: bag, features: sampled)
+            let quantized = self.quantized.map { q in
+                var q = q
+                q.quantize(ghp.baseAddress!, rows: ghp.count, bag: bag, seed: options.seed, iteration: iteration, threads: threads)
+                return q
+            }
+            var (tree, leafRows) = learner.grow(gh: ghp.baseAddress!, quantized: quantized, bag: bag, features: sampled)
             for i in tree.leafValues.indices { tree.leafValues[i] *= options.learningRate }
             // The rows the tree was grown on are known per leaf from the partition: no traversal needed.
             margins.withUnsafeMutableBufferPointer { m in
@@ -84,6 +98,10 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
             }
         }
         trees.append(tree)
+    }
+
+    deinit {
+        quantized?.deallocate()
     }
 
     /// Keeps the first `count` trees; the margins then describe those trees only.

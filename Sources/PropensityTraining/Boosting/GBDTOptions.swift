@@ -19,6 +19,12 @@ public struct GBDTOptions: Sendable {
     public var earlyStoppingRounds: Int? = nil
     public var threads = 2
     public var seed: UInt64 = 42
+    /// Quantized training: gradients and hessians rounded to this many integer levels for the split search (an even
+    /// number from 2 to 64; nil: exact). LightGBM's `use_quantized_grad` with `num_grad_quant_bins`, leaves renewed
+    /// from the exact gradients (`quant_train_renew_leaf`). Faster histograms; splits may differ slightly.
+    public var gradientBins: Int? = nil
+    /// Tests only: packs quantized statistics in this layout instead of the narrowest one that fits.
+    var quantizedLayout: QuantizedGradients.Layout? = nil
     /// Print metrics every this many trees (0: never).
     public var logEvery = 10
     /// Monotone constraints by numeric column: +1, the model's output never falls as the value rises; −1, never rises.
@@ -57,5 +63,6 @@ public struct GBDTOptions: Sendable {
         try require(earlyStoppingRounds.map { $0 >= 1 } ?? true, .earlyStoppingRounds, "at least 1")
         try require(threads >= 1, .threads, "at least 1")
         try require(logEvery >= 0, .logEvery, "≥ 0")
+        try require(gradientBins.map { $0 >= 2 && $0 <= 64 && $0 % 2 == 0 } ?? true, .gradientBins, "an even number from 2 to 64")
     }
 }

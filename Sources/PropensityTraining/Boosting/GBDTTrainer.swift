@@ -39,6 +39,10 @@ public enum GBDTTrainer {
         }
         let positives = trainRows.reduce(0) { $0 + Int(labels[$1]) }
         guard !trainRows.isEmpty else { throw TrainingError.noTrainingRows }
+        if let levels = options.gradientBins, QuantizedGradients.Layout.choose(levels: levels, rows: trainRows.count) == nil {
+            throw TrainingError.invalidParameter(
+                .gradientBins, requirement: "fewer for \(trainRows.count) training rows (levels × rows must stay below 2^32)")
+        }
         guard positives > 0, positives < trainRows.count else {
             throw TrainingError.singleClass(positives: positives, rows: trainRows.count)
         }

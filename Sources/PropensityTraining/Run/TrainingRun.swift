@@ -220,7 +220,7 @@ public enum TrainingRun {
             ("colsample", String(options.colsample)), ("scale_pos_weight", String(options.scalePositiveWeight)),
             ("early_stopping_rounds", options.earlyStoppingRounds.map(String.init) ?? "none"),
             ("stopped_early", String(fit.stoppedEarly)),
-        ] + constraintProperties(options)
+        ] + (options.gradientBins.map { [("gradient_bins", String($0))] } ?? []) + constraintProperties(options)
     }
 
     /// `monotone_constraints` as `COLUMN:+1,COLUMN:-1` and `interaction_constraints` as `A,B;C,D`, when set (the

@@ -17,11 +17,17 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     // Manually managed so hot loops index raw memory: no copy-on-write or exclusivity checks per access.
     private let indices: UnsafeMutablePointer<Int32>
     private let scratch: UnsafeMutablePointer<Int32>
-    private let orderedGH: UnsafeMutablePointer<SIMD2<Float>>
+    /// A node's row statistics in its row order: exact pairs, or packed quantized ones (up to 16 bytes a row).
+    private let ordered: UnsafeMutableRawPointer
     /// Per bin of the feature being partitioned on: 1 if it goes left (reused by every split).
     private let partitionFlags: UnsafeMutablePointer<Int>
     /// Histogram buffers, each `data.histogramSize` bins, reused across leaves and trees.
     private var histograms: [UnsafeMutablePointer<HistogramBin>] = []
+    /// With quantized gradients: each histogram's packed integer sums (16 bytes a bin, the wider layout), from
+    /// which `histograms[i]` is decoded for the split search. Subtraction works on these, exactly.
+    private var packedHistograms: [UnsafeMutableRawPointer] = []
+    /// The current tree's quantized statistics (nil: exact gradients).
+    private var quantized: QuantizedGradients?
 
     private struct Leaf {
         var begin: Int
@@ -51,23 +57,28 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         let n = max(1, data.rows)
         indices = .allocate(capacity: n)
         scratch = .allocate(capacity: n)
-        orderedGH = .allocate(capacity: n)
+        ordered = .allocate(byteCount: n * MemoryLayout<SIMD2<UInt64>>.stride, alignment: 16)
         partitionFlags = .allocate(capacity: max(1, data.mappers.map(\.totalBins).max() ?? 1))
     }
 
     deinit {
         indices.deallocate()
         scratch.deallocate()
-        orderedGH.deallocate()
+        ordered.deallocate()
         partitionFlags.deallocate()
         for h in histograms { h.deallocate() }
+        for h in packedHistograms { h.deallocate() }
     }
 
     /// Grows a tree on (gradient, hessian) pairs `gh` for the rows in `bag` (all rows when nil) using `features`. Leaf values are not yet
     /// scaled by the learning rate. `leafRows` gives each leaf's rows (of the bag, when there is one).
-    func grow(gh: UnsafePointer<SIMD2<Float>>, bag: [Int32]?, features: [Int])
+    ///
+    /// With `quantized` (this iteration's quantized statistics of the same rows), histograms and the split search
+    /// use those; the finished tree's leaf values and covers are then recomputed from `gh`.
+    func grow(gh: UnsafePointer<SIMD2<Float>>, quantized: QuantizedGradients? = nil, bag: [Int32]?, features: [Int])
         -> (tree: BinTree, leafRows: [UnsafeBufferPointer<Int32>])
     {
+        self.quantized = quantized
         let rowCount = bag?.count ?? data.rows
         if let bag {
             bag.withUnsafeBufferPointer { indices.update(from: $0.baseAddress!, count: bag.count) }
@@ -80,17 +91,23 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
             let buffer = UnsafeMutablePointer<HistogramBin>.allocate(capacity: max(1, data.histogramSize))
             buffer.initialize(repeating: HistogramBin(), count: max(1, data.histogramSize))
             histograms.append(buffer)
+            if quantized != nil {
+                packedHistograms.append(.allocate(
+                    byteCount: max(1, data.histogramSize) * MemoryLayout<SIMD2<UInt64>>.stride, alignment: 16))
+            }
             return histograms.count - 1
         }
 
         let root = takeHistogram()
         let rootStats: NodeStats
-        if bag == nil {
+        if let quantized {
+            rootStats = buildQuantized(bag == nil ? nil : 0..<rowCount, quantized, features: features, into: root)
+        } else if bag == nil {
             var sum = SIMD2<Double>(0, 0)
             for i in 0..<rowCount { sum += SIMD2<Double>(gh[i]) }
             rootStats = NodeStats(g: sum.x, h: sum.y, n: rowCount)
             HistogramBuilder.build(
-                Bin.self, data: data, rows: nil, count: rowCount, gh: gh, features: features,
+                Bin.self, data: data, rows: nil, count: rowCount, values: gh, features: features,
                 histogram: histograms[root], threads: threads)
         } else {
             var sum = SIMD2<Double>(0, 0)
@@ -139,11 +156,15 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 // Build the smaller child's histogram; the larger one is the parent's minus it.
                 let smallerIsLeft = left.stats.n <= right.stats.n
                 let small = takeHistogram()
-                buildGathered(
-                    smallerIsLeft ? left.begin..<left.end : right.begin..<right.end, gh: gh, features: features,
-                    into: small)
-                HistogramBuilder.subtract(
-                    parent: histograms[parent.histogram], smaller: histograms[small], data: data, features: features)
+                let smallRange = smallerIsLeft ? left.begin..<left.end : right.begin..<right.end
+                if let quantized {
+                    _ = buildQuantized(smallRange, quantized, features: features, into: small)
+                    subtractQuantized(quantized, parent: parent.histogram, smaller: small, features: features)
+                } else {
+                    buildGathered(smallRange, gh: gh, features: features, into: small)
+                    HistogramBuilder.subtract(
+                        parent: histograms[parent.histogram], smaller: histograms[small], data: data, features: features)
+                }
                 left.histogram = smallerIsLeft ? small : parent.histogram
                 right.histogram = smallerIsLeft ? parent.histogram : small
                 left.split = findSplit(left, features: features)
@@ -161,7 +182,96 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         tree.leafValues = leaves.map(\.output)
         tree.leafCovers = leaves.map(\.stats.h)
         let rows = leaves.map { UnsafeBufferPointer(start: indices + $0.begin, count: $0.end - $0.begin) }
+        if quantized != nil { renew(&tree, leaves: leaves, rows: rows, gh: gh) }
         return (tree, rows)
+    }
+
+    /// After a tree grown on quantized statistics: each leaf's value and cover from its rows' exact gradients
+    /// (clamped to the leaf's monotone bounds, as the split search clamps), and each node's cover as the sum of its
+    /// children's, so the covers TreeSHAP reads are exact hessian sums.
+    private func renew(
+        _ tree: inout BinTree, leaves: [Leaf], rows: [UnsafeBufferPointer<Int32>], gh: UnsafePointer<SIMD2<Float>>
+    ) {
+        let sums = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: leaves.count)
+        defer { sums.deallocate() }
+        let slots = UnsafeMutableSendablePointer(sums), source = UnsafeSendablePointer(gh)
+        let leafRows = rows.map(UnsafeSendableBuffer.init)
+        // Each leaf sums its own rows in their order (the same sums whatever the thread count).
+        ParallelFor.run(count: leaves.count, threads: threads) { i in
+            var sum = SIMD2<Double>(0, 0)
+            for r in leafRows[i].buffer { sum += SIMD2<Double>(source.pointer[Int(r)]) }
+            slots.pointer[i] = sum
+        }
+        for (i, leaf) in leaves.enumerated() {
+            let exact = NodeStats(g: sums[i].x, h: sums[i].y, n: rows[i].count)
+            tree.leafValues[i] = leaf.bounds.clamp(rules.output(exact, l2: rules.l2))
+            tree.leafCovers[i] = exact.h
+        }
+        // Children come after their parent in node order, so one backward pass sees both children first.
+        for node in stride(from: tree.nodeCount - 1, through: 0, by: -1) {
+            func cover(_ child: Int32) -> Double { child >= 0 ? tree.nodeCovers[Int(child)] : tree.leafCovers[Int(~child)] }
+            tree.nodeCovers[node] = cover(tree.lefts[node]) + cover(tree.rights[node])
+        }
+    }
+
+    /// Builds the packed histogram of the rows in `range` of `indices` (every row in order when nil) into `slot`,
+    /// decodes it for the split search, and returns the rows' totals.
+    private func buildQuantized(
+        _ range: Range<Int>?, _ quantized: QuantizedGradients, features: [Int], into slot: Int
+    ) -> NodeStats {
+        switch quantized.layout {
+        case .word: buildPacked(UInt64.self, range, quantized, features: features, into: slot)
+        case .pair: buildPacked(SIMD2<UInt64>.self, range, quantized, features: features, into: slot)
+        }
+    }
+
+    private func buildPacked<Sums: HistogramSums>(
+        _: Sums.Type, _ range: Range<Int>?, _ quantized: QuantizedGradients, features: [Int], into slot: Int
+    ) -> NodeStats where Sums.RowStatistics == Sums {
+        let all = UnsafePointer(quantized.packed.assumingMemoryBound(to: Sums.self))
+        let packed = packedHistograms[slot].assumingMemoryBound(to: Sums.self)
+        if let range {
+            let rows = UnsafeSendablePointer(indices + range.lowerBound)
+            let target = UnsafeMutableSendablePointer(ordered.assumingMemoryBound(to: Sums.self))
+            let source = UnsafeSendablePointer(all)
+            let n = range.count
+            let chunks = n >= 1 << 16 ? threads : 1
+            ParallelFor.run(count: chunks, threads: threads) { c in
+                for k in (c * n / chunks)..<((c + 1) * n / chunks) {
+                    target.pointer[k] = source.pointer[Int(rows.pointer[k])]
+                }
+            }
+            HistogramBuilder.build(
+                Bin.self, data: data, rows: rows.pointer, count: n, values: UnsafePointer(target.pointer),
+                features: features, histogram: packed, threads: threads)
+        } else {
+            HistogramBuilder.build(
+                Bin.self, data: data, rows: nil, count: data.rows, values: all, features: features, histogram: packed,
+                threads: threads)
+        }
+        quantized.decode(UnsafeRawPointer(packed), into: histograms[slot], data: data, features: features)
+        // Every row is in exactly one bin of each feature, so one feature's bins sum (exactly, as integers) to the
+        // node's totals.
+        var total = Sums.empty
+        if let f = features.first {
+            for b in data.histogramOffsets[f]..<(data.histogramOffsets[f] + data.mappers[f].totalBins) { total.add(packed[b]) }
+        }
+        let totals = withUnsafeBytes(of: total) { quantized.decode($0.baseAddress!) }
+        return NodeStats(g: totals.g, h: totals.h, n: totals.n)
+    }
+
+    /// `parent ← parent − smaller` on the packed sums (exact integers), then the parent decoded again.
+    private func subtractQuantized(_ quantized: QuantizedGradients, parent: Int, smaller: Int, features: [Int]) {
+        func subtract<Sums: HistogramSums>(_: Sums.Type) {
+            HistogramBuilder.subtract(
+                parent: packedHistograms[parent].assumingMemoryBound(to: Sums.self),
+                smaller: packedHistograms[smaller].assumingMemoryBound(to: Sums.self), data: data, features: features)
+        }
+        switch quantized.layout {
+        case .word: subtract(UInt64.self)
+        case .pair: subtract(SIMD2<UInt64>.self)
+        }
+        quantized.decode(UnsafeRawPointer(packedHistograms[parent]), into: histograms[parent], data: data, features: features)
     }
 
     private func append(_ split: Split, to tree: inout BinTree, left: Int32, right: Int32) {
@@ -213,7 +323,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     ) {
         let rows = UnsafeSendablePointer(indices + range.lowerBound)
         let source = UnsafeSendablePointer(gh)
-        let target = UnsafeMutableSendablePointer(orderedGH)
+        let target = UnsafeMutableSendablePointer(ordered.assumingMemoryBound(to: SIMD2<Float>.self))
         let n = range.count
         let chunks = n >= 1 << 16 ? threads : 1
         ParallelFor.run(count: chunks, threads: threads) { c in
@@ -222,8 +332,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
             }
         }
         HistogramBuilder.build(
-            Bin.self, data: data, rows: rows.pointer, count: n, gh: orderedGH, features: features,
-            histogram: histograms[slot], threads: threads)
+            Bin.self, data: data, rows: rows.pointer, count: n, values: UnsafePointer(target.pointer),
+            features: features, histogram: histograms[slot], threads: threads)
     }
 
     /// Stable partition of `indices[range]`: rows going left first. Returns how many went left.

@@ -18,7 +18,7 @@ struct Train: AsyncParsableCommand {
             Logistic regression: --l2 --class-weight --solver --tolerance --max-iterations.
             Gradient-boosted trees (--algorithm gbdt): --trees --learning-rate --max-depth --num-leaves --max-bin \
             --min-child-weight --min-samples-leaf --l2 --min-split-gain --subsample --colsample --scale-pos-weight \
-            --early-stopping-rounds --log-every.
+            --early-stopping-rounds --log-every --gradient-bins --monotone --interactions.
             """)
 
     @OptionGroup var input: DataOptions

@@ -19,6 +19,11 @@ struct GBDTFlags: ParsableArguments {
     var earlyStoppingRounds: Int?
     @Option(help: "GBDT: print train/validation metrics every this many trees (0: never).")
     var logEvery = GBDTOptions().logEvery
+    @Option(help: """
+        GBDT: quantized training, gradients and hessians rounded to this many levels for the split search (even, \
+        2-64; LightGBM's num_grad_quant_bins). Faster; leaf values still come from the exact gradients.
+        """)
+    var gradientBins: Int?
     @Option(help: "GBDT: monotone constraints on numeric columns, e.g. price:-1,visits:+1.") var monotone: String?
     @Option(help: "GBDT: interaction constraints, groups of columns that may share a branch, e.g. a,b;c,d,e.")
     var interactions: String?
@@ -63,6 +68,7 @@ struct GBDTFlags: ParsableArguments {
         o.threads = threads
         o.seed = seed
         o.logEvery = logEvery
+        o.gradientBins = gradientBins
         o.monotone = try Self.monotoneConstraints(monotone)
         o.interactions = try Self.interactionGroups(interactions)
         return o
