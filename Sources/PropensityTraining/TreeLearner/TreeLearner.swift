@@ -113,7 +113,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
             var sum = SIMD2<Double>(0, 0)
             for k in 0..<rowCount { sum += SIMD2<Double>(gh[Int(indices[k])]) }
             rootStats = NodeStats(g: sum.x, h: sum.y, n: rowCount)
-            buildGathered(0..<rowCount, gh: gh, features: features, into: root)
+            buildGathered(0..<rowCount, values: gh, features: features, into: histograms[root])
         }
         var leaves = [Leaf(
             begin: 0, end: rowCount, stats: rootStats, depth: 0, histogram: root, split: Split(), parent: -1,
@@ -161,7 +161,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                     _ = buildQuantized(smallRange, quantized, features: features, into: small)
                     subtractQuantized(quantized, parent: parent.histogram, smaller: small, features: features)
                 } else {
-                    buildGathered(smallRange, gh: gh, features: features, into: small)
+                    buildGathered(smallRange, values: gh, features: features, into: histograms[small])
                     HistogramBuilder.subtract(
                         parent: histograms[parent.histogram], smaller: histograms[small], data: data, features: features)
                 }
@@ -231,19 +231,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         let all = UnsafePointer(quantized.packed.assumingMemoryBound(to: Sums.self))
         let packed = packedHistograms[slot].assumingMemoryBound(to: Sums.self)
         if let range {
-            let rows = UnsafeSendablePointer(indices + range.lowerBound)
-            let target = UnsafeMutableSendablePointer(ordered.assumingMemoryBound(to: Sums.self))
-            let source = UnsafeSendablePointer(all)
-            let n = range.count
-            let chunks = n >= 1 << 16 ? threads : 1
-            ParallelFor.run(count: chunks, threads: threads) { c in
-                for k in (c * n / chunks)..<((c + 1) * n / chunks) {
-                    target.pointer[k] = source.pointer[Int(rows.pointer[k])]
-                }
-            }
-            HistogramBuilder.build(
-                Bin.self, data: data, rows: rows.pointer, count: n, values: UnsafePointer(target.pointer),
-                features: features, histogram: packed, threads: threads)
+            buildGathered(range, values: all, features: features, into: packed)
         } else {
             HistogramBuilder.build(
                 Bin.self, data: data, rows: nil, count: data.rows, values: all, features: features, histogram: packed,
@@ -316,14 +304,15 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         return features.filter(permitted.contains)
     }
 
-    /// Gathers the range's gradient pairs into contiguous order (in parallel chunks: it is a random-access pass)
-    /// and builds its histogram.
-    private func buildGathered(
-        _ range: Range<Int>, gh: UnsafePointer<SIMD2<Float>>, features: [Int], into slot: Int
+    /// Gathers the range's row statistics (exact pairs or packed sums) into contiguous order (in parallel chunks: it
+    /// is a random-access pass) and builds its histogram.
+    private func buildGathered<Sums: HistogramSums>(
+        _ range: Range<Int>, values: UnsafePointer<Sums.RowStatistics>, features: [Int],
+        into histogram: UnsafeMutablePointer<Sums>
     ) {
         let rows = UnsafeSendablePointer(indices + range.lowerBound)
-        let source = UnsafeSendablePointer(gh)
-        let target = UnsafeMutableSendablePointer(ordered.assumingMemoryBound(to: SIMD2<Float>.self))
+        let source = UnsafeSendablePointer(values)
+        let target = UnsafeMutableSendablePointer(ordered.assumingMemoryBound(to: Sums.RowStatistics.self))
         let n = range.count
         let chunks = n >= 1 << 16 ? threads : 1
         ParallelFor.run(count: chunks, threads: threads) { c in
@@ -333,7 +322,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         }
         HistogramBuilder.build(
             Bin.self, data: data, rows: rows.pointer, count: n, values: UnsafePointer(target.pointer),
-            features: features, histogram: histograms[slot], threads: threads)
+            features: features, histogram: histogram, threads: threads)
     }
 
     /// Stable partition of `indices[range]`: rows going left first. Returns how many went left.
