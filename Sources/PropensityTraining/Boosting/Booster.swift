@@ -66,6 +66,7 @@ final class Booster<Bin: FixedWidthInteger & UnsignedInteger>: @unchecked Sendab
             ? GBDTTrainer.sampleFeatures(train.features, options.colsample, &rng) : Array(0..<train.features)
         let threads = options.threads
         let tree = gh.withUnsafeBufferPointer { ghp in
+            // The iteration's scales live in the copy the learner gets; the buffer it points to is shared.
             let quantized = self.quantized.map { q in
                 var q = q
                 q.quantize(ghp.baseAddress!, rows: ghp.count, bag: bag, seed: options.seed, iteration: iteration, threads: threads)

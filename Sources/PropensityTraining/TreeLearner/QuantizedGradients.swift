@@ -39,6 +39,15 @@ struct QuantizedGradients {
         self.levels = levels
         self.layout = layout
         packed = .allocate(byteCount: max(1, rows) * MemoryLayout<SIMD2<UInt64>>.stride, alignment: 16)
+        Self.bind(packed, layout, count: max(1, rows))
+    }
+
+    /// Binds `count` packed sums at `memory` to the layout's type.
+    static func bind(_ memory: UnsafeMutableRawPointer, _ layout: Layout, count: Int) {
+        switch layout {
+        case .word: memory.bindMemory(to: UInt64.self, capacity: count)
+        case .pair: memory.bindMemory(to: SIMD2<UInt64>.self, capacity: count)
+        }
     }
 
     func deallocate() { packed.deallocate() }
@@ -57,9 +66,9 @@ struct QuantizedGradients {
         let key = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(iteration) &* 0xD1B5_4A32_D192_ED03
         let layout = self.layout
         let offset = SIMD2(Double(half), 0), upper = SIMD2(Double(levels), Double(levels))
-        // Only the layout's own type is ever bound to the buffer.
-        let words = UnsafeMutableSendablePointer(packed.assumingMemoryBound(to: UInt64.self))
-        let pairs = UnsafeMutableSendablePointer(packed.assumingMemoryBound(to: SIMD2<UInt64>.self))
+        // The buffer is bound to the layout's type only (`init`).
+        let words = layout == .pair ? nil : UnsafeMutableSendablePointer(packed.assumingMemoryBound(to: UInt64.self))
+        let pairs = layout == .pair ? UnsafeMutableSendablePointer(packed.assumingMemoryBound(to: SIMD2<UInt64>.self)) : nil
         let source = UnsafeSendablePointer(gh)
         func run(_ list: UnsafeSendableBuffer<Int32>?) {
             let n = list?.buffer.count ?? rows
@@ -72,9 +81,9 @@ struct QuantizedGradients {
                     let g = UInt64(q.x), h = UInt64(q.y)
                     switch layout {
                     case .word(let fieldBits, let countBits):
-                        words.pointer[i] = g << (fieldBits + countBits) | h << countBits | 1
+                        words!.pointer[i] = g << (fieldBits + countBits) | h << countBits | 1
                     case .pair:
-                        pairs.pointer[i] = SIMD2<UInt64>(g, h << 32 | 1)
+                        pairs!.pointer[i] = SIMD2<UInt64>(g, h << 32 | 1)
                     }
                 }
             }

@@ -91,9 +91,11 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
             let buffer = UnsafeMutablePointer<HistogramBin>.allocate(capacity: max(1, data.histogramSize))
             buffer.initialize(repeating: HistogramBin(), count: max(1, data.histogramSize))
             histograms.append(buffer)
-            if quantized != nil {
-                packedHistograms.append(.allocate(
-                    byteCount: max(1, data.histogramSize) * MemoryLayout<SIMD2<UInt64>>.stride, alignment: 16))
+            if let quantized {
+                let packed = UnsafeMutableRawPointer.allocate(
+                    byteCount: max(1, data.histogramSize) * MemoryLayout<SIMD2<UInt64>>.stride, alignment: 16)
+                QuantizedGradients.bind(packed, quantized.layout, count: max(1, data.histogramSize))
+                packedHistograms.append(packed)
             }
             return histograms.count - 1
         }
@@ -312,7 +314,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
     ) {
         let rows = UnsafeSendablePointer(indices + range.lowerBound)
         let source = UnsafeSendablePointer(values)
-        let target = UnsafeMutableSendablePointer(ordered.assumingMemoryBound(to: Sums.RowStatistics.self))
+        // Rebinding is free for these trivial types; a learner uses one of them for its whole life anyway.
+        let target = UnsafeMutableSendablePointer(ordered.bindMemory(to: Sums.RowStatistics.self, capacity: range.count))
         let n = range.count
         let chunks = n >= 1 << 16 ? threads : 1
         ParallelFor.run(count: chunks, threads: threads) { c in
