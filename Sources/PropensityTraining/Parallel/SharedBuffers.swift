@@ -38,3 +38,9 @@ struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<T>
     init(_ buffer: UnsafeBufferPointer<T>) { self.buffer = buffer }
 }
+
+/// Read-only raw memory that workers share.
+struct UnsafeSendableRawPointer: @unchecked Sendable {
+    let pointer: UnsafeRawPointer
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
+}

@@ -56,9 +56,11 @@ enum HistogramBuilder {
         // Small nodes are not worth a thread hop. (The closure is passed directly: a stored one would be a heap
         // allocation per node.)
         ParallelFor.run(count: groupCount, threads: count * features.count >= 1 << 16 ? threads : 1) { group in
-            // Group g covers features [g·F/G, (g+1)·F/G): sizes ⌊F/G⌋ or ⌈F/G⌉ ≤ 4.
-            let lower = group * features.count / groupCount
-            let upper = (group + 1) * features.count / groupCount
+            // Sizes ⌊F/G⌋ or ⌈F/G⌉ ≤ 4, the larger groups first: workers take groups in order, so the last ones
+            // (which the others may wait on) are the shorter.
+            let (size, larger) = features.count.quotientAndRemainder(dividingBy: groupCount)
+            let lower = group * size + min(group, larger)
+            let upper = lower + size + (group < larger ? 1 : 0)
             for f in features[lower..<upper] {
                 (shared.histogram + offsets[f]).initialize(repeating: Sums.empty, count: mappers[f].totalBins)
             }

@@ -6,10 +6,12 @@
 /// with a count of 1 into one integer, so a histogram update is a single integer add instead of a floating-point
 /// pair plus a count, and a bin takes 8 bytes (or 16) instead of 24. Leaf values and covers are recomputed from the
 /// exact gradients once the tree's shape is fixed (LightGBM's `quant_train_renew_leaf`).
-struct QuantizedGradients {
+///
+/// Shared with worker threads read-only: only `quantize` writes `packed`, before the learner's jobs read it.
+struct QuantizedGradients: @unchecked Sendable {
     /// How a row's (gradient + levels/2, hessian, count) triple is packed. Fields never carry into one another:
     /// the gradient is stored offset to be non-negative and each field is wide enough for the sum over all rows.
-    enum Layout: Equatable {
+    enum Layout: Equatable, Sendable {
         /// One `UInt64`: gradient | hessian | count, `fieldBits`, `fieldBits` and `countBits` wide.
         case word(fieldBits: Int, countBits: Int)
         /// `SIMD2<UInt64>`: (gradient, hessian << 32 | count), for row counts the word cannot hold.
@@ -147,14 +149,18 @@ struct QuantizedGradients {
     @inline(__always)
     func decode(_ sums: UnsafeRawPointer) -> HistogramBin {
         switch layout {
-        case .word(let fieldBits, let countBits):
-            let x = sums.load(as: UInt64.self)
-            return decode(x >> (fieldBits + countBits), x >> countBits & (1 << fieldBits - 1), x & (1 << countBits - 1))
-        case .pair:
-            let x = sums.loadUnaligned(as: SIMD2<UInt64>.self)
-            return decode(x.x, x.y >> 32, x.y & 0xFFFF_FFFF)
+        case .word(let fieldBits, let countBits): decode(word: sums.load(as: UInt64.self), fieldBits, countBits)
+        case .pair: decode(pair: sums.loadUnaligned(as: SIMD2<UInt64>.self))
         }
     }
+
+    @inline(__always)
+    private func decode(word x: UInt64, _ fieldBits: Int, _ countBits: Int) -> HistogramBin {
+        decode(x >> (fieldBits + countBits), x >> countBits & (1 << fieldBits - 1), x & (1 << countBits - 1))
+    }
+
+    @inline(__always)
+    private func decode(pair x: SIMD2<UInt64>) -> HistogramBin { decode(x.x, x.y >> 32, x.y & 0xFFFF_FFFF) }
 
     /// Bytes a packed sum takes.
     var stride: Int {
@@ -164,15 +170,20 @@ struct QuantizedGradients {
         }
     }
 
-    /// Decodes the bins of `features` from a packed histogram into `histogram`.
+    /// Decodes feature `f`'s bins of a packed histogram (bound to the layout's type, `bind`) into `histogram`; the
+    /// layout is matched once, not per bin.
     func decode(
         _ packedHistogram: UnsafeRawPointer, into histogram: UnsafeMutablePointer<HistogramBin>, data: BinnedData,
-        features: [Int]
+        feature f: Int
     ) {
-        let stride = self.stride
-        for f in features {
-            let start = data.histogramOffsets[f]
-            for b in start..<(start + data.mappers[f].totalBins) { histogram[b] = decode(packedHistogram + b * stride) }
+        let bins = data.histogramOffsets[f]..<(data.histogramOffsets[f] + data.mappers[f].totalBins)
+        switch layout {
+        case .word(let fieldBits, let countBits):
+            let words = packedHistogram.assumingMemoryBound(to: UInt64.self)
+            for b in bins { histogram[b] = decode(word: words[b], fieldBits, countBits) }
+        case .pair:
+            let pairs = packedHistogram.assumingMemoryBound(to: SIMD2<UInt64>.self)
+            for b in bins { histogram[b] = decode(pair: pairs[b]) }
         }
     }
 }

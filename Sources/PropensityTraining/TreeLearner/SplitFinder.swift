@@ -127,19 +127,33 @@ enum SplitFinder {
     ) -> Split {
         var best = Split()
         for f in features {
-            let mapper = data.mappers[f]
-            let hist = histogram + data.histogramOffsets[f]
-            let direction = rules.monotone.isEmpty ? 0 : rules.monotone[f]
-            let candidate = mapper.isCategorical
-                ? categorical(hist, mapper: mapper, total: total, rules: rules, bounds: bounds)
-                : numeric(hist, mapper: mapper, total: total, rules: rules, bounds: bounds, direction: direction)
-            if var c = candidate {
-                c.feature = f
-                if c.isBetter(than: best) { best = c }
+            if let c = candidate(f, histogram: histogram, total: total, data: data, rules: rules, bounds: bounds),
+                c.isBetter(than: best)
+            {
+                best = c
             }
         }
-        return best.gain > rules.minSplitGain ? best : Split()
+        return accepted(best, rules: rules)
     }
+
+    /// The best split of a node on feature `f` alone, nil when it has none.
+    static func candidate(
+        _ f: Int, histogram: UnsafePointer<HistogramBin>, total: NodeStats, data: BinnedData, rules: SplitRules,
+        bounds: OutputBounds
+    ) -> Split? {
+        let mapper = data.mappers[f]
+        let hist = histogram + data.histogramOffsets[f]
+        let direction = rules.monotone.isEmpty ? 0 : rules.monotone[f]
+        var c = mapper.isCategorical
+            ? categorical(hist, mapper: mapper, total: total, rules: rules, bounds: bounds)
+            : numeric(hist, mapper: mapper, total: total, rules: rules, bounds: bounds, direction: direction)
+        c?.feature = f
+        return c
+    }
+
+    /// `best`, the winner over every feature (`Split.isBetter` is a total order, so any grouping of the features
+    /// finds the same one), when its gain passes `minSplitGain`; otherwise no split.
+    static func accepted(_ best: Split, rules: SplitRules) -> Split { best.gain > rules.minSplitGain ? best : Split() }
 
     /// Scans thresholds left to right, trying the missing bin on each side (the learned default direction).
     static func numeric(

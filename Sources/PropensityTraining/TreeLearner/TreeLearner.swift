@@ -120,7 +120,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         var leaves = [Leaf(
             begin: 0, end: rowCount, stats: rootStats, depth: 0, histogram: root, split: Split(), parent: -1,
             isLeftChild: false, output: rules.output(rootStats, l2: rules.l2))]
-        leaves[0].split = findSplit(leaves[0], features: features)
+        leaves[0].split = findSplits([leaves[0]], features: features)[0]
         var tree = BinTree()
 
         while leaves.count < maxLeaves {
@@ -169,8 +169,9 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 }
                 left.histogram = smallerIsLeft ? small : parent.histogram
                 right.histogram = smallerIsLeft ? parent.histogram : small
-                left.split = findSplit(left, features: features)
-                right.split = findSplit(right, features: features)
+                let splits = findSplits([left, right], features: features)
+                left.split = splits[0]
+                right.split = splits[1]
                 // A child that cannot split needs no histogram any more.
                 if !left.split.isValid { freeHistograms.append(left.histogram) }
                 if !right.split.isValid { freeHistograms.append(right.histogram) }
@@ -216,8 +217,8 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         }
     }
 
-    /// Builds the packed histogram of the rows in `range` of `indices` (every row in order when nil) into `slot`,
-    /// decodes it for the split search, and returns the rows' totals.
+    /// Builds the packed histogram of the rows in `range` of `indices` (every row in order when nil) into `slot`
+    /// and returns the rows' totals. (The split search decodes the bins it reads.)
     private func buildQuantized(
         _ range: Range<Int>?, _ quantized: QuantizedGradients, features: [Int], into slot: Int
     ) -> NodeStats {
@@ -239,7 +240,6 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 Bin.self, data: data, rows: nil, count: data.rows, values: all, features: features, histogram: packed,
                 threads: threads)
         }
-        quantized.decode(UnsafeRawPointer(packed), into: histograms[slot], data: data, features: features)
         // Every row is in exactly one bin of each feature, so one feature's bins sum (exactly, as integers) to the
         // node's totals.
         var total = Sums.empty
@@ -250,7 +250,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         return NodeStats(g: totals.g, h: totals.h, n: totals.n)
     }
 
-    /// `parent ← parent − smaller` on the packed sums (exact integers), then the parent decoded again.
+    /// `parent ← parent − smaller` on the packed sums (exact integers).
     private func subtractQuantized(_ quantized: QuantizedGradients, parent: Int, smaller: Int, features: [Int]) {
         func subtract<Sums: HistogramSums>(_: Sums.Type) {
             HistogramBuilder.subtract(
@@ -261,7 +261,6 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         case .word: subtract(UInt64.self)
         case .pair: subtract(SIMD2<UInt64>.self)
         }
-        quantized.decode(UnsafeRawPointer(packedHistograms[parent]), into: histograms[parent], data: data, features: features)
     }
 
     private func append(_ split: Split, to tree: inout BinTree, left: Int32, right: Int32) {
@@ -284,11 +283,49 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         tree.gains.append(split.gain)
     }
 
-    private func findSplit(_ leaf: Leaf, features: [Int]) -> Split {
-        guard leaf.depth < maxDepth, leaf.stats.n >= 2 * rules.minSamplesLeaf, leaf.histogram >= 0 else { return Split() }
-        return SplitFinder.best(
-            histogram: histograms[leaf.histogram], total: leaf.stats, data: data,
-            features: allowed(features, after: leaf.pathFeatures), rules: rules, bounds: leaf.bounds)
+    /// The best split of each of `nodes` (a leaf, or two siblings). The search is serial per node but independent
+    /// per feature, so every (node, block of features) is a task, run in parallel; with quantized gradients a task
+    /// first decodes the packed bins it reads. Each block keeps its best in feature order and the blocks are
+    /// reduced in order, which finds the same split as one pass (`SplitFinder.accepted`).
+    private func findSplits(_ nodes: [Leaf], features: [Int]) -> [Split] {
+        var tasks: [SplitSearchTask] = []
+        for (i, node) in nodes.enumerated() {
+            guard node.depth < maxDepth, node.stats.n >= 2 * rules.minSamplesLeaf, node.histogram >= 0 else { continue }
+            let allowed = allowed(features, after: node.pathFeatures)
+            // A block is ~7 features of ~255 bins: tens of microseconds, against ~1 µs to hand a task to a worker.
+            let blocks = threads == 1 ? 1 : min(allowed.count, 4)
+            let histogram = UnsafeMutableSendablePointer(histograms[node.histogram])
+            let packed = quantized == nil ? nil : UnsafeSendableRawPointer(packedHistograms[node.histogram])
+            for b in 0..<blocks {
+                let lower = b * allowed.count / blocks, upper = (b + 1) * allowed.count / blocks
+                tasks.append(SplitSearchTask(
+                    node: i, features: allowed[lower..<upper], histogram: histogram, packed: packed, total: node.stats,
+                    bounds: node.bounds))
+            }
+        }
+        let results = ChunkResults<Split>(count: tasks.count)
+        let quantized = self.quantized, data = self.data, rules = self.rules
+        ParallelFor.run(count: tasks.count, threads: threads) { [tasks] k in
+            let task = tasks[k]
+            var best = Split()
+            for f in task.features {
+                if let quantized, let packed = task.packed {
+                    quantized.decode(packed.pointer, into: task.histogram.pointer, data: data, feature: f)
+                }
+                if let c = SplitFinder.candidate(
+                    f, histogram: task.histogram.pointer, total: task.total, data: data, rules: rules, bounds: task.bounds),
+                    c.isBetter(than: best)
+                {
+                    best = c
+                }
+            }
+            results.set(k, best)
+        }
+        var best = [Split](repeating: Split(), count: nodes.count)
+        for (task, split) in zip(tasks, results.values()) where split.isBetter(than: best[task.node]) {
+            best[task.node] = split
+        }
+        return best.map { SplitFinder.accepted($0, rules: rules) }
     }
 
     /// The features a node may split on under the interaction constraints: those sharing a group with every feature
@@ -317,7 +354,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         // Rebinding is free for these trivial types; a learner uses one of them for its whole life anyway.
         let target = UnsafeMutableSendablePointer(ordered.bindMemory(to: Sums.RowStatistics.self, capacity: range.count))
         let n = range.count
-        let chunks = n >= 1 << 16 ? threads : 1
+        let chunks = n >= Self.parallelRows ? threads : 1
         ParallelFor.run(count: chunks, threads: threads) { c in
             for k in (c * n / chunks)..<((c + 1) * n / chunks) {
                 target.pointer[k] = source.pointer[Int(rows.pointer[k])]
@@ -330,9 +367,10 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
 
     /// Stable partition of `indices[range]`: rows going left first. Returns how many went left.
     ///
-    /// Large ranges are cut into a fixed number of chunks, each partitioned on its own (lefts compacted in place at
-    /// the chunk's start, which never overtakes the read position; rights into `scratch`), then concatenated in chunk
-    /// order — the same permutation as one sequential pass, whatever the thread count.
+    /// Ranges of `parallelRows` or more are cut into a fixed number of chunks. Each chunk is partitioned into
+    /// `scratch` at the same offsets, lefts from the chunk's start and rights from its end (backwards); then every
+    /// chunk copies its lefts, and its rights in their order, to their final places. Both passes run in parallel,
+    /// and the result is the permutation of one sequential pass, whatever the thread count.
     private func partition(_ range: Range<Int>, split: Split) -> Int {
         let mapper = data.mappers[split.feature]
         let flags = UnsafeMutableBufferPointer(start: partitionFlags, count: mapper.totalBins)
@@ -345,9 +383,9 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         }
         let column = UnsafeSendablePointer(data.bins(Bin.self) + split.feature * data.rows)
         let base = UnsafeMutableSendablePointer(indices + range.lowerBound)
-        let rights = UnsafeMutableSendablePointer(scratch)
+        let staging = UnsafeMutableSendablePointer(scratch)
         let n = range.count
-        let chunks = n >= 1 << 16 ? 4 : 1
+        let chunks = n >= Self.parallelRows ? 4 : 1
         // Each chunk writes its own slot; ParallelFor returns once all are done.
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { slots in
             let leftCounts = UnsafeMutableSendablePointer(slots.baseAddress!)
@@ -358,33 +396,46 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 var leftCount = 0
                 var rightCount = 0
                 for p in lower..<upper {
-                    // Branch-free: the direction is data-dependent, so a branch would mispredict half the time.
+                    // Branch-free: the direction is data-dependent, so a branch would mispredict half the time. Both
+                    // ends get the row; the end it does not belong to is overwritten by a later row (or, for the
+                    // chunk's last row, both ends are the same slot).
                     let row = base.pointer[p]
                     let isLeft = goesLeft.pointer[Int(column.pointer[Int(row)])]
-                    base.pointer[lower + leftCount] = row
-                    rights.pointer[lower + rightCount] = row
+                    staging.pointer[lower + leftCount] = row
+                    staging.pointer[upper - 1 - rightCount] = row
                     leftCount &+= isLeft
                     rightCount &+= 1 &- isLeft
                 }
                 leftCounts.pointer[c] = leftCount
             }
-            var out = 0
-            for c in 0..<chunks {
+            var totalLeft = 0
+            for c in 0..<chunks { totalLeft += leftCounts.pointer[c] }
+            let lefts = totalLeft
+            ParallelFor.run(count: chunks, threads: threads) { c in
                 let lower = c * n / chunks
-                // Chunk 0's lefts are in place; later ones move down (overlapping ranges, so memmove).
-                if out != lower {
-                    memmove(base.pointer + out, base.pointer + lower, leftCounts.pointer[c] * MemoryLayout<Int32>.stride)
-                }
-                out += leftCounts.pointer[c]
+                let upper = (c + 1) * n / chunks
+                var leftsBefore = 0
+                for i in 0..<c { leftsBefore += leftCounts.pointer[i] }
+                let leftCount = leftCounts.pointer[c]
+                (base.pointer + leftsBefore).update(from: staging.pointer + lower, count: leftCount)
+                let rightsOut = base.pointer + lefts + (lower - leftsBefore)
+                for j in 0..<(upper - lower - leftCount) { rightsOut[j] = staging.pointer[upper - 1 - j] }
             }
-            let totalLeft = out
-            for c in 0..<chunks {
-                let lower = c * n / chunks
-                let rightCount = (c + 1) * n / chunks - lower - leftCounts.pointer[c]
-                (base.pointer + out).update(from: scratch + lower, count: rightCount)
-                out += rightCount
-            }
-            return totalLeft
+            return lefts
         }
     }
+
+    /// Rows from which a partition or a gather is split between threads (below, a hand-off costs more than it saves).
+    static var parallelRows: Int { 4_096 }
+}
+
+/// One block of one node's features to search (`TreeLearner.findSplits`).
+private struct SplitSearchTask: Sendable {
+    var node: Int
+    var features: ArraySlice<Int>
+    var histogram: UnsafeMutableSendablePointer<HistogramBin>
+    /// With quantized gradients: the node's packed histogram, decoded into `histogram` feature by feature.
+    var packed: UnsafeSendableRawPointer?
+    var total: NodeStats
+    var bounds: OutputBounds
 }
