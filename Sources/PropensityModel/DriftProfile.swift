@@ -56,15 +56,19 @@ public struct DriftBins: Sendable, Equatable {
 
     public var missingBin: Int { binCount - 1 }
 
+    /// A numeric feature's bin of a value that is not NaN: how many edges lie below it. (Edges are few, ≤ 9:
+    /// counting them beats a branchy search.)
+    @inlinable public static func bin(ofPresent value: Float, edges: UnsafeBufferPointer<Float>) -> Int {
+        var bin = 0
+        for edge in edges where value > edge { bin &+= 1 }
+        return bin
+    }
+
     /// The bin a raw feature value (as the scorer receives it: NaN missing, categories as indices) falls in.
     @inlinable public func bin(of value: Float) -> Int {
         if value.isNaN { return missingBin }
         switch kind {
-        case .numeric(let edges):
-            // Edges are few (≤ 9): counting those below the value beats a branchy search.
-            var bin = 0
-            for edge in edges where value > edge { bin += 1 }
-            return bin
+        case .numeric(let edges): return edges.withUnsafeBufferPointer { Self.bin(ofPresent: value, edges: $0) }
         case .categorical(let categories):
             let other = categories.count
             guard value >= 0, value < Float(categoryBins.count), value == value.rounded(.towardZero) else { return other }

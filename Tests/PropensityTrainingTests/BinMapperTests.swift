@@ -32,16 +32,4 @@ import Testing
             }
         }
     }
-
-    /// The radix sort orders like the standard sort (equal floats may differ only as −0 before +0).
-    @Test func radixSortOrdersLikeTheStandardSort() {
-        var rng = SplitMix64(seed: 4)
-        var values: [Float] = [0, -0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 1, -1]
-        values += (0..<20_000).map { _ in Float(rng.nextGaussian() * 100) }
-        values += (0..<2_000).map { _ in Float(rng.nextInt(below: 7)) - 3 }
-        let sorted = BinMapper.radixSorted(values)
-        #expect(sorted.map(\.bitPattern) != values.map(\.bitPattern))
-        #expect(sorted == values.sorted())
-        #expect(BinMapper.radixSorted([]) == [] && BinMapper.radixSorted([2]) == [2])
-    }
 }

@@ -1,3 +1,5 @@
+import PropensityMetrics
+
 /// A numeric column's bins found in (usually) one table lookup, for binning whole columns.
 ///
 /// `BinMapper.bin(of:upperBounds:)` is a binary search: ~8 dependent loads per value for 255 bins, and binning
@@ -28,10 +30,7 @@ struct NumericBinLookup {
 
     /// An unsigned key in the floats' order (−0 below +0; NaN not handled).
     @inline(__always)
-    static func key(_ x: Float) -> UInt32 {
-        let bits = x.bitPattern
-        return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-    }
+    static func key(_ x: Float) -> UInt32 { FloatSort.key(x) }
 
     @inline(__always)
     func bin(of value: Float) -> Int {
