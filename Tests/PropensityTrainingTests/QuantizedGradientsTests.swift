@@ -69,16 +69,20 @@ import Testing
     }
 
     /// Every leaf's value (times the learning rate) and cover are those of the exact gradients of the rows that reach
-    /// it, recomputed here tree by tree from the margins; on quantized sums they would be off by a few percent.
-    @Test(arguments: [4, 64]) func leavesAndCoversComeFromTheExactGradients(levels: Int) throws {
-        let (table, labels) = try GBDTTests.synthetic(rows: 2000)
+    /// it, recomputed here tree by tree from the margins; on quantized sums they would be off by a few percent. With
+    /// 9,000 training rows and 2 threads, nodes are partitioned and gathered in parallel chunks
+    /// (`TreeLearner.parallelRows`): a row the concatenation misplaced would sit in another leaf's sums.
+    @Test(arguments: [(4, 2000, 1), (64, 2000, 1), (4, 12_000, 2)])
+    func leavesAndCoversComeFromTheExactGradients(levels: Int, rows: Int, threads: Int) throws {
+        let (table, labels) = try GBDTTests.synthetic(rows: rows)
         var options = GBDTOptions()
         options.trees = 4
         options.numLeaves = 12
         options.logEvery = 0
         options.l2 = 1
         options.gradientBins = levels
-        let trainRows = Array(0..<1500)
+        options.threads = threads
+        let trainRows = Array(0..<(rows * 3 / 4))
         let fit = try GBDTTrainer.fit(
             table: table, labels: labels, trainRows: trainRows, validationRows: [], labelColumn: "y", options: options)
         let model = fit.model
