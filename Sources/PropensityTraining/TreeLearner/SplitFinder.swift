@@ -120,22 +120,6 @@ struct SplitScoring {
 }
 
 enum SplitFinder {
-    /// The best split of a node with totals `total` over `features`, from its histogram.
-    static func best(
-        histogram: UnsafePointer<HistogramBin>, total: NodeStats, data: BinnedData, features: [Int], rules: SplitRules,
-        bounds: OutputBounds = .none
-    ) -> Split {
-        var best = Split()
-        for f in features {
-            if let c = candidate(f, histogram: histogram, total: total, data: data, rules: rules, bounds: bounds),
-                c.isBetter(than: best)
-            {
-                best = c
-            }
-        }
-        return accepted(best, rules: rules)
-    }
-
     /// The best split of a node on feature `f` alone, nil when it has none.
     static func candidate(
         _ f: Int, histogram: UnsafePointer<HistogramBin>, total: NodeStats, data: BinnedData, rules: SplitRules,
@@ -151,8 +135,8 @@ enum SplitFinder {
         return c
     }
 
-    /// `best`, the winner over every feature (`Split.isBetter` is a total order, so any grouping of the features
-    /// finds the same one), when its gain passes `minSplitGain`; otherwise no split.
+    /// `best`, the winner over a node's features by `Split.isBetter` (a total order, so features searched in any
+    /// grouping give the same one), when its gain passes `minSplitGain`; otherwise no split.
     static func accepted(_ best: Split, rules: SplitRules) -> Split { best.gain > rules.minSplitGain ? best : Split() }
 
     /// Scans thresholds left to right, trying the missing bin on each side (the learned default direction).
