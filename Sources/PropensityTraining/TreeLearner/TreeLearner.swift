@@ -367,7 +367,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
 
     /// Stable partition of `indices[range]`: rows going left first. Returns how many went left.
     ///
-    /// Ranges of `parallelRows` or more are cut into a fixed number of chunks. Each chunk is partitioned into
+    /// With several threads, ranges of `parallelRows` or more are cut into chunks. Each chunk is partitioned into
     /// `scratch` at the same offsets, lefts from the chunk's start and rights from its end (backwards); then every
     /// chunk copies its lefts, and its rights in their order, to their final places. Both passes run in parallel,
     /// and the result is the permutation of one sequential pass, whatever the thread count.
@@ -385,7 +385,22 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
         let base = UnsafeMutableSendablePointer(indices + range.lowerBound)
         let staging = UnsafeMutableSendablePointer(scratch)
         let n = range.count
-        let chunks = n >= Self.parallelRows ? 4 : 1
+        guard threads > 1 && n >= Self.parallelRows else {
+            // One pass: lefts compacted in place (never overtaking the read position), rights into `scratch`, then
+            // appended. (Any chunking gives this same permutation; one chunk copies only the rights.)
+            var leftCount = 0, rightCount = 0
+            for p in 0..<n {
+                let row = base.pointer[p]
+                let isLeft = flags[Int(column.pointer[Int(row)])]
+                base.pointer[leftCount] = row
+                scratch[rightCount] = row
+                leftCount &+= isLeft
+                rightCount &+= 1 &- isLeft
+            }
+            (base.pointer + leftCount).update(from: scratch, count: rightCount)
+            return leftCount
+        }
+        let chunks = 4
         // Each chunk writes its own slot; ParallelFor returns once all are done.
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { slots in
             let leftCounts = UnsafeMutableSendablePointer(slots.baseAddress!)
