@@ -21,22 +21,18 @@ struct NumericBinLookup {
         var lowest = [UInt16](repeating: 0, count: 1 << 16 + 1)
         var below = 0
         for prefix in 0..<(1 << 16) {
-            while below < upperBounds.count && Self.key(upperBounds[below]) < UInt32(prefix) << 16 { below += 1 }
+            while below < upperBounds.count && FloatSort.key(upperBounds[below]) < UInt32(prefix) << 16 { below += 1 }
             lowest[prefix] = UInt16(below)
         }
         lowest[1 << 16] = UInt16(upperBounds.count - 1)
         self.lowest = lowest
     }
 
-    /// An unsigned key in the floats' order (−0 below +0; NaN not handled).
-    @inline(__always)
-    static func key(_ x: Float) -> UInt32 { FloatSort.key(x) }
-
     @inline(__always)
     func bin(of value: Float) -> Int {
         if value.isNaN { return missingBin }
         let v = value + 0  // −0 → +0, as the bounds
-        let prefix = Int(Self.key(v) >> 16)
+        let prefix = Int(FloatSort.key(v) >> 16)
         // Bounds below `low` are below v. The bound at `high` is at or above v: it is in a later prefix (or +∞).
         let low = Int(lowest[prefix]), high = max(low, min(Int(lowest[prefix + 1]), upperBounds.count - 1))
         if low == high { return low }

@@ -24,38 +24,28 @@ struct BinaryLogLoss: Sendable {
     func gradients(margins: [Double], gh: inout [SIMD2<Float>], rows: [Int32]? = nil, threads: Int) {
         let n = rows?.count ?? labels.count
         let chunks = min(64, max(1, n / 16_384))
+        let labels = self.labels
         let w = positiveWeight
-        // Raw buffers in the loop: array subscripts there kept their bounds checks.
-        labels.withUnsafeBufferPointer { lb in
-            withRowWeights { weights in
-                gh.withUnsafeMutableBufferPointer { out in
-                    margins.withUnsafeBufferPointer { mb in
-                        let target = UnsafeMutableSendablePointer(out.baseAddress!)
-                        let m = UnsafeSendableBuffer(mb), labels = UnsafeSendableBuffer(lb)
-                        func run(_ list: UnsafeSendableBuffer<Int32>?) {
-                            ParallelFor.run(count: chunks, threads: threads) { c in
-                                for k in (c * n / chunks)..<((c + 1) * n / chunks) {
-                                    let i = list.map { Int($0.buffer[k]) } ?? k
-                                    let z = m.buffer[i]
-                                    let e = exp(-abs(z))
-                                    // 1 / (1 + e) or e / (1 + e) by the sign: the numerator selected, not branched on.
-                                    let p = (z >= 0 ? 1 : e) / (1 + e)
-                                    let y = labels.buffer[i]
-                                    let weight = (y == 1 ? w : 1) * (weights?.buffer[i] ?? 1)
-                                    target.pointer[i] = SIMD2(
-                                        Float(weight * (p - Double(y))), Float(max(weight * p * (1 - p), 1e-16)))
-                                }
-                            }
+        let rowWeights = self.rowWeights
+        gh.withUnsafeMutableBufferPointer { out in
+            let target = UnsafeMutableSendablePointer(out.baseAddress!)
+            margins.withUnsafeBufferPointer { mb in
+                let m = UnsafeSendableBuffer(mb)
+                func run(_ list: UnsafeSendableBuffer<Int32>?) {
+                    ParallelFor.run(count: chunks, threads: threads) { c in
+                        for k in (c * n / chunks)..<((c + 1) * n / chunks) {
+                            let i = list.map { Int($0.buffer[k]) } ?? k
+                            let z = m.buffer[i]
+                            let e = exp(-abs(z))
+                            let p = z >= 0 ? 1 / (1 + e) : e / (1 + e)
+                            let weight = (labels[i] == 1 ? w : 1) * (rowWeights?[i] ?? 1)
+                            target.pointer[i] = SIMD2(
+                                Float(weight * (p - Double(labels[i]))), Float(max(weight * p * (1 - p), 1e-16)))
                         }
-                        if let rows { rows.withUnsafeBufferPointer { run(UnsafeSendableBuffer($0)) } } else { run(nil) }
                     }
                 }
+                if let rows { rows.withUnsafeBufferPointer { run(UnsafeSendableBuffer($0)) } } else { run(nil) }
             }
         }
-    }
-
-    private func withRowWeights<R>(_ body: (UnsafeSendableBuffer<Double>?) -> R) -> R {
-        guard let rowWeights else { return body(nil) }
-        return rowWeights.withUnsafeBufferPointer { body(UnsafeSendableBuffer($0)) }
     }
 }

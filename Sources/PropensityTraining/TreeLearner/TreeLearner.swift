@@ -423,9 +423,7 @@ final class TreeLearner<Bin: FixedWidthInteger & UnsignedInteger> {
                 }
                 leftCounts.pointer[c] = leftCount
             }
-            var totalLeft = 0
-            for c in 0..<chunks { totalLeft += leftCounts.pointer[c] }
-            let lefts = totalLeft
+            let lefts = (0..<chunks).reduce(0) { $0 + leftCounts.pointer[$1] }
             ParallelFor.run(count: chunks, threads: threads) { c in
                 let lower = c * n / chunks
                 let upper = (c + 1) * n / chunks
