@@ -120,7 +120,9 @@ public final class ScoringServer: Sendable {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                         }
                         try channel.pipeline.syncOperations.addHandler(
-                            RefuseConnection(message: "too many connections (limit \(limits.maxConnections))"))
+                            RefuseConnection(
+                                message: "too many connections (limit \(limits.maxConnections))",
+                                deadline: limits.frameTimeout))
                     }
                 }
                 let key = ObjectIdentifier(channel)

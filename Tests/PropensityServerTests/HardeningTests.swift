@@ -231,6 +231,8 @@ import Glibc
     @Test func theConnectionLimitRefusalTravelsInsideTLS() async throws {
         var options = ServerOptions()
         options.limits.maxConnections = 1
+        // Generous deadlines: other suites load the shared event loops meanwhile (5 s once ran out in CI).
+        options.limits.frameTimeout = .seconds(30)
         options.tls = try ScoringServer.tlsContext(
             certificate: TLSTests.fixture("test-cert.pem"), key: TLSTests.fixture("test-key.pem"))
         let server = try await TestServer.start(options: options)
@@ -238,7 +240,7 @@ import Glibc
         let first = try await PropensityClient.connect(host: "localhost", port: server.port, token: nil, tls: tls)
         try await first.ping()
         let second = try await PropensityClient.connect(host: "localhost", port: server.port, token: nil, tls: tls)
-        await expectServerError(.overloaded) { _ = try await second.send(.ping, timeout: .seconds(5)) }
+        await expectServerError(.overloaded) { _ = try await second.send(.ping, timeout: .seconds(30)) }
         try? await second.close()
         try await first.close()
         try await server.close()
