@@ -107,7 +107,9 @@ let package = Package(
             swiftSettings: uncheckedExclusivity),
         // The feedback loop: a sampled feed joined with outcomes into a labelled training set.
         .target(name: "PropensityFeedback", dependencies: ["PropensityData", "PropensityPrivacy"]),
-        .target(name: "PropensityScoring", dependencies: ["PropensityModel", "CPrefetch", "CTreeWalk"], swiftSettings: uncheckedExclusivity),
+        .target(
+            name: "PropensityScoring", dependencies: ["PropensityModel", "PropensityMetrics", "CPrefetch", "CTreeWalk"],
+            swiftSettings: uncheckedExclusivity),
         .target(
             name: "PropensityProtocol",
             dependencies: ["PropensityModel", .product(name: "NIOCore", package: "swift-nio")]

@@ -8,7 +8,7 @@
 /// order with the standard library's sort through an index closure was 7.6 % of a search's CPU (perf, 6 trials on
 /// nycflights13's 60,000 rows, 12,000 held out per fold), this sort with 6 passes 4 %; with 3, 9 % → 5.6 % of a
 /// search whose trees are small (the AUC's share is largest there).
-enum ScoreOrder {
+public enum ScoreOrder {
     static let digitBits = 11
     /// Radix passes cover the keys' top 33 bits (sign, exponent, 21 bits of mantissa): 3 passes instead of 6.
     /// Keys equal there are rare except for identical scores; runs of them are finished by a comparison sort.
@@ -16,7 +16,7 @@ enum ScoreOrder {
     static let lowBits = UInt64(64 - passes * digitBits)
 
     /// The ascending order of `scores` as row numbers (no NaN: a NaN sorts above +∞ or below −∞ by its sign bit).
-    static func ascendingRows(_ scores: UnsafeBufferPointer<Double>) -> [Int32] {
+    public static func ascendingRows(_ scores: UnsafeBufferPointer<Double>) -> [Int32] {
         let n = scores.count
         guard n > 1 else { return (0..<Int32(n)).map { $0 } }
         let radix = 1 << digitBits, mask = UInt64(radix - 1)

@@ -27,8 +27,9 @@ import PropensityModel
 /// (adds 0). These are the general plan's decisions exactly, so both plans score the same bits.
 ///
 /// Batches evaluate 8 rows per tree pass (independent chains hide the load latency; the tree stays in cache), or, on
-/// CPUs with AVX2, 8 rows per vector through `LevelForest` (the same bits); single rows, and batches too small for
-/// that to pay, evaluate 16 trees at a time for the same reason.
+/// CPUs with AVX2, 8 rows per vector through `LevelForest` (the same bits). Single rows, and batches too small for
+/// that to pay, walk `BinnedForest` (numeric forests that fit the level layout; the same bits) or else evaluate 16
+/// trees at a time for the same reason.
 struct FlatForest: Sendable {
     struct Node: Sendable {
         var limit: Float
@@ -59,8 +60,10 @@ struct FlatForest: Sendable {
     /// Go-right bitsets of the categorical nodes; word 0 is zero.
     let words: [UInt32]
     /// The forest laid out for the vector walk, when it was asked for and the forest fits it (numeric, no tree deeper
-    /// than `LevelForest.maxDepth`, padding within `LevelForest.maxGrowth`); batches then walk with it.
+    /// than `LevelLayout.maxDepth`, padding within `LevelLayout.maxGrowth`); batches then walk with it.
     let levels: LevelForest?
+    /// The forest laid out for single rows, when it is numeric and fits the level layout; single rows then walk it.
+    let binned: BinnedForest?
 
     /// The batch walk in use.
     var walk: TreeWalk { levels == nil ? .scalar : .avx2 }
@@ -165,8 +168,10 @@ struct FlatForest: Sendable {
         self.stride = stride
         self.categories = categories
         self.words = words
-        levels = walk == .avx2 && categories.isEmpty
-            ? LevelForest(nodes: nodes, values: values, roots: roots, depths: depths) : nil
+        let layout = categories.isEmpty ? LevelLayout(nodes: nodes, values: values, roots: roots, depths: depths) : nil
+        levels = walk == .avx2 ? layout.map(LevelForest.init) : nil
+        let flatBytes = nodes.count * (MemoryLayout<Node>.stride + MemoryLayout<Double>.stride)
+        binned = layout.flatMap { BinnedForest($0, flatBytes: flatBytes, stride: stride) }
     }
 
     /// A categorical node's bitset over the codes 0…space+1: set where the row goes right.
@@ -256,7 +261,9 @@ struct FlatForest: Sendable {
                                        step: Step.self, link: link)
                         }
                         for r in full..<count {
-                            storeScore(output, start + r, margin(block.baseAddress! + r * stride, tables: tables, step: Step.self), link)
+                            let v = block.baseAddress! + r * stride
+                            let z = binned?.margin(v, base: baseScore) ?? margin(v, tables: tables, step: Step.self)
+                            storeScore(output, start + r, z, link)
                         }
                         start += count
                     }
@@ -303,8 +310,8 @@ struct FlatForest: Sendable {
         }
     }
 
-    /// One row (as its `v` vector): trees taken 16 at a time, each group stepped together to its deepest tree's depth
-    /// (a tree that reached a leaf stays there).
+    /// One row (as its `v` vector) when there is no `binned` layout: trees taken 16 at a time, each group stepped
+    /// together to its deepest tree's depth (a tree that reached a leaf stays there).
     // Not inlined: its 16 live chains inside the batch loop's function cost the batch path ~8 % (measured).
     @inline(never)
     func margin<Step: FlatStep>(_ v: UnsafePointer<Float>, tables: Tables, step: Step.Type) -> Double {

@@ -53,7 +53,7 @@ import Testing
 
     @Test(arguments: TreeWalk.available)
     func everyWalkScoresTheScalarWalksBits(_ walk: TreeWalk) throws {
-        for (seed, maxDepth) in [(UInt64(1), 6), (2, 3), (3, LevelForest.maxDepth)] {
+        for (seed, maxDepth) in [(UInt64(1), 6), (2, 3), (3, LevelLayout.maxDepth)] {
             let ensemble = Self.ensemble(trees: 45, features: 6, maxDepth: maxDepth, seed: seed)
             let reference = try #require(FlatForest(ensemble, walk: .scalar))
             let forest = try #require(FlatForest(ensemble, walk: walk))
@@ -85,9 +85,9 @@ import Testing
     @Test func forestsTheVectorLayoutCannotTakeKeepTheScalarWalk() throws {
         guard TreeWalk.available.contains(.avx2) else { return }
         var rng = SplitMix64(seed: 7)
-        let deepest = Self.numeric([Self.complete(depth: LevelForest.maxDepth, &rng)])
+        let deepest = Self.numeric([Self.complete(depth: LevelLayout.maxDepth, &rng)])
         #expect(try #require(FlatForest(deepest, walk: .avx2)).walk == .avx2)
-        let tooDeep = Self.numeric([Self.complete(depth: LevelForest.maxDepth + 1, &rng)])
+        let tooDeep = Self.numeric([Self.complete(depth: LevelLayout.maxDepth + 1, &rng)])
         #expect(try #require(FlatForest(tooDeep, walk: .avx2)).walk == .scalar)
         // A chain of 10 splits (21 slots) would pad to 2,047: beyond the budget. Of 3 (7 slots, padded to 15), within.
         #expect(try #require(FlatForest(Self.numeric([ExplainerTests.chain(10)]), walk: .avx2)).walk == .scalar)
