@@ -33,9 +33,9 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
     private let thresholdStarts: UnsafeMutableBufferPointer<Int32>
 
     /// From a numeric forest's level layout (`stride`: its values per row); nil when the trees padded to their groups'
-    /// depths would outgrow `LevelLayout.maxGrowth` times `flatBytes`, or a slot index or a slot's threshold count
+    /// depths would outgrow `LevelLayout.maxGrowth` times the flat forest's bytes, or a slot index or a slot's threshold count
     /// does not fit 16 bits (a NaN's bin, 0xFFFF, must be at least every threshold's index plus one).
-    init?(_ layout: LevelLayout, flatBytes: Int, stride: Int) {
+    init?(_ layout: LevelLayout, stride: Int) {
         let group = Self.group
         let trees = layout.depths.count
         guard stride <= Int(UInt16.max) + 1 else { return nil }
@@ -44,7 +44,7 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
         }
         let nodeCount = groupDepths.reduce(0) { $0 + group * ((1 << $1) - 1) }
         let leafCount = groupDepths.reduce(0) { $0 + group << $1 }
-        guard nodeCount * 4 + leafCount * 8 <= LevelLayout.maxGrowth * flatBytes else { return nil }
+        guard nodeCount * 4 + leafCount * 8 <= LevelLayout.maxGrowth * layout.flatBytes else { return nil }
 
         // Each slot's distinct thresholds, ascending (−0 and +0 are one threshold), and each node's index among its
         // slot's plus one (0 for padding: every row goes right), from one radix sort of every node by (slot,

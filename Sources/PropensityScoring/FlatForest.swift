@@ -170,8 +170,7 @@ struct FlatForest: Sendable {
         self.words = words
         let layout = categories.isEmpty ? LevelLayout(nodes: nodes, values: values, roots: roots, depths: depths) : nil
         levels = walk == .avx2 ? layout.map(LevelForest.init) : nil
-        let flatBytes = nodes.count * (MemoryLayout<Node>.stride + MemoryLayout<Double>.stride)
-        binned = layout.flatMap { BinnedForest($0, flatBytes: flatBytes, stride: stride) }
+        binned = layout.flatMap { BinnedForest($0, stride: stride) }
     }
 
     /// A categorical node's bitset over the codes 0…space+1: set where the row goes right.

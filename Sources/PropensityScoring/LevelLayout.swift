@@ -17,6 +17,8 @@ struct LevelLayout {
     /// slot: its node and its value).
     static let maxGrowth = 2
 
+    /// The flat forest's bytes (24 per slot: its node and its value), the measure of `maxGrowth`.
+    let flatBytes: Int
     var features: [Int32]
     var limits: [Float]
     var leaves: [Double]
@@ -30,7 +32,7 @@ struct LevelLayout {
         guard treeDepths.allSatisfy({ $0 <= Self.maxDepth }) else { return nil }
         let nodeCount = treeDepths.reduce(0) { $0 + (1 << $1) - 1 }
         let leafCount = treeDepths.reduce(0) { $0 + (1 << $1) }
-        let flatBytes = nodes.count * (MemoryLayout<FlatForest.Node>.stride + MemoryLayout<Double>.stride)
+        flatBytes = nodes.count * (MemoryLayout<FlatForest.Node>.stride + MemoryLayout<Double>.stride)
         guard (nodeCount + leafCount) * 8 <= Self.maxGrowth * flatBytes else { return nil }
         guard nodeCount <= Int(Int32.max) / 2, leafCount <= Int(Int32.max) else { return nil }
         features = [Int32](repeating: 0, count: nodeCount)
