@@ -76,6 +76,8 @@ let package = Package(
         .systemLibrary(name: "CPrefetch"),
         // The vector tree walk (AVX2 intrinsics, compiled for that target per function and chosen at run time).
         .target(name: "CTreeWalk"),
+        // The quadrature TreeSHAP arithmetic, compiled for the baseline, AVX2 and AVX-512F and chosen at run time.
+        .target(name: "CTreeSHAP"),
         .target(name: "PropensityData"),
         .target(name: "PropensityLinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE"]),
         .target(name: "PropensityModel"),
@@ -108,7 +110,7 @@ let package = Package(
         // The feedback loop: a sampled feed joined with outcomes into a labelled training set.
         .target(name: "PropensityFeedback", dependencies: ["PropensityData", "PropensityPrivacy"]),
         .target(
-            name: "PropensityScoring", dependencies: ["PropensityModel", "PropensityMetrics", "CPrefetch", "CTreeWalk"],
+            name: "PropensityScoring", dependencies: ["PropensityModel", "PropensityMetrics", "CPrefetch", "CTreeWalk", "CTreeSHAP"],
             swiftSettings: uncheckedExclusivity),
         .target(
             name: "PropensityProtocol",

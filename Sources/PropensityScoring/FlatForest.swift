@@ -66,7 +66,7 @@ struct FlatForest: Sendable {
     let binned: BinnedForest?
 
     /// The batch walk in use.
-    var walk: TreeWalk { levels == nil ? .scalar : .avx2 }
+    var walk: TreeWalk { levels?.walk ?? .scalar }
 
     /// Rows scored per pass over the trees: each tree (~2 KB at depth 6) is read once per block from wherever it is in
     /// the cache hierarchy and then serves 64 rows from L1; 64 rows' values (with negations) fit in L1 too.
@@ -169,7 +169,7 @@ struct FlatForest: Sendable {
         self.categories = categories
         self.words = words
         let layout = categories.isEmpty ? LevelLayout(nodes: nodes, values: values, roots: roots, depths: depths) : nil
-        levels = walk == .avx2 ? layout.map(LevelForest.init) : nil
+        levels = walk == .scalar ? nil : layout.map { LevelForest($0, walk: walk) }
         binned = layout.flatMap { BinnedForest($0, stride: stride) }
     }
 
@@ -234,7 +234,7 @@ struct FlatForest: Sendable {
               words.withUnsafeBufferPointer { words in
                 let tables = Tables(nodes: nodes.baseAddress!, values: values.baseAddress!, words: words.baseAddress!)
                 // Sized to the call: a single row's block (a few hundred bytes) stays on the stack; a full 64-row
-                // block of a wide model may come from the heap, once per call. The vector walk takes as much again
+                // block of a wide model may come from the heap, once per call. The vector walks take as much again
                 // for the block transposed.
                 let blockFloats = min(Self.rowBlock, max(1, rowCount)) * max(1, stride)
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: blockFloats * (levels == nil ? 1 : 2)) { block in

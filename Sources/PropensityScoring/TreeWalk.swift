@@ -9,9 +9,14 @@ public enum TreeWalk: String, Sendable, CaseIterable {
     /// levels up to 5 looked up in registers by permutes, the rows' values at levels up to 4 loaded and blended,
     /// deeper ones gathered (x86-64 with AVX2).
     case avx2
+    /// The same walk with 16 rows per vector and the opmask registers (x86-64 with AVX-512F): levels of up to 32
+    /// nodes look their features and limits up by one or two permutes, levels of 16 and more gather the rows' values.
+    case avx512
 
     /// The walks this CPU can run.
-    public static let available: [TreeWalk] = propensity_tree_walk_avx2_available() ? [.scalar, .avx2] : [.scalar]
+    public static let available: [TreeWalk] =
+        propensity_tree_walk_avx512_available() ? [.scalar, .avx2, .avx512]
+        : propensity_tree_walk_avx2_available() ? [.scalar, .avx2] : [.scalar]
 
     /// The fastest walk this CPU can run.
     public static let fastest: TreeWalk = available.last!

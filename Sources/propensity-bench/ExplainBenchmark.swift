@@ -21,10 +21,15 @@ struct ExplainBenchmark: ParsableCommand {
     var pauseMicroseconds: Int = 0
     @Option(help: "With --single-rows: megabytes of other memory read before each row (untimed), to take the model out of the caches without leaving the CPU idle.")
     var evictMegabytes: Int = 0
+    @Option(help: "Compiled form of the TreeSHAP arithmetic: \(ExplainKernel.available.map(\.rawValue).joined(separator: ", ")) (default: the fastest).")
+    var kernel: String?
 
     func validate() throws {
         guard pauseMicroseconds >= 0, evictMegabytes >= 0 else {
             throw ValidationError("--pause-microseconds and --evict-megabytes cannot be negative")
+        }
+        guard kernel.map({ ExplainKernel(rawValue: $0).map(ExplainKernel.available.contains) ?? false }) ?? true else {
+            throw ValidationError("--kernel: this CPU runs \(ExplainKernel.available.map(\.rawValue).joined(separator: ", "))")
         }
         guard singleRows || (pauseMicroseconds == 0 && evictMegabytes == 0) else {
             throw ValidationError("--pause-microseconds and --evict-megabytes apply to --single-rows only")
@@ -33,7 +38,7 @@ struct ExplainBenchmark: ParsableCommand {
 
     func run() throws {
         let loaded = try ModelFile.load(from: model)
-        let explainer = try Explainer(model: loaded)
+        let explainer = try Explainer(model: loaded, kernel: kernel.flatMap(ExplainKernel.init(rawValue:)) ?? .fastest)
         let (table, all) = try ModelInput.read(file: data, schema: loaded.schema)
         let count = min(rows, table.rowCount)
         let features = Array(all.prefix(count * loaded.schema.count))
@@ -64,7 +69,7 @@ struct ExplainBenchmark: ParsableCommand {
         }
         rates.sort()
         let result: [String: Any] = [
-            "rows": count, "margin_sum": checksum, "single_rows": singleRows, "pause_us": pauseMicroseconds, "evict_mb": evictMegabytes,
+            "rows": count, "margin_sum": checksum, "kernel": explainer.kernel.rawValue, "single_rows": singleRows, "pause_us": pauseMicroseconds, "evict_mb": evictMegabytes,
             "rows_per_second": [
                 "median": rates[rates.count / 2], "min": rates[0], "max": rates[rates.count - 1], "runs": rates.count,
             ],

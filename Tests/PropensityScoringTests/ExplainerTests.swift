@@ -195,6 +195,11 @@ import Testing
         }
         // Rows one at a time and all together (blocks of rows share the tables tree by tree).
         let together = explainer.explain(rows: rows.flatMap { $0 })
+        for kernel in ExplainKernel.available {
+            let other = try Explainer(model: model, kernel: kernel).explain(rows: rows.flatMap { $0 })
+            #expect(zip(other, together).allSatisfy { $0.values.map(\.bitPattern) == $1.values.map(\.bitPattern) },
+                    "\(kernel) kernel")
+        }
         for (r, x) in rows.enumerated() {
             let reference = trees.map { Self.algorithmTwo($0, x) }.reduce([Double](repeating: 0, count: x.count)) {
                 zip($0, $1).map(+)
@@ -240,11 +245,20 @@ import Testing
         guard let method = QuadratureTreeSHAP<Lanes>([TreeSHAP(tree)]) else { return nil }
         let workspace = QuadratureTreeSHAP<Lanes>.Workspace(maxNodes: tree.nodes.count)
         defer { workspace.deallocate() }
-        var phi = [Double](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { row in
-            phi.withUnsafeMutableBufferPointer { method.add(tree: 0, row: row, phi: $0, workspace: workspace, prefetch: true) }
+        let phis = ExplainKernel.available.map { kernel in
+            var phi = [Double](repeating: 0, count: x.count)
+            x.withUnsafeBufferPointer { row in
+                phi.withUnsafeMutableBufferPointer {
+                    method.add(tree: 0, row: row, phi: $0, workspace: workspace, kernel: kernel, prefetch: true)
+                }
+            }
+            return phi
         }
-        return phi
+        // Every kernel the CPU has gives the baseline's bits.
+        for (kernel, phi) in zip(ExplainKernel.available, phis) {
+            #expect(phi.map(\.bitPattern) == phis[0].map(\.bitPattern), "\(kernel) kernel")
+        }
+        return phis[0]
     }
 
     @Test func treesWithoutCoversCannotExplain() {

@@ -59,7 +59,8 @@ import Testing
             let forest = try #require(FlatForest(ensemble, walk: walk))
             #expect(forest.walk == walk)
             let input = Self.rows(1000, ensemble: ensemble, seed: seed + 100)
-            // Every block shape: the vector walk takes whole groups of 8 rows of blocks of 16 or more.
+            // Every block shape: the vector walks take whole groups of 8 rows of blocks of 16 or more (the 16-row walk
+            // whole blocks of 64, with the 8-row walk for the rest).
             for count in [8, 16, 17, 24, 63, 64, 72, 1000] {
                 let part = Array(input[0..<(count * 6)])
                 let got = Self.margins(forest, part, width: 6), want = Self.margins(reference, part, width: 6)

@@ -28,4 +28,12 @@ bool propensity_tree_walk_avx2_available(void);
 void propensity_tree_walk_avx2(const propensity_level_forest *forest, const float *v, int64_t stride, int64_t rows,
                                float *scratch, double *margins);
 
+/// Whether the CPU and the OS support AVX-512F (and AVX2): CPUID, and XGETBV for the saved opmask and ZMM state.
+bool propensity_tree_walk_avx512_available(void);
+
+/// `propensity_tree_walk_avx2` with 16 rows per vector, for `rows` a multiple of 16 (at most 64): the same leaves
+/// added in the same order, so the same bits. Only call when `propensity_tree_walk_avx512_available()`.
+void propensity_tree_walk_avx512(const propensity_level_forest *forest, const float *v, int64_t stride, int64_t rows,
+                                 float *scratch, double *margins);
+
 #endif

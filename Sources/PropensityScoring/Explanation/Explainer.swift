@@ -11,6 +11,8 @@ import PropensityModel
 /// Contributions are on the margin (log-odds); an explainer holds no per-row state, so one serves every thread.
 public final class Explainer: Sendable {
     public let schema: FeatureSchema
+    /// The compiled form of the quadrature arithmetic used (every form gives the same bits).
+    public let kernel: ExplainKernel
     private let body: Body
 
     private enum Body: Sendable {
@@ -61,9 +63,12 @@ public final class Explainer: Sendable {
         }
     }
 
+    /// - Parameter kernel: one of `ExplainKernel.available` (the fastest by default).
     /// - Throws: `ExplainError.noCovers` for a tree ensemble without covers.
-    public init(model: Model) throws(ExplainError) {
+    public init(model: Model, kernel: ExplainKernel = .fastest) throws(ExplainError) {
+        precondition(ExplainKernel.available.contains(kernel), "\(kernel) kernel on a CPU without it")
         schema = model.schema
+        self.kernel = kernel
         switch model.body {
         case .logisticRegression(let lr):
             body = .logistic(lr)
@@ -120,9 +125,9 @@ public final class Explainer: Sendable {
                                             let first = r == block.lowerBound
                                             switch methods[t] {
                                             case .quadrature4(let k):
-                                                forest.four.add(tree: k, row: row, phi: phiRow, workspace: four, prefetch: first)
+                                                forest.four.add(tree: k, row: row, phi: phiRow, workspace: four, kernel: kernel, prefetch: first)
                                             case .quadrature8(let k):
-                                                forest.eight.add(tree: k, row: row, phi: phiRow, workspace: eight, prefetch: first)
+                                                forest.eight.add(tree: k, row: row, phi: phiRow, workspace: eight, kernel: kernel, prefetch: first)
                                             case .algorithm2:
                                                 trees[t].add(
                                                     row: row, phi: phiRow, path: path, reciprocals: reciprocals.baseAddress!)

@@ -1,4 +1,4 @@
-import CPrefetch
+import CTreeSHAP
 import PropensityModel
 
 /// Exact path-dependent TreeSHAP for one tree in O(edges × G) per row, G = ⌈d / 2⌉ and d the most distinct features
@@ -25,7 +25,9 @@ import PropensityModel
 /// adds nothing.
 ///
 /// Points are lanes of `Lanes` (unused lanes have weight 0). Nodes are visited in index order (children after their
-/// parent), so one pass carries P and o down and one reverse pass sums S up.
+/// parent), so one pass carries P and o down and one reverse pass sums S up. Those two passes are C
+/// (`propensity_quadrature_shap_add`, compiled for the baseline target, AVX2 and AVX-512F: `ExplainKernel`); Swift
+/// builds the tables.
 ///
 /// Every tree given is stored in one array of `Record`s, a node's split beside its two edges' tables, trees back to
 /// back, so that a row reads one stream front to back (down) and back to front (up) per tree. One row's explanation
@@ -45,8 +47,7 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
     let categories: DecisionTree
 
     /// Bytes ahead of the record being read that the down pass prefetches: most of a depth-6 tree (63 records of 320
-    /// bytes), so the next tree is loading while this one is computed (a cold row 0.85 ms with it, 0.89 without; 4 and
-    /// 8 KB measured alike).
+    /// bytes), so the next tree is loading while this one is computed.
     /// Past the table's end the prefetches are hints to addresses never read, which x86 ignores.
     static var prefetchDistance: Int { 16_384 }
 
@@ -59,6 +60,7 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
     /// nil when one of the trees needs more points than `Lanes` has (see `takes`).
     init?(_ trees: [TreeSHAP]) {
         guard trees.allSatisfy(Self.takes) else { return nil }
+        precondition(Self.layoutMatches, "QuadratureTreeSHAP.Record is not laid out as quadrature_shap.c reads it")
         var records: [Record] = []
         var starts: [Int] = []
         var categories = DecisionTree(nodes: [], leafValues: [], categoryWords: [])
@@ -149,97 +151,41 @@ struct QuadratureTreeSHAP<Lanes: SIMD & Sendable>: Sendable where Lanes.Scalar =
         }
     }
 
-    /// Adds tree `t`'s φ for `row` into `phi`. Which table applies is an index, not a branch on the row: a
-    /// mispredicted branch per edge cost a third of the time. `prefetch`: also start loading the records a tree ahead
-    /// (for the first row of a block; the others find them in the cache).
+    /// Whether the C kernel reads `Record` where Swift lays it out (checked once per table; a mismatch is a build
+    /// problem, not an input one).
+    static var layoutMatches: Bool {
+        let lanes = Int32(Lanes.scalarCount)
+        func c(_ field: Int32) -> Int { Int(propensity_quadrature_shap_layout(lanes, field)) }
+        let split = MemoryLayout<DecisionTree.Node>.self, edge = MemoryLayout<Edge>.self
+        return [MemoryLayout<Record>.stride, MemoryLayout<Record>.offset(of: \.left)!,
+                MemoryLayout<Record>.offset(of: \.right)!, edge.offset(of: \.taken)!, edge.offset(of: \.failedStep)!,
+                edge.offset(of: \.satisfiedStep)!, edge.offset(of: \.share)!, edge.offset(of: \.previous)!,
+                split.offset(of: \.threshold)!, split.offset(of: \.left)!, split.offset(of: \.right)!,
+                split.offset(of: \.categoryOffset)!, split.offset(of: \.categoryCount)!]
+            == (0...12).map { c(Int32($0)) }
+            && edge.offset(of: \.notTaken) == 0 && split.offset(of: \.feature) == 0 && split.offset(of: \.kind) == 4
+            && split.offset(of: \.defaultLeft) == 5 && split.offset(of: \.zeroIsMissing) == 6
+            && (Lanes.scalarCount == 4 || Lanes.scalarCount == 8)
+    }
+
+    /// Adds tree `t`'s φ for `row` into `phi`, by `kernel` (`propensity_quadrature_shap_add`: a down pass for P and
+    /// o, an up pass for S and the edges' terms). `prefetch`: also start loading the records a tree ahead (for the
+    /// first row of a block; the others find them in the cache).
     @inline(__always)
     func add(tree t: Int, row: UnsafeBufferPointer<Float>, phi: UnsafeMutableBufferPointer<Double>, workspace: Workspace,
-             prefetch: Bool) {
+             kernel: ExplainKernel, prefetch: Bool) {
         let nodeCount = starts[t + 1] - starts[t]
         guard nodeCount > 0 else { return }  // a single leaf adds its value to the bias only
-        let satisfied = workspace.satisfied, wentLeft = workspace.goesLeft, values = workspace.values
         records.withUnsafeBufferPointer { all in
-            let records = all.baseAddress! + starts[t]
-            satisfied[0] = true
-            values[0] = Lanes(repeating: 1)
-            // Down: o and P of every internal node. A leaf's are made on the way up, from its parent's P (they are
-            // used once; storing them and reading them back costs more).
-            for n in 0..<nodeCount {
-                let record = records + n
-                if prefetch {
-                    let ahead = UnsafeRawPointer(record) + Self.prefetchDistance
-                    for line in stride(from: 0, to: MemoryLayout<Record>.stride, by: 64) { propensity_prefetch(ahead + line) }
-                }
-                let split = record.pointee.split
-                let left = categories.goesLeft(split, row[Int(split.feature)])
-                wentLeft[n] = left
-                let p = values[n]
-                @inline(__always) func down(_ child: Int32, _ edge: UnsafePointer<Edge>, taken: Bool) {
-                    guard child >= 0 else { return }
-                    let c = Int(child)
-                    if satisfied[Int(edge.pointee.previous)] {
-                        satisfied[c] = taken
-                        values[c] = p * Self.factor(edge, taken: taken)
-                    } else {
-                        satisfied[c] = false
-                        values[c] = p * Lanes(repeating: edge.pointee.share)
-                    }
-                }
-                down(split.left, Self.left(record), taken: left)
-                down(split.right, Self.right(record), taken: !left)
-            }
-            // Up: S of every node (a leaf's P is its S: its value is in its factors) and each edge's term: q after the
-            // edge minus q before it, nothing when the feature had already failed.
-            var n = nodeCount - 1
-            while n >= 0 {
-                let record = records + n
-                let split = record.pointee.split
-                let p = values[n], left = wentLeft[n]
-                @inline(__always) func up(_ child: Int32, _ e: UnsafePointer<Edge>, taken: Bool) -> (sum: Lanes, term: Lanes) {
-                    let satisfiedBefore = satisfied[Int(e.pointee.previous)]
-                    let s: Lanes, satisfiedAfter: Bool
-                    if child >= 0 {
-                        s = values[Int(child)]
-                        satisfiedAfter = satisfied[Int(child)]
-                    } else {
-                        satisfiedAfter = satisfiedBefore && taken
-                        s = satisfiedBefore
-                            ? p * Self.factor(e, taken: taken) : p * Lanes(repeating: e.pointee.share)
-                    }
-                    guard satisfiedBefore else { return (s, .zero) }
-                    return (s, s * Self.step(e, satisfied: satisfiedAfter))
-                }
-                let (l, r) = (up(split.left, Self.left(record), taken: left), up(split.right, Self.right(record), taken: !left))
-                phi[Int(split.feature)] += (l.term + r.term).sum()
-                values[n] = l.sum + r.sum
-                n -= 1
+            categories.categoryWords.withUnsafeBufferPointer { words in
+                let first = all.baseAddress! + starts[t]
+                propensity_quadrature_shap_add(
+                    kernel.path, Int32(Lanes.scalarCount), first, nodeCount, row.baseAddress, words.baseAddress,
+                    propensity_shap_workspace(
+                        went_left: workspace.goesLeft, satisfied: workspace.satisfied,
+                        values: UnsafeMutableRawPointer(workspace.values).assumingMemoryBound(to: Double.self)),
+                    phi.baseAddress, prefetch ? Self.prefetchDistance : 0)
             }
         }
-    }
-
-    /// `taken` or `notTaken` by address (`taken` follows `notTaken`): a select on the row, not a branch.
-    @inline(__always)
-    private static func factor(_ edge: UnsafePointer<Edge>, taken: Bool) -> Lanes {
-        (UnsafeRawPointer(edge) + MemoryLayout<Edge>.offset(of: \Edge.notTaken)!
-            + (taken ? MemoryLayout<Edge>.offset(of: \Edge.taken)! - MemoryLayout<Edge>.offset(of: \Edge.notTaken)! : 0))
-            .load(as: Lanes.self)
-    }
-
-    /// `satisfiedStep` or `failedStep` by address (`satisfiedStep` follows `failedStep`), like `factor`.
-    @inline(__always)
-    private static func step(_ edge: UnsafePointer<Edge>, satisfied: Bool) -> Lanes {
-        (UnsafeRawPointer(edge) + MemoryLayout<Edge>.offset(of: \Edge.failedStep)!
-            + (satisfied ? MemoryLayout<Edge>.offset(of: \Edge.satisfiedStep)! - MemoryLayout<Edge>.offset(of: \Edge.failedStep)! : 0))
-            .load(as: Lanes.self)
-    }
-
-    @inline(__always)
-    private static func left(_ record: UnsafePointer<Record>) -> UnsafePointer<Edge> {
-        (UnsafeRawPointer(record) + MemoryLayout<Record>.offset(of: \Record.left)!).assumingMemoryBound(to: Edge.self)
-    }
-
-    @inline(__always)
-    private static func right(_ record: UnsafePointer<Record>) -> UnsafePointer<Edge> {
-        (UnsafeRawPointer(record) + MemoryLayout<Record>.offset(of: \Record.right)!).assumingMemoryBound(to: Edge.self)
     }
 }
