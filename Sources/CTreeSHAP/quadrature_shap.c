@@ -181,26 +181,8 @@ __attribute__((always_inline)) static inline bool goes_left(const split_t *s, fl
 DEFINE_KERNEL(shap_baseline, )
 
 #if defined(__x86_64__)
-#include <cpuid.h>
-
 DEFINE_KERNEL(shap_avx2, __attribute__((target("avx2"))))
 DEFINE_KERNEL(shap_avx512, __attribute__((target("avx512f"))))
-
-propensity_shap_path propensity_quadrature_shap_best_path(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return propensity_shap_baseline;
-    if (!(c & bit_OSXSAVE) || !(c & bit_AVX)) return propensity_shap_baseline;
-    unsigned lo, hi;
-    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & 6) != 6) return propensity_shap_baseline;  // the OS saves XMM and YMM state
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return propensity_shap_baseline;
-    if (!(b & bit_AVX2)) return propensity_shap_baseline;
-    // AVX-512F, with the OS saving the opmask and upper ZMM state.
-    if ((b & bit_AVX512F) && (lo & 0xE0) == 0xE0) return propensity_shap_avx512;
-    return propensity_shap_avx2;
-}
-#else
-propensity_shap_path propensity_quadrature_shap_best_path(void) { return propensity_shap_baseline; }
 #endif
 
 void propensity_quadrature_shap_add(propensity_shap_path path, int lanes, const void *records, ptrdiff_t count,

@@ -11,16 +11,14 @@
 /// `failed_step`, `satisfied_step` (lanes doubles each), `share` (double) and `previous` (int32); the layout is
 /// checked against Swift's when an explainer is made (`propensity_quadrature_shap_layout`).
 ///
-/// Compiled three times, chosen at run time: the baseline x86-64 target (SSE2), AVX2 and AVX-512F. Floating-point
+/// Compiled three times, chosen at run time: the baseline x86-64 target (SSE2), AVX2 and AVX-512F (what the CPU
+/// and the OS support: `propensity_tree_walk_avx2_available` and `_avx512_available` in CTreeWalk). Floating-point
 /// contraction is off, so every path gives the same bits.
 typedef enum {
     propensity_shap_baseline = 0,
     propensity_shap_avx2 = 1,
     propensity_shap_avx512 = 2,
 } propensity_shap_path;
-
-/// The fastest path the CPU and the OS support.
-propensity_shap_path propensity_quadrature_shap_best_path(void);
 
 /// Scratch for one tree of up to `nodes` internal nodes (allocated by the caller): `went_left` and `satisfied`
 /// `nodes` bytes each, `values` `nodes × lanes` doubles.
@@ -32,7 +30,7 @@ typedef struct {
 
 /// Adds one tree's contributions for `row` (float features, indexed by a split's feature) into `phi`. `records`
 /// holds the tree's `count` (≥ 1) records in node order; `category_words` the categorical splits' bitsets.
-/// `lanes` is 4 or 8; `path` must be one `propensity_quadrature_shap_best_path()` allows. With a
+/// `lanes` is 4 or 8; `path` must be one the CPU supports. With a
 /// `prefetch_distance` (bytes, 0 for none), the down pass also prefetches each record's lines that far ahead.
 void propensity_quadrature_shap_add(propensity_shap_path path, int lanes, const void *records, ptrdiff_t count,
                                     const float *row, const uint32_t *category_words,

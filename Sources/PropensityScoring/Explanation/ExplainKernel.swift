@@ -1,4 +1,5 @@
 import CTreeSHAP
+import CTreeWalk
 
 /// Which compiled form of the quadrature TreeSHAP arithmetic (`QuadratureTreeSHAP`) runs: the same C code built for
 /// the baseline x86-64 target, for AVX2 and for AVX-512F, chosen at run time. Contraction is off in every form, so all
@@ -9,13 +10,9 @@ public enum ExplainKernel: String, Sendable, CaseIterable {
     case avx512
 
     /// The kernels this CPU can run.
-    public static let available: [ExplainKernel] = {
-        switch propensity_quadrature_shap_best_path() {
-        case propensity_shap_avx512: [.baseline, .avx2, .avx512]
-        case propensity_shap_avx2: [.baseline, .avx2]
-        default: [.baseline]
-        }
-    }()
+    public static let available: [ExplainKernel] =
+        propensity_tree_walk_avx512_available() ? [.baseline, .avx2, .avx512]
+        : propensity_tree_walk_avx2_available() ? [.baseline, .avx2] : [.baseline]
 
     /// The fastest kernel this CPU can run.
     public static let fastest: ExplainKernel = available.last!
