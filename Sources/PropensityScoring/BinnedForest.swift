@@ -7,7 +7,7 @@ import PropensityMetrics
 /// A node is the slot of `v` it reads (16 bits) and the index of its threshold among that slot's thresholds, plus one
 /// (16 bits): a depth-6 tree's 63 nodes take 252 bytes (`FlatForest`: 127 slots of 24 bytes). The row is binned first:
 /// a slot's bin is how many of its distinct thresholds (every limit a node compares it with) are below its value,
-/// found by binary search, and 0xFFFF for NaN. For thresholds t₀ < t₁ < … and a value x, x ≤ t_j exactly when fewer
+/// found by binary search (or, with AVX-512F, by 16-wide compares against blocks of them), and 0xFFFF for NaN. For thresholds t₀ < t₁ < … and a value x, x ≤ t_j exactly when fewer
 /// than j + 1 thresholds are below x, so "bin ≥ j + 1" is `FlatForest`'s "goes right", and a NaN (which fails every
 /// comparison) goes right at every node. Padding nodes (limit NaN) store 0 in their low half: every row goes right, as
 /// in the level layout.
@@ -31,11 +31,20 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
     private let slots: UnsafeMutableBufferPointer<Int32>
     private let thresholds: UnsafeMutableBufferPointer<Float>
     private let thresholdStarts: UnsafeMutableBufferPointer<Int32>
+    /// The AVX-512 binning's tables (`binned_walk.h`), or empty.
+    private let wide: UnsafeMutableBufferPointer<Float>
+    private let wideStarts: UnsafeMutableBufferPointer<Int32>
+    /// Whether rows are binned by 16-wide compares (AVX-512F) rather than binary searches.
+    var binsWide: Bool { table.wide != nil }
+
+    /// Most thresholds of one slot the AVX-512 binning takes: 16 blocks of 16, counted by one compare of splitters.
+    static let wideMaximum = 256
 
     /// From a numeric forest's level layout (`stride`: its values per row); nil when the trees padded to their groups'
     /// depths would outgrow `LevelLayout.maxGrowth` times the flat forest's bytes, or a slot index or a slot's threshold count
-    /// does not fit 16 bits (a NaN's bin, 0xFFFF, must be at least every threshold's index plus one).
-    init?(_ layout: LevelLayout, stride: Int) {
+    /// does not fit 16 bits (a NaN's bin, 0xFFFF, must be at least every threshold's index plus one). `wideBins`: bin
+    /// rows with AVX-512F compares (only on a CPU that has it) when no slot has more than `wideMaximum` thresholds.
+    init?(_ layout: LevelLayout, stride: Int, wideBins: Bool = false) {
         let group = Self.group
         let trees = layout.depths.count
         guard stride <= Int(UInt16.max) + 1 else { return nil }
@@ -80,6 +89,17 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
             }
         }
         starts.append(Int32(thresholds.count))
+        // The same thresholds for the 16-wide binning: 16 splitters (each block's last entry), the blocks, a block of +∞.
+        var wide: [Float] = []
+        var wideStarts: [Int32] = []
+        if wideBins && used.allSatisfy({ bySlot[$0].count <= Self.wideMaximum }) {
+            for slot in used {
+                let blocks = (bySlot[slot].count + 15) / 16 + 1
+                let padded = bySlot[slot] + Array(repeating: .infinity, count: blocks * 16 - bySlot[slot].count)
+                wideStarts.append(Int32(wide.count))
+                wide += (0..<16).map { k in k < blocks ? padded[16 * k + 15] : .infinity } + padded
+            }
+        }
 
         // Interleaved by groups: node h of the group's tree i at 8 h + i, leaf k at 8 k + i. A tree shallower than its
         // group continues below its leaves with padding nodes (every row goes right, reads a bin the row has), so a
@@ -118,13 +138,17 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
         slots = .copy(used.map { Int32($0) }, padding: 0, with: 0)
         self.thresholds = .copy(thresholds, padding: 0, with: 0)
         thresholdStarts = .copy(starts, padding: 0, with: 0)
+        self.wide = .copy(wide, padding: 0, with: 0)
+        self.wideStarts = .copy(wideStarts, padding: 0, with: 0)
         table = propensity_binned_forest(
             nodes: UnsafePointer(self.nodes.baseAddress!), leaves: UnsafePointer(self.leaves.baseAddress!),
             node_starts: UnsafePointer(self.nodeStarts.baseAddress!),
             leaf_starts: UnsafePointer(self.leafStarts.baseAddress!), depths: UnsafePointer(depths.baseAddress!),
             trees: Int64(trees), slots: UnsafePointer(slots.baseAddress!),
             thresholds: UnsafePointer(self.thresholds.baseAddress!),
-            threshold_starts: UnsafePointer(thresholdStarts.baseAddress!), slot_count: Int64(used.count))
+            threshold_starts: UnsafePointer(thresholdStarts.baseAddress!), slot_count: Int64(used.count),
+            wide: wide.isEmpty ? nil : UnsafePointer(self.wide.baseAddress!),
+            wide_starts: wide.isEmpty ? nil : UnsafePointer(self.wideStarts.baseAddress!))
     }
 
     deinit {
@@ -136,6 +160,8 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
         slots.deallocate()
         thresholds.deallocate()
         thresholdStarts.deallocate()
+        wide.deallocate()
+        wideStarts.deallocate()
     }
 
     /// One row's margin: `base` plus every tree's leaf value, in tree order. `v`: the row's `FlatForest` values.

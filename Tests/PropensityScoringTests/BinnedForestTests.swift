@@ -53,19 +53,26 @@ import Testing
         return (got, want)
     }
 
-    /// Every tree's margin through both walks, for rows near the thresholds of `near` and at the special ones.
-    static func expectSameBits(_ ensemble: TreeEnsembleModel, near: TreeEnsembleModel, seed: UInt64, _ label: String) throws {
+    /// Every tree's margin through both walks, for rows near the thresholds of `near` and at the special ones; with
+    /// each walk the CPU has (the AVX-512 one bins rows by 16-wide compares instead of binary searches, unless a slot
+    /// has more thresholds than it takes, `wide` false).
+    static func expectSameBits(
+        _ ensemble: TreeEnsembleModel, near: TreeEnsembleModel, seed: UInt64, _ label: String, wide: Bool = true
+    ) throws {
         let width = ensemble.schema.count
-        let forest = try #require(FlatForest(ensemble, walk: .scalar))
-        guard let binned = forest.binned else {
-            Issue.record("\(label): no binned layout")
-            return
+        for walk in TreeWalk.available {
+            let forest = try #require(FlatForest(ensemble, walk: walk))
+            guard let binned = forest.binned else {
+                Issue.record("\(label): no binned layout")
+                return
+            }
+            #expect(binned.binsWide == (walk == .avx512 && wide), "\(label), \(walk)")
+            let input = TreeWalkTests.rows(500, ensemble: near, seed: seed + 100)
+                + specialThresholds.flatMap { t in [t, t.nextUp, t.nextDown].flatMap { Array(repeating: $0, count: width) } }
+            let (got, want) = margins(forest, binned: binned, input, width: width)
+            let differing = got.indices.filter { got[$0] != want[$0] }
+            #expect(differing.isEmpty, "\(label), \(walk): \(differing.count) rows differ, first \(differing.prefix(5))")
         }
-        let input = TreeWalkTests.rows(500, ensemble: near, seed: seed + 100)
-            + specialThresholds.flatMap { t in [t, t.nextUp, t.nextDown].flatMap { Array(repeating: $0, count: width) } }
-        let (got, want) = margins(forest, binned: binned, input, width: width)
-        let differing = got.indices.filter { got[$0] != want[$0] }
-        #expect(differing.isEmpty, "\(label): \(differing.count) rows differ, first \(differing.prefix(5))")
     }
 
     // 46 trees: five full groups of 8 and a last group of 6; 16: full groups only; 5: the last group only.
@@ -88,11 +95,12 @@ import Testing
             }
             return tree
         })
-        try Self.expectSameBits(deep, near: deep, seed: 5, "9 trees of depth \(LevelLayout.maxDepth)")
+        // 9 × 1,023 nodes over 6 features: more thresholds per slot than the 16-wide binning takes.
+        try Self.expectSameBits(deep, near: deep, seed: 5, "9 trees of depth \(LevelLayout.maxDepth)", wide: false)
         let none = TreeEnsembleModel(
             schema: deep.schema, baseScore: -0.3, trees: [],
             importance: Array(repeating: FeatureImportance(gain: 0, splits: 0), count: deep.schema.count))
-        try Self.expectSameBits(none, near: deep, seed: 6, "no trees")
+        try Self.expectSameBits(none, near: deep, seed: 6, "no trees", wide: false)
     }
 
     /// Through `Scorer`: a single row (and every call too small for the batch walks) takes the binned walk, and
