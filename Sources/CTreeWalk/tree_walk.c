@@ -189,9 +189,9 @@ void propensity_tree_walk_avx512(const propensity_level_forest *forest, const fl
         const float *l0 = forest->limits + forest->node_starts[t];
         const int depth = forest->depths[t];
         for (int64_t g = 0; g < groups; g++) k[g] = _mm512_setzero_si512();
-        // Level by level over every group, as the AVX2 walk: levels of up to 8 nodes load the rows' values at each
-        // node's feature and blend; deeper ones gather them. Up to 32 nodes' features and limits are looked up by
-        // permutes (one register of 16, or two), deeper levels' gathered.
+        // Level by level over every group, as the AVX2 walk: levels of up to 16 nodes load the rows' values at each
+        // node's feature and blend, deeper ones gather them; limits of up to 16 nodes are one register looked up by a
+        // permute, level 5's features and limits two registers each (`vpermt2*`), deeper levels' are gathered.
         for (int d = 0; d < depth; d++) {
             const int64_t start = ((int64_t)1 << d) - 1;
             const int32_t *n = n0 + start;

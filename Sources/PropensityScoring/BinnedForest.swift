@@ -6,11 +6,11 @@ import PropensityMetrics
 ///
 /// A node is the slot of `v` it reads (16 bits) and the index of its threshold among that slot's thresholds, plus one
 /// (16 bits): a depth-6 tree's 63 nodes take 252 bytes (`FlatForest`: 127 slots of 24 bytes). The row is binned first:
-/// a slot's bin is how many of its distinct thresholds (every limit a node compares it with) are below its value,
-/// found by binary search (or, with AVX-512F, by 16-wide compares against blocks of them), and 0xFFFF for NaN. For thresholds t₀ < t₁ < … and a value x, x ≤ t_j exactly when fewer
-/// than j + 1 thresholds are below x, so "bin ≥ j + 1" is `FlatForest`'s "goes right", and a NaN (which fails every
-/// comparison) goes right at every node. Padding nodes (limit NaN) store 0 in their low half: every row goes right, as
-/// in the level layout.
+/// a slot's bin is how many of its distinct thresholds (every limit a node compares it with) are below its value, found
+/// by binary search (or, with AVX-512F, by 16-wide compares against blocks of them), and 0xFFFF for NaN. For thresholds
+/// t₀ < t₁ < … and a value x, x ≤ t_j exactly when fewer than j + 1 thresholds are below x, so "bin ≥ j + 1" is
+/// `FlatForest`'s "goes right", and a NaN (which fails every comparison) goes right at every node. Padding nodes (limit
+/// NaN) store 0 in their low half: every row goes right, as in the level layout.
 ///
 /// The 8 trees of a group are padded to the group's deepest and interleaved (node h of tree i at 8 h + i), so the
 /// walk steps the 8 together with each tree's position in one register (see `binned_walk.h`). It adds the same leaves
@@ -41,9 +41,10 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
     static let wideMaximum = 256
 
     /// From a numeric forest's level layout (`stride`: its values per row); nil when the trees padded to their groups'
-    /// depths would outgrow `LevelLayout.maxGrowth` times the flat forest's bytes, or a slot index or a slot's threshold count
-    /// does not fit 16 bits (a NaN's bin, 0xFFFF, must be at least every threshold's index plus one). `wideBins`: bin
-    /// rows with AVX-512F compares (only on a CPU that has it) when no slot has more than `wideMaximum` thresholds.
+    /// depths would outgrow `LevelLayout.maxGrowth` times the flat forest's bytes, or a slot index or a slot's
+    /// threshold count does not fit 16 bits (a NaN's bin, 0xFFFF, must be at least every threshold's index plus one).
+    /// `wideBins`: bin rows with AVX-512F compares (only on a CPU that has it) when no slot has more than `wideMaximum`
+    /// thresholds.
     init?(_ layout: LevelLayout, stride: Int, wideBins: Bool = false) {
         let group = Self.group
         let trees = layout.depths.count
@@ -89,7 +90,8 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
             }
         }
         starts.append(Int32(thresholds.count))
-        // The same thresholds for the 16-wide binning: 16 splitters (each block's last entry), the blocks, a block of +∞.
+        // The same thresholds for the 16-wide binning: 16 splitters (each block's last entry), the blocks, then a
+        // block of +∞.
         var wide: [Float] = []
         var wideStarts: [Int32] = []
         if wideBins && used.allSatisfy({ bySlot[$0].count <= Self.wideMaximum }) {

@@ -1,10 +1,10 @@
 import CTreeWalk
 
-/// A numeric flat forest laid out for the vector walks (`TreeWalk.avx2`, `.avx512`): `LevelLayout`'s tables in buffers the C walk
-/// reads. The node a row reaches at level d of a tree is an index k < 2^d into that level, and its children are 2k and
-/// 2k + 1 of the next, so the levels of a depth-6 tree (1 to 32 nodes) fit in one to four vector registers: a step
-/// looks its nodes up by permutes, not by gathers. The same leaf values in the same tree order as the scalar walk: the
-/// same bits.
+/// A numeric flat forest laid out for the vector walks (`TreeWalk.avx2`, `.avx512`): `LevelLayout`'s tables in buffers
+/// the C walks read. The node a row reaches at level d of a tree is an index k < 2^d into that level, and its children
+/// are 2k and 2k + 1 of the next, so the levels of a depth-6 tree (1 to 32 nodes) fit in one to four vector registers:
+/// a step looks its nodes up by permutes, not by gathers. The same leaf values in the same tree order as the scalar
+/// walk: the same bits.
 final class LevelForest: @unchecked Sendable {  // immutable after init; the buffers are freed with it
     /// The tables as the C walk reads them (pointers into the buffers below).
     let table: propensity_level_forest

@@ -30,8 +30,8 @@ typedef struct {
 
 /// Adds one tree's contributions for `row` (float features, indexed by a split's feature) into `phi`. `records`
 /// holds the tree's `count` (≥ 1) records in node order; `category_words` the categorical splits' bitsets.
-/// `lanes` is 4 or 8; `path` must be one the CPU supports. With a
-/// `prefetch_distance` (bytes, 0 for none), the down pass also prefetches each record's lines that far ahead.
+/// `lanes` is 4 or 8; `path` must be one the CPU supports. With a `prefetch_distance` (bytes, 0 for none), the down
+/// pass also prefetches each record's lines that far ahead.
 void propensity_quadrature_shap_add(propensity_shap_path path, int lanes, const void *records, ptrdiff_t count,
                                     const float *row, const uint32_t *category_words,
                                     propensity_shap_workspace workspace, double *phi, ptrdiff_t prefetch_distance);

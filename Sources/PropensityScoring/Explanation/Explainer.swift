@@ -125,9 +125,11 @@ public final class Explainer: Sendable {
                                             let first = r == block.lowerBound
                                             switch methods[t] {
                                             case .quadrature4(let k):
-                                                forest.four.add(tree: k, row: row, phi: phiRow, workspace: four, kernel: kernel, prefetch: first)
+                                                forest.four.add(tree: k, row: row, phi: phiRow, workspace: four,
+                                                                kernel: kernel, prefetch: first)
                                             case .quadrature8(let k):
-                                                forest.eight.add(tree: k, row: row, phi: phiRow, workspace: eight, kernel: kernel, prefetch: first)
+                                                forest.eight.add(tree: k, row: row, phi: phiRow, workspace: eight,
+                                                                 kernel: kernel, prefetch: first)
                                             case .algorithm2:
                                                 trees[t].add(
                                                     row: row, phi: phiRow, path: path, reciprocals: reciprocals.baseAddress!)
