@@ -30,8 +30,8 @@ static inline void bin4(const propensity_binned_forest *forest, int64_t first, c
 /// Bins every used slot with two 16-wide compares instead of a binary search: the splitters give how many whole blocks
 /// of 16 thresholds lie below the value (k), the compares against block k how many of its own do. Slots are
 /// independent, so their compares overlap; the search's chain of dependent loads is gone.
-__attribute__((target("avx512f,popcnt"))) static void bin_wide(const propensity_binned_forest *forest, const float *v,
-                                                               uint16_t *bins) {
+__attribute__((target("avx512f,popcnt"))) static void bin_wide_avx512(const propensity_binned_forest *forest,
+                                                                      const float *v, uint16_t *bins) {
     for (int64_t i = 0; i < forest->slot_count; i++) {
         const float x = v[forest->slots[i]];
         const float *w = forest->wide + forest->wide_starts[i];
@@ -41,8 +41,32 @@ __attribute__((target("avx512f,popcnt"))) static void bin_wide(const propensity_
         bins[forest->slots[i]] = x != x ? 0xFFFF : (uint16_t)(16 * k + below);
     }
 }
+
+/// How many of the 16 floats at `w` are below `value`: two 8-wide compares, their sign masks side by side.
+__attribute__((target("avx2,popcnt"))) static inline int below16_avx2(const float *w, __m256 value) {
+    const int low = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(w), value, _CMP_LT_OQ));
+    const int high = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(w + 8), value, _CMP_LT_OQ));
+    return __builtin_popcount((unsigned)(low | high << 8));
+}
+
+/// The same tables and bins as `bin_wide_avx512`, each 16-wide compare done as two 8-wide ones.
+__attribute__((target("avx2,popcnt"))) static void bin_wide_avx2(const propensity_binned_forest *forest,
+                                                                 const float *v, uint16_t *bins) {
+    for (int64_t i = 0; i < forest->slot_count; i++) {
+        const float x = v[forest->slots[i]];
+        const float *w = forest->wide + forest->wide_starts[i];
+        const __m256 value = _mm256_set1_ps(x);
+        const int k = below16_avx2(w, value);
+        const int below = below16_avx2(w + 16 + 16 * k, value);
+        bins[forest->slots[i]] = x != x ? 0xFFFF : (uint16_t)(16 * k + below);
+    }
+}
 #else
-static void bin_wide(const propensity_binned_forest *forest, const float *v, uint16_t *bins) {
+static void bin_wide_avx512(const propensity_binned_forest *forest, const float *v, uint16_t *bins) {
+    (void)forest; (void)v; (void)bins;
+    __builtin_trap();
+}
+static void bin_wide_avx2(const propensity_binned_forest *forest, const float *v, uint16_t *bins) {
     (void)forest; (void)v; (void)bins;
     __builtin_trap();
 }
@@ -65,8 +89,10 @@ static inline double add_leaves(double margin, const double *values, int count) 
 }
 
 double propensity_binned_row(const propensity_binned_forest *forest, const float *v, uint16_t *bins, double margin) {
-    if (forest->wide) {
-        bin_wide(forest, v, bins);
+    if (forest->wide && forest->wide_avx512) {
+        bin_wide_avx512(forest, v, bins);
+    } else if (forest->wide) {
+        bin_wide_avx2(forest, v, bins);
     } else {
         for (int64_t i = 0; i < forest->slot_count; i += 4) bin4(forest, i, v, bins);
     }

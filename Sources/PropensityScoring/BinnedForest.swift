@@ -7,10 +7,10 @@ import PropensityMetrics
 /// A node is the slot of `v` it reads (16 bits) and the index of its threshold among that slot's thresholds, plus one
 /// (16 bits): a depth-6 tree's 63 nodes take 252 bytes (`FlatForest`: 127 slots of 24 bytes). The row is binned first:
 /// a slot's bin is how many of its distinct thresholds (every limit a node compares it with) are below its value, found
-/// by binary search (or, with AVX-512F, by 16-wide compares against blocks of them), and 0xFFFF for NaN. For thresholds
-/// t₀ < t₁ < … and a value x, x ≤ t_j exactly when fewer than j + 1 thresholds are below x, so "bin ≥ j + 1" is
-/// `FlatForest`'s "goes right", and a NaN (which fails every comparison) goes right at every node. Padding nodes (limit
-/// NaN) store 0 in their low half: every row goes right, as in the level layout.
+/// by binary search (or, with AVX2 or AVX-512F, by 16-wide compares against blocks of them), and 0xFFFF for NaN. For
+/// thresholds t₀ < t₁ < … and a value x, x ≤ t_j exactly when fewer than j + 1 thresholds are below x, so "bin ≥ j + 1"
+/// is `FlatForest`'s "goes right", and a NaN (which fails every comparison) goes right at every node. Padding nodes
+/// (limit NaN) store 0 in their low half: every row goes right, as in the level layout.
 ///
 /// The 8 trees of a group are padded to the group's deepest and interleaved (node h of tree i at 8 h + i), so the
 /// walk steps the 8 together with each tree's position in one register (see `binned_walk.h`). It adds the same leaves
@@ -31,21 +31,41 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
     private let slots: UnsafeMutableBufferPointer<Int32>
     private let thresholds: UnsafeMutableBufferPointer<Float>
     private let thresholdStarts: UnsafeMutableBufferPointer<Int32>
-    /// The AVX-512 binning's tables (`binned_walk.h`), or empty.
+    /// The tables of the binning by compares (`binned_walk.h`), or empty.
     private let wide: UnsafeMutableBufferPointer<Float>
     private let wideStarts: UnsafeMutableBufferPointer<Int32>
-    /// Whether rows are binned by 16-wide compares (AVX-512F) rather than binary searches.
-    var binsWide: Bool { table.wide != nil }
 
-    /// Most thresholds of one slot the AVX-512 binning takes: 16 blocks of 16, counted by one compare of splitters.
+    /// How a row's values become bins: the same bins either way.
+    enum Binning: Sendable, Equatable {
+        /// Binary searches, 4 slots stepped together: any CPU, any number of thresholds.
+        case search
+        /// 16-wide compares against blocks of a slot's thresholds, as two 8-wide AVX2 compares each.
+        case avx2
+        /// The same compares as one AVX-512F compare each.
+        case avx512
+
+        /// The compares the CPU runs for `walk`'s vector instructions (`.search` for the scalar walk, the reference).
+        init(_ walk: TreeWalk) {
+            switch walk {
+            case .scalar: self = .search
+            case .avx2: self = .avx2
+            case .avx512: self = .avx512
+            }
+        }
+    }
+
+    /// How this forest bins rows.
+    var binning: Binning { table.wide == nil ? .search : table.wide_avx512 != 0 ? .avx512 : .avx2 }
+
+    /// Most thresholds of one slot the binning by compares takes: 16 blocks of 16, counted by one compare of splitters.
     static let wideMaximum = 256
 
     /// From a numeric forest's level layout (`stride`: its values per row); nil when the trees padded to their groups'
     /// depths would outgrow `LevelLayout.maxGrowth` times the flat forest's bytes, or a slot index or a slot's
     /// threshold count does not fit 16 bits (a NaN's bin, 0xFFFF, must be at least every threshold's index plus one).
-    /// `wideBins`: bin rows with AVX-512F compares (only on a CPU that has it) when no slot has more than `wideMaximum`
-    /// thresholds.
-    init?(_ layout: LevelLayout, stride: Int, wideBins: Bool = false) {
+    /// `binning`: how to bin rows (compares only on a CPU that has their instructions); binary searches whatever it
+    /// says when a slot has more than `wideMaximum` thresholds.
+    init?(_ layout: LevelLayout, stride: Int, binning: Binning = .search) {
         let group = Self.group
         let trees = layout.depths.count
         guard stride <= Int(UInt16.max) + 1 else { return nil }
@@ -90,11 +110,11 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
             }
         }
         starts.append(Int32(thresholds.count))
-        // The same thresholds for the 16-wide binning: 16 splitters (each block's last entry), the blocks, then a
+        // The same thresholds for the binning by compares: 16 splitters (each block's last entry), the blocks, then a
         // block of +∞.
         var wide: [Float] = []
         var wideStarts: [Int32] = []
-        if wideBins && used.allSatisfy({ bySlot[$0].count <= Self.wideMaximum }) {
+        if binning != .search && used.allSatisfy({ bySlot[$0].count <= Self.wideMaximum }) {
             for slot in used {
                 let blocks = (bySlot[slot].count + 15) / 16 + 1
                 let padded = bySlot[slot] + Array(repeating: .infinity, count: blocks * 16 - bySlot[slot].count)
@@ -150,7 +170,8 @@ final class BinnedForest: @unchecked Sendable {  // immutable after init; the bu
             thresholds: UnsafePointer(self.thresholds.baseAddress!),
             threshold_starts: UnsafePointer(thresholdStarts.baseAddress!), slot_count: Int64(used.count),
             wide: wide.isEmpty ? nil : UnsafePointer(self.wide.baseAddress!),
-            wide_starts: wide.isEmpty ? nil : UnsafePointer(self.wideStarts.baseAddress!))
+            wide_starts: wide.isEmpty ? nil : UnsafePointer(self.wideStarts.baseAddress!),
+            wide_avx512: binning == .avx512 ? 1 : 0)
     }
 
     deinit {

@@ -170,7 +170,7 @@ struct FlatForest: Sendable {
         self.words = words
         let layout = categories.isEmpty ? LevelLayout(nodes: nodes, values: values, roots: roots, depths: depths) : nil
         levels = walk == .scalar ? nil : layout.map { LevelForest($0, walk: walk) }
-        binned = layout.flatMap { BinnedForest($0, stride: stride, wideBins: walk == .avx512) }
+        binned = layout.flatMap { BinnedForest($0, stride: stride, binning: BinnedForest.Binning(walk)) }
     }
 
     /// A categorical node's bitset over the codes 0…space+1: set where the row goes right.

@@ -54,8 +54,8 @@ import Testing
     }
 
     /// Every tree's margin through both walks, for rows near the thresholds of `near` and at the special ones; with
-    /// each walk the CPU has (the AVX-512 one bins rows by 16-wide compares instead of binary searches, unless a slot
-    /// has more thresholds than it takes, `wide` false).
+    /// each walk the CPU has (the vector ones bin rows by compares with their instructions instead of binary searches,
+    /// unless a slot has more thresholds than the compares take, `wide` false).
     static func expectSameBits(
         _ ensemble: TreeEnsembleModel, near: TreeEnsembleModel, seed: UInt64, _ label: String, wide: Bool = true
     ) throws {
@@ -66,7 +66,7 @@ import Testing
                 Issue.record("\(label): no binned layout")
                 return
             }
-            #expect(binned.binsWide == (walk == .avx512 && wide), "\(label), \(walk)")
+            #expect(binned.binning == (wide ? BinnedForest.Binning(walk) : .search), "\(label), \(walk)")
             let input = TreeWalkTests.rows(500, ensemble: near, seed: seed + 100)
                 + specialThresholds.flatMap { t in [t, t.nextUp, t.nextDown].flatMap { Array(repeating: $0, count: width) } }
             let (got, want) = margins(forest, binned: binned, input, width: width)
@@ -95,7 +95,7 @@ import Testing
             }
             return tree
         })
-        // 9 × 1,023 nodes over 6 features: more thresholds per slot than the 16-wide binning takes.
+        // 9 × 1,023 nodes over 6 features: more thresholds per slot than the binning by compares takes.
         try Self.expectSameBits(deep, near: deep, seed: 5, "9 trees of depth \(LevelLayout.maxDepth)", wide: false)
         let none = TreeEnsembleModel(
             schema: deep.schema, baseScore: -0.3, trees: [],

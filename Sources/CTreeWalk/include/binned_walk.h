@@ -27,12 +27,14 @@ typedef struct {
     const float *thresholds;
     const int32_t *threshold_starts;
     int64_t slot_count;
-    /// NULL, or (for the AVX-512F binning, when every used slot has at most 256 thresholds) per used slot `i` from
+    /// NULL, or (for the binning by compares, when every used slot has at most 256 thresholds) per used slot `i` from
     /// `wide + wide_starts[i]`: 16 splitters (the last entry of each block below, +∞ past the last block), then the
-    /// slot's thresholds ascending, padded with +∞ to whole blocks of 16, then one block of +∞. Only set when
-    /// `propensity_tree_walk_avx512_available()`.
+    /// slot's thresholds ascending, padded with +∞ to whole blocks of 16, then one block of +∞. The compares are
+    /// AVX-512F ones when `wide_avx512` is nonzero, AVX2 ones otherwise: only set when
+    /// `propensity_tree_walk_avx512_available()` or `propensity_tree_walk_avx2_available()` says so.
     const float *wide;
     const int32_t *wide_starts;
+    int32_t wide_avx512;
 } propensity_binned_forest;
 
 /// One row's margin: `margin` plus every tree's leaf value, added one by one in tree order. `v`: the row's values by
