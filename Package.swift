@@ -200,6 +200,8 @@ let package = Package(
             dependencies: [
                 "PropensityInput", "PropensityModelFile", "PropensityScoring", "PropensityDrift", "PropensityClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: uncheckedExclusivity
         ),

@@ -5,5 +5,7 @@ import ArgumentParser
 struct PropensityBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "propensity-bench", abstract: "In-process measurements for the benchmark harness.",
-        subcommands: [ScorerBenchmark.self, ExplainBenchmark.self, DriftBenchmark.self, FleetDrive.self])
+        subcommands: [
+            ScorerBenchmark.self, ExplainBenchmark.self, DriftBenchmark.self, FleetDrive.self, NIOEchoServer.self,
+        ])
 }

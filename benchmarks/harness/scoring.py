@@ -15,7 +15,7 @@ def run_benchmark(args):
                            + (["--skip", "lleaves,tl2cgen"] if args.quick else []))
     records = []
     for threads in ([1] if args.quick else [1, 2]):
-        runs, scalar_runs = [], []
+        runs, scalar_runs, avx2_runs = [], [], []
         for _ in range(args.repeats):
             runs.append(propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 3,
                                            10_000 if args.quick else 100_000))
@@ -23,14 +23,23 @@ def run_benchmark(args):
             if runs[-1]["tree_walk"] != "scalar":
                 scalar_runs.append(propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 3, 1,
                                                       tree_walk="scalar", call_sizes="64"))
+            # On an AVX-512 CPU, single rows as a CPU with AVX2 only scores them too (its binning by compares).
+            if runs[-1]["tree_walk"] == "avx512":
+                avx2_runs.append(propensity_scoring(peers["lightgbm_model"], base + "-test.csv", threads, 1,
+                                                    10_000 if args.quick else 100_000, tree_walk="avx2",
+                                                    call_sizes="1"))
         ours = summary([r["rows_per_second"] for r in runs])
         peer_rates = {name: rates[str(threads)] for name, rates in peers["peers"].items()}
         best = max(peer_rates, key=lambda k: peer_rates[k]["median"])
         single = summary([r["single_row_us"]["median"] for r in runs])
         single_p99 = summary([r["single_row_us"]["p99"] for r in runs])
         ratios = {"throughput_vs_best_peer": ratio(ours, peer_rates[best], "higher", best)}
+        single_avx2 = summary([r["single_row_us"]["median"] for r in avx2_runs]) if avx2_runs else None
         if peers.get("lleaves_single_row_us"):
             ratios["single_row_latency_vs_lleaves"] = ratio(single, peers["lleaves_single_row_us"], "lower", "lleaves")
+            if single_avx2:
+                ratios["single_row_latency_avx2_vs_lleaves"] = ratio(
+                    single_avx2, peers["lleaves_single_row_us"], "lower", "lleaves (ours with the AVX2 walk)")
         result = record(
             "scoring", {"trees": trees, "max_depth": 6, "features": 28, "rows": peers["rows"], "threads": threads},
             {
@@ -45,6 +54,7 @@ def run_benchmark(args):
                 "tree_walk": runs[0]["tree_walk"],
                 **({"propensity_scalar_walk_rows_per_second": summary([r["rows_per_second"] for r in scalar_runs])}
                    if scalar_runs else {}),
+                **({"propensity_single_row_avx2_median_us": single_avx2} if single_avx2 else {}),
             },
             ratios, "throughput_vs_best_peer")
         records.append(result)
@@ -54,6 +64,7 @@ def run_benchmark(args):
               f"p99 {single_p99['median']:.2f} µs (lleaves {peers.get('lleaves_single_row_us', {}).get('median', float('nan')):.2f} µs); "
               f"tree walk {runs[0]['tree_walk']}"
               + (f", scalar walk {result['figures']['propensity_scalar_walk_rows_per_second']['median']:.0f} rows/s"
-                 if scalar_runs else ""),
+                 if scalar_runs else "")
+              + (f"; single row with the AVX2 walk {single_avx2['median']:.2f} µs" if single_avx2 else ""),
               file=sys.stderr)
     return records

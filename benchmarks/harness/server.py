@@ -70,14 +70,20 @@ def run_benchmark(args):
     # client's cost is the same on both sides of each ratio (on one vCPU the client's CPU is part of the round trip).
     placements = {"cross": CLIENT_CPU, "same": SERVER_CPU}
     frames = {m: write_score_frame(os.path.join(models, f"{m}.model"), m) for m in ("trees", "lr")}
+    # The same floor's server on SwiftNIO (`propensity-bench nio-echo`): what the framework's path costs by itself,
+    # so that the scorer's own share of a round trip shows apart from it.
+    server_keys = ("floor", "nio", "trees", "lr")
     for placement in placements:
-        for key in ("floor", "trees", "lr"):
+        for key in server_keys:
             runs[f"{placement}_{key}"] = []
     processes = []
     try:
-        floor_port = free_port()
+        floor_port, nio_port = free_port(), free_port()
         processes.append(subprocess.Popen(SERVER_CPU + [floor_bin, "server", str(floor_port), "20"]))
+        processes.append(subprocess.Popen(SERVER_CPU + [BENCH_BIN, "nio-echo", "--port", str(nio_port),
+                                                        "--response-bytes", "20"]))
         wait_for_port(floor_port)
+        wait_for_port(nio_port)
         # Round trips: the floor and the scorer alternate, with the same placement (servers on CPU 0, clients on 1).
         server, port, _ = serve(pin=True)
         for _ in range(args.repeats):
@@ -85,6 +91,8 @@ def run_benchmark(args):
             for placement, cpu in placements.items():
                 runs[f"{placement}_floor"].append(json.loads(run(
                     cpu + [floor_bin, "client", str(floor_port), "147", str(seconds)]).stdout))
+                runs[f"{placement}_nio"].append(json.loads(run(
+                    cpu + [floor_bin, "client", str(nio_port), "147", str(seconds)]).stdout))
                 for m, frame in frames.items():
                     runs[f"{placement}_{m}"].append(json.loads(run(
                         cpu + [floor_bin, "client", str(port), "@" + frame, str(seconds)]).stdout))
@@ -156,12 +164,13 @@ def run_benchmark(args):
         "in_process_single_row_rate_all_cores": in_process_rate,
     }
     for placement in placements:
-        for key in ("floor", "trees", "lr"):
+        for key in server_keys:
             for q in ("p50", "p99"):
                 figures[f"{placement}_{key}_{q}_us"] = summary([r[q] for r in runs[f"{placement}_{key}"]])
     figures["placement_method"] = ("cross_*/same_*: the echo floor's C client (benchmarks/floor/echo_floor.c) on CPU 1 "
-                                   "(cross) or on CPU 0 with the servers (same), sending the 147-byte floor frame or a "
-                                   "real one-row SCORE frame of each model, one at a time")
+                                   "(cross) or on CPU 0 with the servers (same), sending the 147-byte floor frame (to "
+                                   "the C server and to the SwiftNIO one, `nio`) or a real one-row SCORE frame of each "
+                                   "model, one at a time")
     ratios = {
         "p50_vs_floor": ratio(p50, floor_p50, "lower", "echo floor"),
         "p99_vs_floor": ratio(p99, floor_p99, "lower", "echo floor"),
@@ -177,6 +186,13 @@ def run_benchmark(args):
                 ratios[f"{m}_{placement}_{q}_vs_floor"] = ratio(
                     figures[f"{placement}_{m}_{q}_us"], figures[f"{placement}_floor_{q}_us"], "lower",
                     f"echo floor, {placement} placement, same client")
+                ratios[f"{m}_{placement}_{q}_vs_nio_floor"] = ratio(
+                    figures[f"{placement}_{m}_{q}_us"], figures[f"{placement}_nio_{q}_us"], "lower",
+                    f"echo floor's server on SwiftNIO, {placement} placement, same client")
+        for q in ("p50", "p99"):
+            ratios[f"nio_{placement}_{q}_vs_floor"] = ratio(
+                figures[f"{placement}_nio_{q}_us"], figures[f"{placement}_floor_{q}_us"], "lower",
+                f"echo floor, {placement} placement, same client")
     print(f"server: floor p50 {floor_p50['median']:.1f} µs p99 {floor_p99['median']:.1f}; scorer p50 {p50['median']:.1f} "
           f"p99 {p99['median']:.1f} (ratios {ratios['p50_vs_floor']['value']:.2f}, {ratios['p99_vs_floor']['value']:.2f}); "
           f"logistic 50x16 {lr['median']:.0f}/s vs redis {redis['median']:.0f}/s "
@@ -187,7 +203,10 @@ def run_benchmark(args):
           file=sys.stderr)
     for placement in placements:
         print(f"server, {placement} placement: floor p50 {figures[f'{placement}_floor_p50_us']['median']:.1f} p99 "
-              f"{figures[f'{placement}_floor_p99_us']['median']:.1f} µs; " + "; ".join(
+              f"{figures[f'{placement}_floor_p99_us']['median']:.1f} µs; SwiftNIO floor p50 "
+              f"{figures[f'{placement}_nio_p50_us']['median']:.1f} ({ratios[f'nio_{placement}_p50_vs_floor']['value']:.2f}) "
+              f"p99 {figures[f'{placement}_nio_p99_us']['median']:.1f} "
+              f"({ratios[f'nio_{placement}_p99_vs_floor']['value']:.2f}); " + "; ".join(
                   f"{m} p50 {figures[f'{placement}_{m}_p50_us']['median']:.1f} "
                   f"({ratios[f'{m}_{placement}_p50_vs_floor']['value']:.2f}) p99 {figures[f'{placement}_{m}_p99_us']['median']:.1f} "
                   f"({ratios[f'{m}_{placement}_p99_vs_floor']['value']:.2f})" for m in ("trees", "lr")), file=sys.stderr)
