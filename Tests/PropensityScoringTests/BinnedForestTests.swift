@@ -103,6 +103,28 @@ import Testing
         try Self.expectSameBits(none, near: deep, seed: 6, "no trees", wide: false)
     }
 
+    /// One slot with exactly the thresholds the binning by compares takes (every splitter a real block's last entry,
+    /// a value above them all in the block of +∞), and one with a threshold more (binary searches instead).
+    @Test(arguments: [BinnedForest.wideMaximum, BinnedForest.wideMaximum + 1])
+    func theMostThresholdsTheComparesTake(_ count: Int) throws {
+        var rng = SplitMix64(seed: 11)
+        let thresholds = (0..<count).map { Float($0) * 0.25 - 30 }
+        // A full group of 8 complete depth-6 trees: 504 nodes, every threshold used.
+        let trees = (0..<BinnedForest.group).map { t in
+            var tree = TreeWalkTests.complete(depth: 6, &rng)
+            for n in tree.nodes.indices {
+                tree.nodes[n].feature = 0
+                tree.nodes[n].defaultLeft = false  // all on one slot (a default-left split reads the mirrored one)
+                tree.nodes[n].threshold = thresholds[(t * tree.nodes.count + n) % count]
+            }
+            return tree
+        }
+        let ensemble = TreeWalkTests.numeric(trees)
+        try Self.expectSameBits(
+            ensemble, near: ensemble, seed: 12, "one slot of \(count) thresholds",
+            wide: count <= BinnedForest.wideMaximum)
+    }
+
     /// Through `Scorer`: a single row (and every call too small for the batch walks) takes the binned walk, and
     /// scores what the same row scores inside a batch.
     @Test(arguments: TreeWalk.available)
