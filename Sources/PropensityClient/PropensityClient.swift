@@ -94,7 +94,11 @@ public final class PropensityClient: ScoringConnection, Sendable {
                 result.completeWith(outcome)
             }
         }
-        channel.writeAndFlush(PendingRequest(request: request, promise: answer), promise: nil)
+        // A write that fails (the connection closed before it, or while it was being sent) fails the request at
+        // once: no answer can come, and waiting for the deadline would only hide why.
+        let written = loop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in answer.fail(ClientError.connectionClosed) }
+        channel.writeAndFlush(PendingRequest(request: request, promise: answer), promise: written)
         let response = try await result.futureResult.get()
         if case .error(let code, let message) = response { throw ClientError.server(code, message) }
         return response
